@@ -1,0 +1,101 @@
+"""What `mixture` records on a model, so that membership and prediction can rebuild densities.
+
+The record lives on the model object itself (no module-level registry), keyed by the name of
+the mixture's observed variable.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pymc as pm
+import pytensor.tensor as pt
+from pytensor.tensor.variable import TensorVariable
+
+_ATTRIBUTE = "_bayesmixture_mixtures"
+
+
+@dataclass(frozen=True)
+class MixtureSpec:
+    """The pieces of a marginalised mixture likelihood.
+
+    Attributes
+    ----------
+    name : str
+        Name of the observed variable in the model.
+    weights : TensorVariable
+        Mixing weights with last axis ``n_components``; batch axes broadcast against the
+        observations' batch axes.
+    components : tuple of TensorVariable
+        The unnamed component distributions, in component order.
+    ndim_supp : int
+        Number of support (core) dimensions of one observation (0 univariate, 1 vector).
+    batch_ndim : int
+        Number of batch dimensions of the observed data (usually 1: the observations).
+    groups : ndarray of int or None
+        For grouped membership: group code (0..n_groups-1) of each observation.
+    case_weights : ndarray or None
+        Frequency weight of each observation.
+    missing_mask : ndarray of bool or None
+        For ``missing="marginalize"``: True where an entry of the observed data was missing.
+    """
+
+    name: str
+    weights: TensorVariable
+    components: tuple[TensorVariable, ...]
+    ndim_supp: int
+    batch_ndim: int
+    groups: np.ndarray | None = None
+    group_names: np.ndarray | None = None
+    case_weights: np.ndarray | None = None
+    missing_mask: np.ndarray | None = None
+    extras: dict = field(default_factory=dict)
+
+    @property
+    def n_components(self) -> int:
+        return len(self.components)
+
+    @property
+    def n_groups(self) -> int | None:
+        return None if self.groups is None else int(self.groups.max()) + 1
+
+
+def record(model: pm.Model, spec: MixtureSpec) -> None:
+    """Attach ``spec`` to ``model`` under ``spec.name``."""
+    specs = getattr(model, _ATTRIBUTE, None)
+    if specs is None:
+        specs = {}
+        setattr(model, _ATTRIBUTE, specs)
+    specs[spec.name] = spec
+
+
+def mixture_names(model: pm.Model) -> list[str]:
+    """Names of the mixtures built with :func:`bayesmixture.mixture` in ``model``."""
+    return list(getattr(model, _ATTRIBUTE, {}))
+
+
+def lookup(model: pm.Model, name: str) -> MixtureSpec:
+    """The spec of mixture ``name`` of ``model``, or a ValueError saying what exists."""
+    if not isinstance(model, pm.Model):
+        raise TypeError(f"model must be a pymc.Model, got {type(model).__name__}.")
+    if not isinstance(name, str):
+        raise TypeError(f"name must be the str name of the mixture variable, got {name!r}.")
+    specs = getattr(model, _ATTRIBUTE, {})
+    if name not in specs:
+        known = list(specs)
+        hint = (
+            f"mixtures in this model: {known}"
+            if known
+            else "this model has no likelihood built with bayesmixture.mixture"
+        )
+        raise ValueError(
+            f"name={name!r} is not a mixture built with bayesmixture.mixture ({hint}). "
+            "Build the likelihood with bm.mixture(name, weights, components, observed)."
+        )
+    return specs[name]
+
+
+def log_weights(weights: TensorVariable) -> TensorVariable:
+    """Log of the mixing weights (shared by the likelihood and membership)."""
+    return pt.log(weights)

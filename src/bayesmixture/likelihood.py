@@ -1,0 +1,361 @@
+"""The marginalised mixture likelihood: ``mixture(name, weights, components, observed)``.
+
+One observed variable whose log-density is sum_i log sum_k w_ik p_k(y_i): each observation is
+counted exactly once, whatever parameters the components share. Writing a mixture "in parts"
+(several observed terms on the same data, multiplied by weights) counts the data several times
+and leaves the weights at their prior; this builder makes that impossible.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from string import ascii_lowercase
+
+import numpy as np
+import pandas as pd
+import pymc as pm
+import pytensor.tensor as pt
+from pymc.distributions.distribution import SymbolicRandomVariable
+from pymc.distributions.shape_utils import change_dist_size
+from pytensor.compile.sharedvalue import SharedVariable
+from pytensor.graph.basic import Constant
+from pytensor.tensor.random.op import RandomVariable
+from pytensor.tensor.variable import TensorVariable
+
+from bayesmixture import _logp
+from bayesmixture._spec import MixtureSpec, record
+from bayesmixture._validation import as_numeric_array, describe_rows
+
+__all__ = ["mixture"]
+
+_WEIGHT_SUM_TOLERANCE = 1e-6
+
+
+def mixture(
+    name: str,
+    weights,
+    components: Sequence[TensorVariable],
+    observed,
+    *,
+    dims=None,
+    groups=None,
+    case_weights=None,
+) -> TensorVariable:
+    """Add a marginalised mixture likelihood to the model in context.
+
+    The log-likelihood is sum_i log sum_k exp(log w_ik + log p_k(y_i)), computed stably, with
+    each p_k from PyMC's own ``pm.logp`` of the component. Components may share parameters
+    (one latent vector seen through several linear operators), weights may differ per
+    observation or per group, and any PyMC distribution, including ``pm.CustomDist``, can be
+    a component. The call records on the model what :func:`bayesmixture.membership` and
+    :func:`bayesmixture.predict_membership` need later.
+
+    Parameters
+    ----------
+    name : str
+        Name of the observed variable.
+    weights : tensor-like of shape (n_components,) or (..., n_components)
+        Mixing weights; the batch axes broadcast against the observations' (per observation:
+        shape (n_obs, n_components); per chunk of data: ``W[chunk_index]``). Constant weights
+        must be non-negative and sum to 1 along the last axis.
+    components : sequence of unnamed PyMC distributions
+        At least two, all with the same support, e.g. ``[pm.Normal.dist(mu[0], 1),
+        pm.Normal.dist(mu[1], 1)]`` or ``pm.MvNormal.dist(mu[k], chol=L[k])``.
+    observed : array-like or pm.Data
+        The data, shape (n_obs,) for univariate components or (n_obs, n_features) for
+        multivariate ones. Missing (NaN), infinite and empty data are rejected: PyMC would
+        otherwise impute NaNs as parameters or silently fit the prior.
+    dims : str or tuple of str, optional
+        Dims of the observed variable, as in any PyMC distribution.
+    groups : array-like of shape (n_obs,), optional
+        Grouped membership: all observations with the same group label (any hashable, ragged
+        sizes, any order) share one component. The likelihood is then
+        sum_g log sum_k w_gk prod_{i in g} p_k(y_i); weights broadcast against (n_groups,).
+    case_weights : array-like of shape (n_obs,), optional
+        Frequency weights: observation i's log-likelihood term is multiplied by
+        ``case_weights[i]`` (non-negative, finite).
+
+    Returns
+    -------
+    TensorVariable
+        The observed variable.
+
+    Raises
+    ------
+    TypeError
+        If a component is not an unnamed PyMC distribution, or data are not numeric.
+    ValueError
+        For fewer than two components, components with different supports or shapes that do
+        not match the data, weights whose last axis is not ``n_components`` or that do not sum
+        to 1, and missing, infinite or empty data (the rows are named).
+
+    Examples
+    --------
+    >>> import numpy as np, pymc as pm, bayesmixture as bm
+    >>> y = np.r_[np.full(5, -2.0), np.full(5, 2.0)]
+    >>> with pm.Model() as model:
+    ...     w = pm.Dirichlet("w", np.ones(2))
+    ...     mu = pm.Normal("mu", [-1.0, 1.0], 3.0)
+    ...     like = bm.mixture("y", w, [pm.Normal.dist(mu[0], 1.0), pm.Normal.dist(mu[1], 1.0)], y)
+    >>> [v.name for v in model.observed_RVs]
+    ['y']
+    """
+    model = pm.modelcontext(None)
+    if not isinstance(name, str) or not name:
+        raise TypeError(f"name must be a non-empty str, got {name!r}.")
+    components = _check_components(components, model)
+    ndim_supp = components[0].owner.op.ndim_supp
+    observed_value, observed_array = _check_observed(observed, ndim_supp)
+    batch_shape = observed_array.shape[: observed_array.ndim - ndim_supp]
+    _check_component_shapes(components, observed_array.shape, ndim_supp)
+    group_codes, group_names = _check_groups(groups, batch_shape)
+    n_batch = (len(group_names),) if group_codes is not None else batch_shape
+    weights = _check_weights(weights, len(components), n_batch)
+    case_weight_array = _check_case_weights(case_weights, batch_shape)
+
+    spec = MixtureSpec(
+        name=name,
+        weights=weights,
+        components=tuple(components),
+        ndim_supp=ndim_supp,
+        batch_ndim=len(batch_shape),
+        groups=group_codes,
+        group_names=group_names,
+        case_weights=case_weight_array,
+    )
+    # Forward draws need every component drawn at the observations' batch shape; densities
+    # (here and in membership) use the components as given, which broadcast against any data.
+    resized = [change_dist_size(comp, new_size=batch_shape) for comp in components]
+    rv = pm.CustomDist(
+        name,
+        weights,
+        *resized,
+        logp=_make_logp(spec),
+        random=_make_random(ndim_supp),
+        signature=_signature(len(components), ndim_supp),
+        dtype=_common_dtype(components),
+        observed=observed_value,
+        dims=dims,
+    )
+    record(model, spec)
+    return rv
+
+
+def _make_logp(spec: MixtureSpec):
+    groups = None if spec.groups is None else pt.constant(spec.groups)
+    case_weights = None if spec.case_weights is None else pt.constant(spec.case_weights)
+
+    def logp(value, weights, *components):
+        joint = _logp.log_joint(
+            weights,
+            components,
+            value,
+            ndim_supp=spec.ndim_supp,
+            case_weights=case_weights,
+            groups=groups,
+            n_groups=spec.n_groups,
+        )
+        return _logp.mixture_logp(joint, case_weights=case_weights, grouped=groups is not None)
+
+    return logp
+
+
+def _make_random(ndim_supp: int):
+    def random(weights, *components, rng=None, size=None):
+        stacked = np.stack(np.broadcast_arrays(*components), axis=-1 - ndim_supp)
+        batch_shape = stacked.shape[: stacked.ndim - 1 - ndim_supp]
+        n_components = stacked.shape[len(batch_shape)]
+        probs = np.broadcast_to(weights, (*batch_shape, n_components))
+        cumulative = np.cumsum(probs, axis=-1)
+        u = rng.random((*batch_shape, 1)) * cumulative[..., -1:]
+        labels = np.minimum((u > cumulative).sum(axis=-1), n_components - 1)
+        index = labels.reshape(*batch_shape, 1, *([1] * ndim_supp))
+        draws = np.take_along_axis(stacked, index, axis=len(batch_shape))
+        return draws.squeeze(axis=len(batch_shape))
+
+    return random
+
+
+def _signature(n_components: int, ndim_supp: int) -> str:
+    core = "(" + ",".join(ascii_lowercase[:ndim_supp]) + ")"
+    return ",".join(["(k)"] + [core] * n_components) + "->" + core
+
+
+def _common_dtype(components) -> str:
+    dtypes = {comp.dtype for comp in components}
+    if all(d.startswith("int") for d in dtypes):
+        return "int64"
+    return pt.config.floatX if len(dtypes) > 1 else next(iter(dtypes))
+
+
+def _check_components(components, model: pm.Model) -> list[TensorVariable]:
+    if isinstance(components, TensorVariable) or not isinstance(components, Sequence):
+        raise TypeError(
+            "components must be a list of unnamed PyMC distributions, e.g. "
+            "[pm.Normal.dist(mu[0], 1), pm.Normal.dist(mu[1], 1)]; "
+            f"got {type(components).__name__}."
+        )
+    components = list(components)
+    if len(components) < 2:
+        raise ValueError(
+            f"components has {len(components)} distribution(s); a mixture needs at least 2."
+        )
+    registered = set(model.basic_RVs) | set(model.deterministics)
+    for k, comp in enumerate(components):
+        owner = getattr(comp, "owner", None)
+        if not isinstance(comp, TensorVariable) or owner is None or not isinstance(
+            owner.op, RandomVariable | SymbolicRandomVariable
+        ):
+            raise TypeError(
+                f"components[{k}] is {comp!r} ({type(comp).__name__}); expected an unnamed PyMC "
+                "distribution such as pm.Normal.dist(mu, sigma)."
+            )
+        if comp in registered:
+            raise TypeError(
+                f"components[{k}] is the model variable {comp.name!r}; components must be "
+                f"unnamed: write pm.{type(owner.op).__name__.removesuffix('RV')}.dist(...) "
+                "instead of creating a named variable."
+            )
+    supports = [comp.owner.op.ndim_supp for comp in components]
+    if len(set(supports)) > 1:
+        raise ValueError(
+            f"components have different supports (core dimensions {supports}); all components "
+            "of a mixture must describe the same kind of observation (all univariate or all "
+            "multivariate of the same size)."
+        )
+    return components
+
+
+def _check_observed(observed, ndim_supp: int):
+    if isinstance(observed, SharedVariable):
+        array = as_numeric_array(observed.get_value(), "observed")
+        value = observed
+    elif isinstance(observed, TensorVariable) and not isinstance(observed, Constant):
+        raise TypeError(
+            "observed must be data (array-like or pm.Data), not a symbolic variable "
+            f"{observed!r}; wrap changing data in pm.Data."
+        )
+    else:
+        raw = observed.data if isinstance(observed, Constant) else observed
+        array = as_numeric_array(raw, "observed")
+        value = array
+    if array.ndim < ndim_supp + 1:
+        raise ValueError(
+            f"observed has shape {array.shape}, but the components describe "
+            f"{ndim_supp}-dimensional observations: observed needs shape (n_obs, ...) with "
+            f"{ndim_supp + 1} or more dimensions."
+        )
+    return value, array
+
+
+def _check_component_shapes(components, observed_shape, ndim_supp: int) -> None:
+    n_batch = len(observed_shape) - ndim_supp
+    for k, comp in enumerate(components):
+        shape = comp.type.shape
+        supp = shape[len(shape) - ndim_supp :] if ndim_supp else ()
+        batch = shape[: len(shape) - ndim_supp]
+        if any(s is not None and s != o for s, o in zip(supp, observed_shape[n_batch:])):
+            raise ValueError(
+                f"components[{k}] describes observations of shape {supp}, but observed rows "
+                f"have shape {tuple(observed_shape[n_batch:])}; make the component's size match "
+                "the number of columns of observed."
+            )
+        if len(batch) > n_batch or any(
+            s is not None and s not in (1, o)
+            for s, o in zip(reversed(batch), reversed(observed_shape[:n_batch]))
+        ):
+            raise ValueError(
+                f"components[{k}] has batch shape {batch}, which does not match the "
+                f"observations' batch shape {tuple(observed_shape[:n_batch])}: each observation "
+                "must get exactly one density per component. Reshape the component's "
+                "parameters (e.g. pm.math.dot(H, x) with x of shape (n,), not (n, 1)) or the "
+                "observed data."
+            )
+
+
+def _check_weights(weights, n_components: int, batch_shape) -> TensorVariable:
+    if isinstance(weights, list | tuple) and any(
+        isinstance(w, TensorVariable) for w in weights
+    ):
+        weights = pt.stack([pt.as_tensor_variable(w) for w in weights], axis=-1)
+    constant = None
+    if not isinstance(weights, TensorVariable):
+        constant = as_numeric_array(weights, "weights").astype(float)
+    elif isinstance(weights, Constant):
+        constant = np.asarray(weights.data, dtype=float)
+    weights = pt.as_tensor_variable(weights)
+    if weights.ndim == 0:
+        raise ValueError(
+            f"weights is a scalar; expected shape (n_components,) = ({n_components},) or "
+            f"(..., {n_components})."
+        )
+    last = weights.type.shape[-1]
+    if last is not None and last != n_components:
+        raise ValueError(
+            f"weights has last axis of length {last} but there are {n_components} components; "
+            f"the last axis of weights must have length {n_components}."
+        )
+    batch = weights.type.shape[:-1]
+    if len(batch) > len(batch_shape) or any(
+        s is not None and s not in (1, o) for s, o in zip(reversed(batch), reversed(batch_shape))
+    ):
+        raise ValueError(
+            f"weights has shape {weights.type.shape}, whose batch part {batch} does not "
+            f"broadcast against the observations' batch shape {tuple(batch_shape)}; use shape "
+            f"({n_components},), or one row of weights per observation (or group)."
+        )
+    if constant is not None:
+        _check_constant_weights(constant)
+    return weights
+
+
+def _check_constant_weights(weights: np.ndarray) -> None:
+    if (weights < 0).any():
+        raise ValueError("weights has negative entries; mixing weights must be >= 0.")
+    sums = weights.sum(axis=-1)
+    bad = np.flatnonzero(np.abs(np.atleast_1d(sums) - 1.0) > _WEIGHT_SUM_TOLERANCE)
+    if bad.size:
+        first = np.atleast_1d(sums)[bad[0]]
+        where = "" if weights.ndim == 1 else f" in {describe_rows(bad)}"
+        raise ValueError(
+            f"weights sum to {first:.6g}{where}, not 1; normalise them "
+            "(weights / weights.sum(axis=-1, keepdims=True))."
+        )
+
+
+def _check_groups(groups, batch_shape):
+    if groups is None:
+        return None, None
+    if len(batch_shape) != 1:
+        raise ValueError(
+            f"groups needs one batch axis of observations; observed has batch shape {batch_shape}."
+        )
+    labels = np.asarray(groups)
+    if labels.shape != tuple(batch_shape):
+        raise ValueError(
+            f"groups has shape {labels.shape}; expected one label per observation, shape "
+            f"{tuple(batch_shape)}."
+        )
+    if pd.isna(pd.Series(labels)).any():
+        rows = np.flatnonzero(pd.isna(pd.Series(labels)).to_numpy())
+        raise ValueError(f"groups has missing labels in {describe_rows(rows)}; label every row.")
+    codes, names = pd.factorize(labels, sort=True)
+    return codes.astype(np.int64), np.asarray(names)
+
+
+def _check_case_weights(case_weights, batch_shape):
+    if case_weights is None:
+        return None
+    values = as_numeric_array(case_weights, "case_weights").astype(float)
+    if values.shape != tuple(batch_shape):
+        raise ValueError(
+            f"case_weights has shape {values.shape}; expected one weight per observation, "
+            f"shape {tuple(batch_shape)}."
+        )
+    negative = np.flatnonzero(values < 0)
+    if negative.size:
+        raise ValueError(
+            f"case_weights is negative in {describe_rows(negative)}; frequency weights must be "
+            ">= 0 (use 0 to leave an observation out)."
+        )
+    return values
