@@ -41,7 +41,10 @@ def test_mixture_model_triggers_no_finding(operator_data):
     with pm.Model() as model:
         x = pm.Normal("x", mu=1.5, sigma=1.0, shape=3)
         w = pm.Dirichlet("w", np.ones(2))
-        comps = [pm.Normal.dist(pt.dot(H, x), operator_data.noise) for H in (operator_data.H1, operator_data.H2)]
+        comps = [
+            pm.Normal.dist(pt.dot(H, x), operator_data.noise)
+            for H in (operator_data.H1, operator_data.H2)
+        ]
         bm.mixture("y", w, comps, operator_data.y)
     assert bm.check_model(model) == []
 
@@ -65,5 +68,5 @@ def test_data_counted_twice_is_found_for_shared_data_containers():
 
 
 def test_check_model_rejects_non_model():
-    with pytest.raises(TypeError, match="model must be a pymc.Model"):
+    with pytest.raises(TypeError, match=r"model must be a pymc\.Model"):
         bm.check_model("model")

@@ -184,7 +184,7 @@ def test_case_weights_multiply_each_term_including_zero(rng):
 
 
 def test_forward_draws_follow_the_weights():
-    with pm.Model() as model:
+    with pm.Model():
         bm.mixture("y", [0.3, 0.7], [pm.Normal.dist(-5, 1), pm.Normal.dist(5, 1)], np.zeros(500))
         prior = pm.sample_prior_predictive(4, random_seed=1)
     draws = prior.prior_predictive["y"].values
@@ -197,7 +197,10 @@ def test_forward_draws_follow_the_weights():
 
 def test_forward_draws_of_multivariate_components_keep_rows_whole():
     with pm.Model():
-        comps = [pm.MvNormal.dist([-10.0, -10.0], np.eye(2)), pm.MvNormal.dist([10.0, 10.0], np.eye(2))]
+        comps = [
+            pm.MvNormal.dist([-10.0, -10.0], np.eye(2)),
+            pm.MvNormal.dist([10.0, 10.0], np.eye(2)),
+        ]
         bm.mixture("X", [0.5, 0.5], comps, np.zeros((300, 2)))
         prior = pm.sample_prior_predictive(2, random_seed=3)
     draws = prior.prior_predictive["X"].values.reshape(-1, 2)
@@ -228,7 +231,10 @@ def test_rejects_fewer_than_two_components():
 
 
 def test_rejects_named_model_variable_as_component():
-    with pm.Model(), pytest.raises(TypeError, match=re.escape("components[1] is the model variable 'z'")):
+    with (
+        pm.Model(),
+        pytest.raises(TypeError, match=re.escape("components[1] is the model variable 'z'")),
+    ):
         bm.mixture("y", [0.5, 0.5], [pm.Normal.dist(0, 1), pm.Normal("z", 0, 1)], np.zeros(3))
 
 
@@ -265,7 +271,7 @@ def test_rejects_weights_with_wrong_last_axis():
 
 
 def test_rejects_constant_weights_not_summing_to_one():
-    with pm.Model(), pytest.raises(ValueError, match="weights sum to 0.9, not 1"):
+    with pm.Model(), pytest.raises(ValueError, match=r"weights sum to 0\.9, not 1"):
         bm.mixture("y", [0.4, 0.5], _two_normals(), np.zeros(3))
 
 

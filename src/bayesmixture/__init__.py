@@ -7,14 +7,22 @@ whole posterior, prediction on new data without re-sampling, and label switching
 from bayesmixture import datasets, exceptions
 from bayesmixture.checks import ModelFinding, check_model
 from bayesmixture.likelihood import mixture
+from bayesmixture.membership import membership, predict_membership, predictive_logpdf
+from bayesmixture.relabel import LabelSwitchingReport, label_switching, relabel
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "LabelSwitchingReport",
     "ModelFinding",
     "__version__",
     "check_model",
     "datasets",
     "exceptions",
+    "label_switching",
+    "membership",
     "mixture",
+    "predict_membership",
+    "predictive_logpdf",
+    "relabel",
 ]

@@ -27,8 +27,11 @@ def as_numeric_array(values, arg: str, *, allow_nan: bool = False) -> np.ndarray
     and, unless ``allow_nan``, missing entries; errors name the rows (0-based) concerned.
     """
     if isinstance(values, pd.DataFrame):
-        bad = [c for c, t in values.dtypes.items() if not pd.api.types.is_numeric_dtype(t)
-               or pd.api.types.is_bool_dtype(t)]
+        bad = [
+            c
+            for c, t in values.dtypes.items()
+            if not pd.api.types.is_numeric_dtype(t) or pd.api.types.is_bool_dtype(t)
+        ]
         if bad:
             raise TypeError(
                 f"{arg} has non-numeric columns {bad!r} (dtypes "

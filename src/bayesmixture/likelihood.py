@@ -66,7 +66,8 @@ def mixture(
         multivariate ones. Missing (NaN), infinite and empty data are rejected: PyMC would
         otherwise impute NaNs as parameters or silently fit the prior.
     dims : str or tuple of str, optional
-        Dims of the observed variable, as in any PyMC distribution.
+        Dims of the observed variable, as in any PyMC distribution; dims the model has no
+        coords for get coords 0..n-1.
     groups : array-like of shape (n_obs,), optional
         Grouped membership: all observations with the same group label (any hashable, ragged
         sizes, any order) share one component. The likelihood is then
@@ -126,6 +127,7 @@ def mixture(
     # Forward draws need every component drawn at the observations' batch shape; densities
     # (here and in membership) use the components as given, which broadcast against any data.
     resized = [change_dist_size(comp, new_size=batch_shape) for comp in components]
+    _add_missing_coords(model, dims, observed_array.shape)
     rv = pm.CustomDist(
         name,
         weights,
@@ -139,6 +141,21 @@ def mixture(
     )
     record(model, spec)
     return rv
+
+
+def _add_missing_coords(model: pm.Model, dims, shape) -> None:
+    """Dims of the observed variable that the model does not know get coords 0..n-1."""
+    if dims is None:
+        return
+    dims = (dims,) if isinstance(dims, str) else tuple(dims)
+    if len(dims) != len(shape):
+        raise ValueError(
+            f"dims={dims!r} names {len(dims)} dimensions but observed has shape {shape}; give one "
+            "name per dimension."
+        )
+    for dim, size in zip(dims, shape, strict=True):
+        if dim not in model.coords:
+            model.add_coord(dim, values=range(size))
 
 
 def _make_logp(spec: MixtureSpec):
@@ -203,8 +220,10 @@ def _check_components(components, model: pm.Model) -> list[TensorVariable]:
     registered = set(model.basic_RVs) | set(model.deterministics)
     for k, comp in enumerate(components):
         owner = getattr(comp, "owner", None)
-        if not isinstance(comp, TensorVariable) or owner is None or not isinstance(
-            owner.op, RandomVariable | SymbolicRandomVariable
+        if (
+            not isinstance(comp, TensorVariable)
+            or owner is None
+            or not isinstance(owner.op, RandomVariable | SymbolicRandomVariable)
         ):
             raise TypeError(
                 f"components[{k}] is {comp!r} ({type(comp).__name__}); expected an unnamed PyMC "
@@ -254,16 +273,15 @@ def _check_component_shapes(components, observed_shape, ndim_supp: int) -> None:
         shape = comp.type.shape
         supp = shape[len(shape) - ndim_supp :] if ndim_supp else ()
         batch = shape[: len(shape) - ndim_supp]
-        if any(s is not None and s != o for s, o in zip(supp, observed_shape[n_batch:])):
+        if any(
+            s is not None and s != o for s, o in zip(supp, observed_shape[n_batch:], strict=True)
+        ):
             raise ValueError(
                 f"components[{k}] describes observations of shape {supp}, but observed rows "
                 f"have shape {tuple(observed_shape[n_batch:])}; make the component's size match "
                 "the number of columns of observed."
             )
-        if len(batch) > n_batch or any(
-            s is not None and s not in (1, o)
-            for s, o in zip(reversed(batch), reversed(observed_shape[:n_batch]))
-        ):
+        if not _broadcasts_to(batch, observed_shape[:n_batch]):
             raise ValueError(
                 f"components[{k}] has batch shape {batch}, which does not match the "
                 f"observations' batch shape {tuple(observed_shape[:n_batch])}: each observation "
@@ -273,10 +291,16 @@ def _check_component_shapes(components, observed_shape, ndim_supp: int) -> None:
             )
 
 
+def _broadcasts_to(static_shape, target) -> bool:
+    """Whether a static shape (None = unknown) broadcasts to ``target`` without growing it."""
+    if len(static_shape) > len(target):
+        return False
+    pairs = zip(reversed(static_shape), reversed(tuple(target)), strict=False)
+    return all(s is None or s in (1, t) for s, t in pairs)
+
+
 def _check_weights(weights, n_components: int, batch_shape) -> TensorVariable:
-    if isinstance(weights, list | tuple) and any(
-        isinstance(w, TensorVariable) for w in weights
-    ):
+    if isinstance(weights, list | tuple) and any(isinstance(w, TensorVariable) for w in weights):
         weights = pt.stack([pt.as_tensor_variable(w) for w in weights], axis=-1)
     constant = None
     if not isinstance(weights, TensorVariable):
@@ -296,9 +320,7 @@ def _check_weights(weights, n_components: int, batch_shape) -> TensorVariable:
             f"the last axis of weights must have length {n_components}."
         )
     batch = weights.type.shape[:-1]
-    if len(batch) > len(batch_shape) or any(
-        s is not None and s not in (1, o) for s, o in zip(reversed(batch), reversed(batch_shape))
-    ):
+    if not _broadcasts_to(batch, batch_shape):
         raise ValueError(
             f"weights has shape {weights.type.shape}, whose batch part {batch} does not "
             f"broadcast against the observations' batch shape {tuple(batch_shape)}; use shape "

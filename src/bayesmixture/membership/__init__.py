@@ -1,0 +1,317 @@
+"""Who belongs where: membership probabilities from every draw of every chain.
+
+Per draw, P(z_i = k | y_i, theta) = softmax_k(log w_ik + log p_k(y_i | theta_k)), normalised
+per observation with PyMC's own component densities; then averaged over all draws of all
+chains after label switching has been undone. New observations are scored from the stored
+draws, without re-sampling.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import arviz as az
+import numpy as np
+import pymc as pm
+import xarray as xr
+from scipy.special import logsumexp
+
+from bayesmixture._spec import MixtureSpec, lookup
+from bayesmixture._validation import as_numeric_array
+from bayesmixture.membership._evaluator import MixtureEvaluator, stacked_draws
+from bayesmixture.relabel import (
+    COMPONENT_DIM,
+    _check_method,
+    _check_posterior,
+    find_permutations,
+    training_value,
+)
+from bayesmixture.relabel._assign import permute_last_axis
+
+__all__ = ["membership", "predict_membership", "predictive_logpdf"]
+
+
+def membership(
+    model: pm.Model,
+    idata: az.InferenceData,
+    name: str,
+    *,
+    relabel: bool | str = True,
+    per_draw: bool = False,
+) -> xr.Dataset:
+    """Posterior probability that each observation belongs to each component.
+
+    For every draw of every chain, P(z_i = k | y, theta) = softmax_k(log w_ik +
+    log p_k(y_i | theta_k)), with p_k from PyMC's own logp of the recorded components; then
+    averaged over all draws (after relabelling), computed in chunks of bounded memory.
+
+    Parameters
+    ----------
+    model : pymc.Model
+        A model whose likelihood ``name`` was built with :func:`bayesmixture.mixture`.
+    idata : arviz.InferenceData
+        Posterior of ``model``; not modified.
+    name : str
+        Name of the mixture's observed variable.
+    relabel : bool or {"stephens", "ecr", "pivot"}, default True
+        Undo label switching across all draws and chains first (True means ``"stephens"``;
+        see :func:`bayesmixture.relabel`). Pass False for a posterior already relabelled.
+    per_draw : bool, default False
+        Also return ``probability_draws`` with dims (chain, draw, obs, component).
+
+    Returns
+    -------
+    xarray.Dataset
+        ``probability`` and ``probability_sd`` with dims (obs, component), rows summing to 1;
+        ``label`` (most probable component) and ``uncertainty`` (1 - largest probability)
+        with dim obs. For a mixture with ``groups`` the dim is ``group`` instead of obs.
+
+    Raises
+    ------
+    ValueError
+        If ``idata`` has no posterior group or ``name`` is not a mixture of ``model``.
+
+    Examples
+    --------
+    >>> import numpy as np, pymc as pm, bayesmixture as bm
+    >>> y = np.random.default_rng(0).normal(size=40) + np.repeat([-3.0, 3.0], 20)
+    >>> with pm.Model(coords={"component": [0, 1]}) as model:
+    ...     w = pm.Dirichlet("w", np.ones(2), dims="component")
+    ...     mu = pm.Normal("mu", [-1.0, 1.0], 5.0, dims="component")
+    ...     _ = bm.mixture("y", w, [pm.Normal.dist(mu[k], 1.0) for k in range(2)], y)
+    ...     idata = pm.sample(200, tune=200, chains=2, random_seed=0, progressbar=False)
+    >>> m = bm.membership(model, idata, "y")
+    >>> m["probability"].dims, bool(np.allclose(m["probability"].sum("component"), 1))
+    (('obs', 'component'), True)
+    """
+    spec = lookup(model, name)
+    posterior = _check_posterior(idata)
+    evaluator = MixtureEvaluator(model, spec)
+    perms = _permutations(evaluator, posterior, relabel)
+    value = training_value(evaluator)
+    return _summarise(
+        evaluator,
+        posterior,
+        value,
+        perms,
+        per_draw=per_draw,
+        groups=spec.groups,
+        case_weights=spec.case_weights,
+        obs_coords=_obs_coords(model, spec, len(value)),
+    )
+
+
+def predict_membership(
+    model: pm.Model,
+    idata: az.InferenceData,
+    name: str,
+    observed,
+    *,
+    data: Mapping[str, object] | None = None,
+    relabel: bool | str = True,
+    per_draw: bool = False,
+) -> xr.Dataset:
+    """Membership probabilities of new observations from the stored posterior, no sampling.
+
+    Parameters
+    ----------
+    model, idata, name, relabel, per_draw
+        As in :func:`membership`. The labelling is found on the model's own data, so new
+        observations get the same component numbers as the training data.
+    observed : array-like of shape (n_new, ...)
+        New observations, with the same row shape as the model's data.
+    data : dict of str to array-like, optional
+        New values of the model's ``pm.Data`` containers (covariates, per-observation
+        weights) for these observations only; the model keeps its own values.
+
+    Returns
+    -------
+    xarray.Dataset
+        As :func:`membership`, over the new observations.
+
+    Examples
+    --------
+    >>> import numpy as np, pymc as pm, bayesmixture as bm
+    >>> y = np.random.default_rng(0).normal(size=40) + np.repeat([-3.0, 3.0], 20)
+    >>> with pm.Model(coords={"component": [0, 1]}) as model:
+    ...     w = pm.Dirichlet("w", np.ones(2), dims="component")
+    ...     mu = pm.Normal("mu", [-1.0, 1.0], 5.0, dims="component")
+    ...     _ = bm.mixture("y", w, [pm.Normal.dist(mu[k], 1.0) for k in range(2)], y)
+    ...     idata = pm.sample(200, tune=200, chains=2, random_seed=0, progressbar=False)
+    >>> new = bm.predict_membership(model, idata, "y", [-3.0, 3.0])
+    >>> new["label"].values.tolist() == [int(new["label"][0]), 1 - int(new["label"][0])]
+    True
+    """
+    spec = lookup(model, name)
+    posterior = _check_posterior(idata)
+    evaluator = MixtureEvaluator(model, spec)
+    new_value = _check_new_observed(evaluator, observed, data)
+    perms = _permutations(evaluator, posterior, relabel)
+    return _summarise(
+        evaluator,
+        posterior,
+        new_value,
+        perms,
+        per_draw=per_draw,
+        data=data,
+        obs_coords=np.arange(len(new_value)),
+    )
+
+
+def predictive_logpdf(
+    model: pm.Model,
+    idata: az.InferenceData,
+    name: str,
+    observed,
+    *,
+    data: Mapping[str, object] | None = None,
+) -> xr.DataArray:
+    """Posterior predictive log density of each new observation.
+
+    log p(y_new | y) = log mean_s sum_k w_k^(s) p_k(y_new | theta^(s)), over every draw of
+    every chain (label switching does not change it).
+
+    Parameters
+    ----------
+    model, idata, name, observed, data
+        As in :func:`predict_membership`.
+
+    Returns
+    -------
+    xarray.DataArray
+        ``log_density`` with dim obs.
+
+    Examples
+    --------
+    >>> import numpy as np, pymc as pm, bayesmixture as bm
+    >>> y = np.random.default_rng(0).normal(size=40) + np.repeat([-3.0, 3.0], 20)
+    >>> with pm.Model() as model:
+    ...     w = pm.Dirichlet("w", np.ones(2))
+    ...     mu = pm.Normal("mu", [-1.0, 1.0], 5.0)
+    ...     _ = bm.mixture("y", w, [pm.Normal.dist(mu[k], 1.0) for k in range(2)], y)
+    ...     idata = pm.sample(200, tune=200, chains=2, random_seed=0, progressbar=False)
+    >>> dens = bm.predictive_logpdf(model, idata, "y", [-3.0, 0.0, 3.0])
+    >>> bool(dens[1] < dens[0] and dens[1] < dens[2])
+    True
+    """
+    spec = lookup(model, name)
+    posterior = _check_posterior(idata)
+    evaluator = MixtureEvaluator(model, spec)
+    new_value = _check_new_observed(evaluator, observed, data)
+    draws = stacked_draws(posterior, evaluator.rv_names)
+    n_draws = posterior.sizes["chain"] * posterior.sizes["draw"]
+    total = np.full(len(new_value), -np.inf)
+    for chunk in evaluator.chunks(draws, new_value, data=data):
+        rows = slice(chunk.row_start, chunk.row_stop)
+        total[rows] = np.logaddexp(total[rows], logsumexp(chunk.log_marginal, axis=0))
+    return xr.DataArray(
+        total - np.log(n_draws),
+        dims=("obs",),
+        coords={"obs": np.arange(len(new_value))},
+        name="log_density",
+    )
+
+
+def _permutations(evaluator, posterior, relabel) -> np.ndarray | None:
+    if relabel is False:
+        return None
+    method = "stephens" if relabel is True else _check_method(relabel)
+    return find_permutations(evaluator, posterior, method)
+
+
+def _summarise(
+    evaluator: MixtureEvaluator,
+    posterior: xr.Dataset,
+    value: np.ndarray,
+    perms: np.ndarray | None,
+    *,
+    per_draw: bool,
+    obs_coords,
+    data=None,
+    groups=None,
+    case_weights=None,
+) -> xr.Dataset:
+    spec = evaluator.spec
+    draws = stacked_draws(posterior, evaluator.rv_names)
+    n_chains, n_draws = posterior.sizes["chain"], posterior.sizes["draw"]
+    n_terms = len(obs_coords)
+    total = np.zeros((n_terms, spec.n_components))
+    total_sq = np.zeros_like(total)
+    every_draw = np.empty((n_chains * n_draws, n_terms, spec.n_components)) if per_draw else None
+    for chunk in evaluator.chunks(
+        draws, value, data=data, groups=groups, case_weights=case_weights
+    ):
+        resp = np.exp(chunk.log_resp)
+        if perms is not None:
+            resp = permute_last_axis(resp, perms[chunk.start : chunk.stop])
+        rows = slice(chunk.row_start, chunk.row_stop)
+        total[rows] += resp.sum(axis=0)
+        total_sq[rows] += (resp**2).sum(axis=0)
+        if every_draw is not None:
+            every_draw[chunk.start : chunk.stop, rows] = resp
+    count = n_chains * n_draws
+    mean = total / count
+    sd = np.sqrt(np.maximum(total_sq / count - mean**2, 0.0))
+    obs_dim = "group" if groups is not None else "obs"
+    coords = {obs_dim: obs_coords, COMPONENT_DIM: _component_coords(evaluator.model, spec)}
+    result = xr.Dataset(
+        {
+            "probability": ((obs_dim, COMPONENT_DIM), mean),
+            "probability_sd": ((obs_dim, COMPONENT_DIM), sd),
+            "label": ((obs_dim,), mean.argmax(axis=1)),
+            "uncertainty": ((obs_dim,), 1.0 - mean.max(axis=1)),
+        },
+        coords=coords,
+        attrs={"relabelled": str(perms is not None), "n_draws": count},
+    )
+    if every_draw is not None:
+        result["probability_draws"] = xr.DataArray(
+            every_draw.reshape(n_chains, n_draws, n_terms, spec.n_components),
+            dims=("chain", "draw", obs_dim, COMPONENT_DIM),
+            coords={"chain": posterior["chain"].values, "draw": posterior["draw"].values},
+        )
+    return result
+
+
+def _check_new_observed(evaluator: MixtureEvaluator, observed, data) -> np.ndarray:
+    spec = evaluator.spec
+    if spec.groups is not None:
+        raise ValueError(
+            f"mixture {spec.name!r} has grouped membership; new observations need groups too, "
+            "which predict_membership does not take yet: build a model on the new groups."
+        )
+    value = as_numeric_array(observed, "observed")
+    train = training_value(evaluator)
+    if value.ndim == 0 and train.ndim == 1:
+        value = value.reshape(1)
+    row_shape = train.shape[spec.batch_ndim :]
+    if value.ndim != train.ndim or value.shape[spec.batch_ndim :] != row_shape:
+        raise ValueError(
+            f"observed has shape {value.shape}; the mixture {spec.name!r} was built on data of "
+            f"shape {train.shape}, so new observations need shape (n_new, *{row_shape})."
+        )
+    if not evaluator.row_chunkable and not data and len(value) != len(train):
+        raise ValueError(
+            f"the weights or components of mixture {spec.name!r} are indexed by observation "
+            f"(built on {len(train)}), so {len(value)} new observations need their own values: "
+            "put those covariates/weights in pm.Data containers and pass them as data={...}."
+        )
+    return value
+
+
+def _obs_coords(model: pm.Model, spec: MixtureSpec, n_rows: int):
+    if spec.groups is not None:
+        return spec.group_names
+    dims = model.named_vars_to_dims.get(spec.name)
+    if dims and dims[0] in model.coords and model.coords[dims[0]] is not None:
+        coords = np.asarray(model.coords[dims[0]])
+        if len(coords) == n_rows:
+            return coords
+    return np.arange(n_rows)
+
+
+def _component_coords(model: pm.Model, spec: MixtureSpec):
+    coords = model.coords.get(COMPONENT_DIM)
+    if coords is not None and len(coords) == spec.n_components:
+        return np.asarray(coords)
+    return np.arange(spec.n_components)

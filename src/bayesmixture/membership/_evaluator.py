@@ -1,0 +1,202 @@
+"""Evaluate a mixture's per-draw responsibilities and marginal densities, in bounded memory.
+
+One PyTensor function is compiled per mixture from PyMC's own component log-densities,
+vectorised over a leading draw axis; it is then called on chunks of draws (and of rows, where
+the model allows) so that draws x obs x components never has to sit in memory at once.
+Axis order of every array: (draw, obs, component).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pymc as pm
+import pytensor
+import pytensor.tensor as pt
+from pytensor.compile.sharedvalue import SharedVariable
+from pytensor.graph.replace import graph_replace, vectorize_graph
+from pytensor.graph.traversal import ancestors
+
+from bayesmixture import _logp
+from bayesmixture._rewrites import evaluator_mode
+from bayesmixture._spec import MixtureSpec
+
+# Elements of one (draws x rows x components) block; a few such arrays live at once.
+BLOCK_ELEMENTS = 4_000_000
+ROW_BLOCK = 50_000
+
+
+@dataclass
+class Chunk:
+    """One block: draws [start, stop) of terms [row_start, row_stop) (rows, or groups)."""
+
+    start: int
+    stop: int
+    row_start: int
+    row_stop: int
+    log_resp: np.ndarray  # (draws, rows, component)
+    log_marginal: np.ndarray  # (draws, rows)
+
+
+class MixtureEvaluator:
+    """Compiled log-responsibilities and log marginal densities of one mixture.
+
+    Parameters
+    ----------
+    model : pymc.Model
+        The model holding the mixture.
+    spec : MixtureSpec
+        The mixture's record.
+    """
+
+    def __init__(self, model: pm.Model, spec: MixtureSpec):
+        self.model = model
+        self.spec = spec
+        graphs = [spec.weights, *spec.components]
+        upstream = set(ancestors(graphs))
+        self.rv_names = [rv.name for rv in model.free_RVs if rv in upstream]
+        self.data_names = [
+            name
+            for name, var in model.named_vars.items()
+            if isinstance(var, SharedVariable) and var in upstream
+        ]
+        self.row_chunkable = _rows_are_independent(spec)
+        self._fn = self._compile()
+
+    def _compile(self):
+        spec, model = self.spec, self.model
+        value = pt.tensor(
+            "value",
+            shape=(None,) * spec.batch_ndim + (None,) * spec.ndim_supp,
+            dtype=_value_dtype(spec),
+        )
+        data_inputs = {
+            model[name]: pt.tensor(name, shape=(None,) * model[name].ndim, dtype=model[name].dtype)
+            for name in self.data_names
+        }
+        grouped = spec.groups is not None
+        groups = pt.lvector("groups") if grouped else None
+        n_groups = pt.lscalar("n_groups") if grouped else None
+        case_weights = pt.vector("case_weights") if grouped else None
+        joint = _logp.log_joint(
+            spec.weights,
+            spec.components,
+            value,
+            ndim_supp=spec.ndim_supp,
+            case_weights=case_weights,
+            groups=groups,
+            n_groups=n_groups,
+        )
+        log_marginal = pt.logsumexp(joint, axis=-1)
+        log_resp = joint - log_marginal[..., None]
+        outputs = graph_replace([log_resp, log_marginal], data_inputs, strict=False)
+        draw_inputs = {
+            model[name]: pt.tensor(
+                name, shape=(None, *model[name].type.shape), dtype=model[name].dtype
+            )
+            for name in self.rv_names
+        }
+        outputs = vectorize_graph(outputs, replace=draw_inputs)
+        inputs = [*draw_inputs.values(), value, *data_inputs.values()]
+        if grouped:
+            inputs += [groups, n_groups, case_weights]
+        return pytensor.function(inputs, outputs, mode=evaluator_mode(), on_unused_input="ignore")
+
+    def data_values(self, data: Mapping[str, object] | None) -> dict[str, np.ndarray]:
+        """Current values of the data containers, with ``data`` overriding some of them."""
+        data = dict(data or {})
+        unknown = sorted(set(data) - set(self.data_names))
+        if unknown:
+            raise ValueError(
+                f"data has {unknown}, which the mixture {self.spec.name!r} does not depend on; "
+                f"its data containers are {self.data_names}."
+            )
+        values = {}
+        for name in self.data_names:
+            current = self.model[name].get_value()
+            new = np.asarray(data.get(name, current))
+            if new.ndim != current.ndim:
+                raise ValueError(
+                    f"data[{name!r}] has {new.ndim} dimensions; the container has {current.ndim}."
+                )
+            values[name] = new.astype(current.dtype, copy=False)
+        return values
+
+    def chunks(
+        self,
+        draws: Mapping[str, np.ndarray],
+        value: np.ndarray,
+        *,
+        data: Mapping[str, np.ndarray] | None = None,
+        groups: np.ndarray | None = None,
+        case_weights: np.ndarray | None = None,
+        draw_index: np.ndarray | None = None,
+        block_elements: int = BLOCK_ELEMENTS,
+    ) -> Iterator[Chunk]:
+        """Yield blocks of (log_resp, log_marginal) over draws (and rows, when allowed).
+
+        ``draws`` maps each free variable name to an array (n_draws, *shape).
+        """
+        n_draws = next(iter(draws.values())).shape[0] if draws else 1
+        index = np.arange(n_draws) if draw_index is None else np.asarray(draw_index)
+        data_values = self.data_values(data)
+        n_rows = value.shape[0]
+        row_block = min(n_rows, ROW_BLOCK) if self.row_chunkable else n_rows
+        n_terms = n_rows if groups is None else int(groups.max()) + 1
+        per_draw = max(1, min(row_block, n_terms) * self.spec.n_components)
+        draw_block = max(1, block_elements // per_draw)
+        extra = []
+        if self.spec.groups is not None:
+            weights = np.ones(n_rows) if case_weights is None else case_weights
+            extra = [groups, n_terms, weights]
+        for row_start in range(0, n_rows, row_block):
+            row_stop = min(n_rows, row_start + row_block)
+            rows = value[row_start:row_stop]
+            for start in range(0, len(index), draw_block):
+                stop = min(len(index), start + draw_block)
+                picked = index[start:stop]
+                args = [draws[name][picked] for name in self.rv_names]
+                log_resp, log_marginal = self._fn(*args, rows, *data_values.values(), *extra)
+                terms_stop = row_start + log_resp.shape[1]
+                yield Chunk(start, stop, row_start, terms_stop, log_resp, log_marginal)
+
+    def responsibilities(self, draws, value, **kwargs) -> tuple[np.ndarray, np.ndarray]:
+        """All blocks assembled: log_resp (draws, obs, K) and log_marginal (draws, obs)."""
+        blocks = list(self.chunks(draws, value, **kwargs))
+        n_draws = max(b.stop for b in blocks)
+        n_terms = max(b.row_stop for b in blocks)
+        log_resp = np.empty((n_draws, n_terms, self.spec.n_components))
+        log_marginal = np.empty((n_draws, n_terms))
+        for b in blocks:
+            log_resp[b.start : b.stop, b.row_start : b.row_stop] = b.log_resp
+            log_marginal[b.start : b.stop, b.row_start : b.row_stop] = b.log_marginal
+        return log_resp, log_marginal
+
+
+def _value_dtype(spec: MixtureSpec) -> str:
+    dtypes = {comp.dtype for comp in spec.components}
+    return "int64" if all(d.startswith("int") for d in dtypes) else pytensor.config.floatX
+
+
+def _rows_are_independent(spec: MixtureSpec) -> bool:
+    """Rows can be evaluated in blocks when nothing is indexed by observation."""
+    if spec.groups is not None or spec.weights.ndim > 1:
+        return False
+    return all(comp.ndim == comp.owner.op.ndim_supp for comp in spec.components)
+
+
+def stacked_draws(posterior, names) -> dict[str, np.ndarray]:
+    """Posterior arrays (chain, draw, ...) -> (chain * draw, ...), named; checks presence."""
+    missing = [name for name in names if name not in posterior.data_vars]
+    if missing:
+        raise ValueError(
+            f"idata.posterior lacks {missing}, which the mixture depends on; pass the "
+            "InferenceData sampled from this model."
+        )
+    out = {}
+    for name in names:
+        array = posterior[name].values
+        out[name] = array.reshape(-1, *array.shape[2:])
+    return out

@@ -1,0 +1,271 @@
+"""Undo label switching: one consistent labelling for every draw of every chain.
+
+Three methods, each a pure numpy function on responsibilities or parameters (axis order
+draw, obs, component): ``"stephens"`` (Stephens 2000, KL to the permuted average),
+``"ecr"`` (Papastamoulis & Iliopoulos 2010, agreement with a pivot allocation) and
+``"pivot"`` (match component parameters to a reference draw). All start from the draw with
+the highest likelihood, so chains that found the same clusters in different orders are merged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import arviz as az
+import numpy as np
+import pandas as pd
+import pymc as pm
+import xarray as xr
+
+from bayesmixture._spec import lookup
+from bayesmixture.membership._evaluator import MixtureEvaluator, stacked_draws
+from bayesmixture.relabel._assign import permute_axis
+from bayesmixture.relabel._ecr import ecr_permutations
+from bayesmixture.relabel._pivot import pivot_permutations
+from bayesmixture.relabel._stephens import stephens_permutations
+
+__all__ = ["LabelSwitchingReport", "label_switching", "relabel"]
+
+METHODS = ("stephens", "ecr", "pivot")
+COMPONENT_DIM = "component"
+# Rows used to find permutations; evenly spaced, so the answer does not depend on a seed.
+MAX_RELABEL_OBS = 2000
+
+
+def relabel(
+    model: pm.Model,
+    idata: az.InferenceData,
+    name: str,
+    *,
+    method: str = "stephens",
+) -> tuple[az.InferenceData, xr.DataArray]:
+    """Give every draw of every chain the same labelling of the components.
+
+    Parameters
+    ----------
+    model : pymc.Model
+        A model whose likelihood ``name`` was built with :func:`bayesmixture.mixture`.
+    idata : arviz.InferenceData
+        Posterior of ``model``; not modified.
+    name : str
+        Name of the mixture's observed variable.
+    method : {"stephens", "ecr", "pivot"}, default "stephens"
+        ``"stephens"`` minimises the KL divergence between each draw's membership
+        probabilities and their average; ``"ecr"`` maximises agreement of each draw's most
+        probable allocation with a pivot allocation; ``"pivot"`` matches the parameters with
+        dim ``"component"`` to those of a reference draw. All take as reference the draw of
+        highest likelihood.
+
+    Returns
+    -------
+    idata : arviz.InferenceData
+        A new object whose posterior has every variable with dim ``"component"`` (and the
+        last axis of the weights, when they are a named variable) permuted.
+    permutations : xarray.DataArray of int, dims (chain, draw, component)
+        New label k of a draw takes that draw's old label ``permutations[..., k]``.
+
+    Examples
+    --------
+    >>> import numpy as np, pymc as pm, bayesmixture as bm
+    >>> y = np.r_[np.full(20, -3.0), np.full(20, 3.0)] + np.random.default_rng(0).normal(size=40)
+    >>> with pm.Model(coords={"component": [0, 1]}) as model:
+    ...     w = pm.Dirichlet("w", np.ones(2), dims="component")
+    ...     mu = pm.Normal("mu", 0.0, 5.0, dims="component")
+    ...     _ = bm.mixture("y", w, [pm.Normal.dist(mu[k], 1.0) for k in range(2)], y)
+    ...     idata = pm.sample(100, tune=100, chains=2, random_seed=1, progressbar=False)
+    >>> fixed, perms = bm.relabel(model, idata, "y")
+    >>> chain_means = fixed.posterior["mu"].mean("draw")  # (chain, component)
+    >>> perms.dims, bool((abs(chain_means[0] - chain_means[1]) < 0.5).all())
+    (('chain', 'draw', 'component'), True)
+    """
+    spec = lookup(model, name)
+    method = _check_method(method)
+    posterior = _check_posterior(idata)
+    evaluator = MixtureEvaluator(model, spec)
+    perms = find_permutations(evaluator, posterior, method)
+    return permute_posterior(idata, perms, weights_name=_named_weights(model, spec)), _as_dataarray(
+        perms, posterior
+    )
+
+
+def find_permutations(evaluator: MixtureEvaluator, posterior: xr.Dataset, method: str):
+    """Permutations (chain * draw, K) for the stacked draws of ``posterior``."""
+    draws = stacked_draws(posterior, evaluator.rv_names)
+    value = training_value(evaluator)
+    rows = _relabel_rows(evaluator, len(value))
+    spec = evaluator.spec
+    log_resp, log_marginal = evaluator.responsibilities(
+        draws,
+        value[rows],
+        groups=spec.groups,
+        case_weights=spec.case_weights,
+    )
+    resp = np.exp(log_resp)
+    reference = int(np.argmax(log_marginal.sum(axis=1)))
+    if method == "stephens":
+        return stephens_permutations(resp, initial=resp[reference])
+    if method == "ecr":
+        return ecr_permutations(resp, pivot=resp[reference].argmax(axis=-1))
+    params = _component_parameters(posterior, spec.n_components)
+    return pivot_permutations(params, reference)
+
+
+def training_value(evaluator: MixtureEvaluator) -> np.ndarray:
+    """The observed data the mixture was built with."""
+    value = evaluator.model.rvs_to_values[evaluator.model[evaluator.spec.name]]
+    return np.asarray(value.get_value() if hasattr(value, "get_value") else value.data)
+
+
+def permute_posterior(
+    idata: az.InferenceData, perms: np.ndarray, *, weights_name: str | None
+) -> az.InferenceData:
+    """A new InferenceData whose posterior is permuted draw by draw."""
+    posterior = idata.posterior
+    n_chains, n_draws = posterior.sizes["chain"], posterior.sizes["draw"]
+    new_vars = {}
+    for var_name, var in posterior.data_vars.items():
+        if COMPONENT_DIM in var.dims:
+            axis = var.dims.index(COMPONENT_DIM) - 1
+        elif var_name == weights_name:
+            axis = var.ndim - 2
+        else:
+            continue
+        stacked = var.values.reshape(n_chains * n_draws, *var.shape[2:])
+        permuted = permute_axis(stacked, perms, axis)
+        new_vars[var_name] = var.copy(data=permuted.reshape(var.shape))
+    new_posterior = posterior.assign(new_vars)
+    new_posterior.attrs = {**posterior.attrs, "bayesmixture_relabelled": "true"}
+    groups = {group: idata[group] for group in idata.groups()}
+    groups["posterior"] = new_posterior
+    return az.InferenceData(**groups)
+
+
+@dataclass(frozen=True)
+class LabelSwitchingReport:
+    """What :func:`label_switching` found.
+
+    Attributes
+    ----------
+    per_chain : pandas.DataFrame
+        Per chain: ``share_switched`` (draws whose best permutation is not the identity) and
+        ``modal_permutation`` (the most frequent permutation, as a tuple).
+    chains_disagree : bool
+        True when chains have different modal permutations: they found the components in
+        different orders.
+    method : str
+        The relabelling method used.
+    """
+
+    per_chain: pd.DataFrame
+    chains_disagree: bool
+    method: str
+
+    @property
+    def switching_found(self) -> bool:
+        return bool((self.per_chain["share_switched"] > 0).any())
+
+    def __str__(self) -> str:
+        verdict = (
+            "chains found the components in different orders"
+            if self.chains_disagree
+            else "chains agree on the order of the components"
+        )
+        return f"Label switching ({self.method}): {verdict}\n{self.per_chain.to_string()}"
+
+
+def label_switching(
+    model: pm.Model, idata: az.InferenceData, name: str, *, method: str = "stephens"
+) -> LabelSwitchingReport:
+    """Measure label switching within and between chains, before any relabelling.
+
+    Parameters
+    ----------
+    model, idata, name, method
+        As in :func:`relabel`.
+
+    Returns
+    -------
+    LabelSwitchingReport
+
+    Examples
+    --------
+    >>> import numpy as np, pymc as pm, bayesmixture as bm
+    >>> y = np.r_[np.full(20, -3.0), np.full(20, 3.0)] + np.random.default_rng(0).normal(size=40)
+    >>> with pm.Model(coords={"component": [0, 1]}) as model:
+    ...     w = pm.Dirichlet("w", np.ones(2), dims="component")
+    ...     mu = pm.Normal("mu", 0.0, 5.0, dims="component")
+    ...     _ = bm.mixture("y", w, [pm.Normal.dist(mu[k], 1.0) for k in range(2)], y)
+    ...     idata = pm.sample(100, tune=100, chains=2, random_seed=1, progressbar=False)
+    >>> report = bm.label_switching(model, idata, "y")
+    >>> list(report.per_chain.columns)
+    ['share_switched', 'modal_permutation']
+    """
+    spec = lookup(model, name)
+    method = _check_method(method)
+    posterior = _check_posterior(idata)
+    perms = find_permutations(MixtureEvaluator(model, spec), posterior, method)
+    n_chains = posterior.sizes["chain"]
+    by_chain = perms.reshape(n_chains, -1, spec.n_components)
+    identity = np.arange(spec.n_components)
+    rows = []
+    for chain_perms in by_chain:
+        switched = (chain_perms != identity).any(axis=1).mean()
+        unique, counts = np.unique(chain_perms, axis=0, return_counts=True)
+        rows.append((float(switched), tuple(int(k) for k in unique[counts.argmax()])))
+    per_chain = pd.DataFrame(
+        rows,
+        columns=["share_switched", "modal_permutation"],
+        index=pd.Index(posterior["chain"].values, name="chain"),
+    )
+    disagree = per_chain["modal_permutation"].nunique() > 1
+    return LabelSwitchingReport(per_chain=per_chain, chains_disagree=bool(disagree), method=method)
+
+
+def _check_method(method) -> str:
+    if method not in METHODS:
+        raise ValueError(f"method={method!r} is not a relabelling method; choose one of {METHODS}.")
+    return method
+
+
+def _check_posterior(idata) -> xr.Dataset:
+    if not isinstance(idata, az.InferenceData):
+        raise TypeError(f"idata must be an arviz.InferenceData, got {type(idata).__name__}.")
+    if "posterior" not in idata.groups():
+        raise ValueError("idata has no posterior group; pass the result of pm.sample().")
+    return idata.posterior
+
+
+def _relabel_rows(evaluator: MixtureEvaluator, n_rows: int) -> np.ndarray:
+    if not evaluator.row_chunkable or n_rows <= MAX_RELABEL_OBS:
+        return np.arange(n_rows)
+    return np.unique(np.linspace(0, n_rows - 1, MAX_RELABEL_OBS).round().astype(int))
+
+
+def _named_weights(model: pm.Model, spec) -> str | None:
+    name = spec.weights.name
+    return name if name is not None and model.named_vars.get(name) is spec.weights else None
+
+
+def _component_parameters(posterior: xr.Dataset, n_components: int) -> np.ndarray:
+    blocks = []
+    for var in posterior.data_vars.values():
+        if COMPONENT_DIM not in var.dims or var.sizes[COMPONENT_DIM] != n_components:
+            continue
+        moved = var.transpose("chain", "draw", COMPONENT_DIM, ...).values
+        blocks.append(moved.reshape(moved.shape[0] * moved.shape[1], n_components, -1))
+    if not blocks:
+        raise ValueError(
+            "method='pivot' matches parameters with dim 'component', and the posterior has none; "
+            "give component-indexed variables dims='component', or use method='stephens'."
+        )
+    return np.concatenate(blocks, axis=-1)
+
+
+def _as_dataarray(perms: np.ndarray, posterior: xr.Dataset) -> xr.DataArray:
+    n_chains, n_draws = posterior.sizes["chain"], posterior.sizes["draw"]
+    return xr.DataArray(
+        perms.reshape(n_chains, n_draws, -1),
+        dims=("chain", "draw", COMPONENT_DIM),
+        coords={"chain": posterior["chain"].values, "draw": posterior["draw"].values},
+        name="permutation",
+    )

@@ -1,0 +1,171 @@
+"""Relabelling: pure-numpy methods against brute force, and whole-posterior behaviour."""
+
+from __future__ import annotations
+
+import itertools
+
+import arviz as az
+import numpy as np
+import pymc as pm
+import pytest
+
+import bayesmixture as bm
+from bayesmixture.relabel._ecr import ecr_permutations
+from bayesmixture.relabel._pivot import pivot_permutations
+from bayesmixture.relabel._stephens import stephens_permutations
+
+
+@pytest.mark.parametrize("n_components", [2, 3, 4])
+def test_ecr_matches_brute_force(rng, n_components):
+    resp = rng.dirichlet(np.ones(n_components) * 0.3, size=(15, 30))
+    pivot = rng.integers(0, n_components, 30)
+    perms = ecr_permutations(resp, pivot)
+
+    def agreement(alloc, perm):  # observations whose relabelled allocation is the pivot's
+        return int((alloc == np.asarray(perm)[pivot]).sum())
+
+    for s, draw in enumerate(resp):
+        alloc = draw.argmax(axis=1)
+        best = max(agreement(alloc, p) for p in itertools.permutations(range(n_components)))
+        assert agreement(alloc, perms[s]) == best
+
+
+@pytest.mark.parametrize("n_components", [2, 3, 4])
+def test_pivot_matches_brute_force(rng, n_components):
+    params = rng.normal(size=(12, n_components, 3))
+    perms = pivot_permutations(params, reference=0)
+    scale = params.reshape(-1, 3).std(axis=0)
+    z = params / scale
+
+    def distance(draw, perm):  # squared distance of the relabelled draw to the reference
+        return ((z[0] - z[draw][list(perm)]) ** 2).sum()
+
+    for s in range(12):
+        best = min(distance(s, p) for p in itertools.permutations(range(n_components)))
+        np.testing.assert_allclose(distance(s, perms[s]), best)
+
+
+def test_stephens_recovers_known_random_permutations(rng):
+    n_components = 3
+    truth = rng.dirichlet(np.ones(n_components) * 0.2, size=40)  # clear memberships
+    noisy = np.stack(
+        [np.stack([rng.dirichlet(row * 50 + 0.1) for row in truth]) for _ in range(60)]
+    )
+    applied = np.array([rng.permutation(n_components) for _ in range(60)])
+    # switched[s, :, j] = noisy[s, :, applied[s, j]]
+    switched = np.take_along_axis(noisy, applied[:, None, :], axis=-1)
+    perms = stephens_permutations(switched, initial=noisy[0])
+    undone = np.take_along_axis(switched, perms[:, None, :], axis=-1)
+    np.testing.assert_allclose(undone, noisy)
+
+
+def test_stephens_result_is_a_fixed_point(rng):
+    resp = rng.dirichlet(np.ones(3), size=(30, 20))
+    perms = stephens_permutations(resp)
+    relabelled = np.take_along_axis(resp, perms[:, None, :], axis=-1)
+    again = stephens_permutations(relabelled, initial=relabelled.mean(axis=0))
+    np.testing.assert_array_equal(again, np.tile(np.arange(3), (30, 1)))
+
+
+# ---------------------------------------------------------------- whole posterior
+
+
+@pytest.fixture(scope="module")
+def switched_chains():
+    """Chain 2 is chain 1 with the component labels permuted."""
+    rng = np.random.default_rng(8)
+    y = np.r_[rng.normal(-3, 1, 20), rng.normal(0, 1, 20), rng.normal(3, 1, 20)]
+    with pm.Model(coords={"component": [0, 1, 2]}) as model:
+        w = pm.Dirichlet("w", np.ones(3), dims="component")
+        mu = pm.Normal("mu", 0, 5, dims="component")
+        bm.mixture("y", w, [pm.Normal.dist(mu[k], 1.0) for k in range(3)], y)
+    n = 40
+    mu1 = np.column_stack([rng.normal(m, 0.2, n) for m in (-3, 0, 3)])
+    w1 = rng.dirichlet([20, 20, 20], size=n)
+    order = np.array([2, 0, 1])
+    unswitched = az.from_dict(
+        posterior={"mu": mu1[None], "w": w1[None]}, dims={"mu": ["component"], "w": ["component"]}
+    )
+    both = az.from_dict(
+        posterior={"mu": np.stack([mu1, mu1[:, order]]), "w": np.stack([w1, w1[:, order]])},
+        dims={"mu": ["component"], "w": ["component"]},
+    )
+    return model, both, unswitched
+
+
+@pytest.mark.parametrize("method", ["stephens", "ecr", "pivot"])
+def test_relabel_merges_chains_found_in_different_orders(switched_chains, method):
+    model, idata, _ = switched_chains
+    fixed, perms = bm.relabel(model, idata, "y", method=method)
+    post = fixed.posterior
+    np.testing.assert_array_equal(post["mu"].values[0], post["mu"].values[1])
+    np.testing.assert_array_equal(post["w"].values[0], post["w"].values[1])
+    assert perms.dims == ("chain", "draw", "component")
+    # the input was not modified
+    assert not np.array_equal(idata.posterior["mu"].values[0], idata.posterior["mu"].values[1])
+
+
+def test_membership_after_relabelling_matches_the_unswitched_answer(switched_chains):
+    model, both, unswitched = switched_chains
+    merged = bm.membership(model, both, "y")
+    single = bm.membership(model, unswitched, "y")
+    np.testing.assert_allclose(
+        merged["probability"].values, single["probability"].values, atol=1e-12
+    )
+    without = bm.membership(model, both, "y", relabel=False)
+    # averaging across the two orders blurs every observation
+    assert without["uncertainty"].mean() > merged["uncertainty"].mean() + 0.3
+
+
+def test_relabelling_twice_changes_nothing(switched_chains):
+    model, idata, _ = switched_chains
+    once, _ = bm.relabel(model, idata, "y")
+    twice, perms = bm.relabel(model, once, "y")
+    assert (perms.values == np.arange(3)).all()
+    np.testing.assert_array_equal(once.posterior["mu"].values, twice.posterior["mu"].values)
+
+
+def test_label_switching_reports_disagreeing_chains(switched_chains):
+    model, idata, unswitched = switched_chains
+    report = bm.label_switching(model, idata, "y")
+    assert report.chains_disagree
+    shares = sorted(report.per_chain["share_switched"])
+    assert shares == [0.0, 1.0]
+    assert not bm.label_switching(model, unswitched, "y").switching_found
+
+
+def test_pivot_needs_component_dims():
+    with pm.Model() as model:
+        mu = pm.Normal("mu", 0, 5, shape=2)
+        bm.mixture(
+            "y", [0.5, 0.5], [pm.Normal.dist(mu[0], 1), pm.Normal.dist(mu[1], 1)], np.zeros(4)
+        )
+    idata = az.from_dict(posterior={"mu": np.zeros((1, 5, 2))})
+    with pytest.raises(ValueError, match="use method='stephens'"):
+        bm.relabel(model, idata, "y", method="pivot")
+
+
+def test_unknown_method_is_rejected(switched_chains):
+    model, idata, _ = switched_chains
+    with pytest.raises(ValueError, match="choose one of"):
+        bm.relabel(model, idata, "y", method="hungarian")
+
+
+def test_overlapping_mixture_that_switches_within_chains_becomes_unimodal():
+    """A real sampler run: two overlapping components switch labels within a chain."""
+    rng = np.random.default_rng(0)
+    y = np.r_[rng.normal(-1.0, 1, 15), rng.normal(1.0, 1, 15)]
+    with pm.Model(coords={"component": [0, 1]}) as model:
+        w = pm.Dirichlet("w", np.ones(2), dims="component")
+        mu = pm.Normal("mu", 0, 2, dims="component")
+        bm.mixture("y", w, [pm.Normal.dist(mu[k], 1.0) for k in range(2)], y)
+        idata = pm.sample(500, tune=300, chains=2, random_seed=3, progressbar=False)
+    before = idata.posterior["mu"].values.reshape(-1, 2)
+    share_before = (before[:, 0] > before[:, 1]).mean()
+    # the run does switch: a substantial share of draws in each order
+    assert 0.1 < share_before < 0.9
+    fixed, _ = bm.relabel(model, idata, "y")
+    after = fixed.posterior["mu"].values.reshape(-1, 2)
+    share_after = (after[:, 0] > after[:, 1]).mean()
+    # relabelled: one consistent order, so mu[0] sits below mu[1] in nearly every draw
+    assert min(share_after, 1 - share_after) < 0.1
