@@ -165,7 +165,7 @@ def _make_logp(spec: MixtureSpec):
     def logp(value, weights, *components):
         joint = _logp.log_joint(
             weights,
-            components,
+            [_unresized(r, o) for r, o in zip(components, spec.components, strict=True)],
             value,
             ndim_supp=spec.ndim_supp,
             case_weights=case_weights,
@@ -175,6 +175,22 @@ def _make_logp(spec: MixtureSpec):
         return _logp.mixture_logp(joint, case_weights=case_weights, grouped=groups is not None)
 
     return logp
+
+
+def _unresized(received: TensorVariable, original: TensorVariable) -> TensorVariable:
+    """The component with the parameters PyMC passed to the logp, at its original size.
+
+    The observed node holds components resized to the observations (forward draws need
+    that); their densities do not, and PyMC's multivariate logps broadcast parameters to the
+    size, which makes every row solve its own linear system. Plain random variables get
+    their original size back; other kinds are used as received.
+    """
+    node, original_node = received.owner, original.owner
+    if not isinstance(node.op, RandomVariable) or node.op != original_node.op:
+        return received
+    rng, _, *params = node.inputs
+    rebuilt = node.op.make_node(rng, original_node.inputs[1], *params)
+    return rebuilt.outputs[original_node.outputs.index(original)]
 
 
 def _make_random(ndim_supp: int):
