@@ -303,3 +303,52 @@ def test_rejects_string_observed():
 def test_rejects_negative_case_weights():
     with pm.Model(), pytest.raises(ValueError, match="case_weights is negative in row 1"):
         bm.mixture("y", [0.5, 0.5], _two_normals(), np.zeros(3), case_weights=[1, -1, 2])
+
+
+# ---------------------------------------------------------------- one batched component
+
+
+def test_batched_normal_components_match_scipy(rng):
+    y = rng.normal(size=40) * 2
+    with pm.Model() as model:
+        mu = pm.Normal("mu", 0, 5, shape=3)
+        sigma = pm.HalfNormal("sigma", 2, shape=3, default_transform=None)
+        w = pm.Dirichlet("w", np.ones(3), default_transform=None)
+        bm.mixture("y", w, pm.Normal.dist(mu, sigma), y)
+    point = {"mu": rng.normal(size=3), "sigma": rng.uniform(0.5, 2, 3), "w": rng.dirichlet([1] * 3)}
+    expected = _mixture_loglik(
+        np.log(point["w"]), stats.norm.logpdf(y[:, None], point["mu"], point["sigma"])
+    )
+    np.testing.assert_allclose(_observed_logp(model, "y", point), expected, rtol=RTOL)
+
+
+def test_batched_mvnormal_components_match_scipy(rng):
+    X = rng.normal(size=(30, 3))
+    mus = rng.normal(size=(2, 3))
+    chols = np.stack([np.linalg.cholesky(np.eye(3) + 0.5), np.diag([0.5, 1.0, 2.0])])
+    with pm.Model() as model:
+        mu = pm.Normal("mu", 0, 3, shape=(2, 3))
+        w = pm.Dirichlet("w", np.ones(2), default_transform=None)
+        bm.mixture("X", w, pm.MvNormal.dist(mu, chol=chols), X)
+    point = {"mu": mus, "w": np.array([0.3, 0.7])}
+    comp_logp = np.column_stack(
+        [stats.multivariate_normal(mus[k], chols[k] @ chols[k].T).logpdf(X) for k in range(2)]
+    )
+    expected = _mixture_loglik(np.log(point["w"]), comp_logp)
+    np.testing.assert_allclose(_observed_logp(model, "X", point), expected, rtol=RTOL)
+
+
+def test_batched_components_draw_rows_from_one_component():
+    with pm.Model():
+        comp = pm.MvNormal.dist(np.array([[-10.0, -10.0], [10.0, 10.0]]), np.eye(2))
+        bm.mixture("X", [0.25, 0.75], comp, np.zeros((400, 2)))
+        prior = pm.sample_prior_predictive(2, random_seed=4)
+    draws = prior.prior_predictive["X"].values.reshape(-1, 2)
+    assert np.all(np.sign(draws[:, 0]) == np.sign(draws[:, 1]))
+    # 800 rows, P(second) = 0.75: sd of the share is 0.015, so 0.06 is four sd
+    assert abs((draws[:, 0] > 0).mean() - 0.75) < 0.06
+
+
+def test_batched_component_needs_a_component_axis():
+    with pm.Model(), pytest.raises(ValueError, match="last batch axis must index the components"):
+        bm.mixture("y", [1.0], pm.Normal.dist(0.0, 1.0), np.zeros(3))

@@ -236,3 +236,23 @@ def test_rejects_unknown_data_container(operator_case):
     model, idata, data, *_ = operator_case
     with pytest.raises(ValueError, match=re.escape("data has ['H3']")):
         bm.predict_membership(model, idata, "y", data.y, data={"H3": data.H1})
+
+
+def test_batched_mvnormal_membership_matches_brute_force():
+    rng = np.random.default_rng(6)
+    X = rng.normal(size=(20, 2))
+    with pm.Model() as model:
+        mu = pm.Normal("mu", 0, 3, shape=(3, 2))
+        sigma = pm.HalfNormal("sigma", 1, shape=(3, 2))
+        w = pm.Dirichlet("w", np.ones(3))
+        chol = pt.eye(2) * sigma[:, :, None]  # (3, 2, 2) diagonal Cholesky factors
+        bm.mixture("X", w, pm.MvNormal.dist(mu, chol=chol), X)
+    mus = rng.normal(size=(1, 25, 3, 2))
+    sigmas = rng.uniform(0.5, 2.0, size=(1, 25, 3, 2))
+    ws = rng.dirichlet([1, 1, 1], size=(1, 25))
+    idata = az.from_dict(posterior={"mu": mus, "sigma": sigmas, "w": ws})
+    result = bm.membership(model, idata, "X", relabel=False)
+    # diagonal covariance: the density is a product of univariate normals
+    comp_logp = stats.norm.logpdf(X[None, :, None, :], mus[0][:, None], sigmas[0][:, None]).sum(-1)
+    log_joint = np.log(ws[0])[:, None, :] + comp_logp
+    np.testing.assert_allclose(result["probability"].values, _softmax_mean(log_joint), atol=TIGHT)

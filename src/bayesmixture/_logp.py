@@ -19,14 +19,23 @@ def component_logp(
     value: TensorVariable,
     *,
     ndim_supp: int,
+    batched: bool = False,
 ) -> TensorVariable:
     """log p_k(y_i) for every observation and component, shape (*batch, n_components).
+
+    ``components`` is a list of distributions, or (``batched``) one distribution whose last
+    batch axis indexes the components; the latter is one vectorised density evaluation.
 
     ``pm.logp`` broadcasts parameters against the value; a component whose parameters do not
     match the observations' batch shape would silently broadcast (e.g. (60, 1) against (60,)
     gives (60, 60)), so the result is pinned to the value's batch shape.
     """
     batch_shape = tuple(value.shape[i] for i in range(value.ndim - ndim_supp))
+    if batched:
+        [comp] = components
+        n_components = comp.type.shape[comp.ndim - ndim_supp - 1]
+        per_component = pt.expand_dims(value, axis=value.ndim - ndim_supp)
+        return pt.specify_shape(pm.logp(comp, per_component), (*batch_shape, n_components))
     columns = [pt.specify_shape(pm.logp(comp, value), batch_shape) for comp in components]
     return pt.stack(columns, axis=-1)
 
@@ -37,6 +46,7 @@ def log_joint(
     value: TensorVariable,
     *,
     ndim_supp: int,
+    batched: bool = False,
     case_weights: TensorVariable | None = None,
     groups: TensorVariable | None = None,
     n_groups: int | None = None,
@@ -48,7 +58,7 @@ def log_joint(
     Without groups, frequency weights do not change an observation's responsibilities; they
     multiply its whole term in :func:`mixture_logp`.
     """
-    comp_logp = component_logp(components, value, ndim_supp=ndim_supp)
+    comp_logp = component_logp(components, value, ndim_supp=ndim_supp, batched=batched)
     if groups is not None:
         if case_weights is not None:
             comp_logp = comp_logp * case_weights[:, None]

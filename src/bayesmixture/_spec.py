@@ -28,11 +28,14 @@ class MixtureSpec:
         Mixing weights with last axis ``n_components``; batch axes broadcast against the
         observations' batch axes.
     components : tuple of TensorVariable
-        The unnamed component distributions, in component order.
+        The unnamed component distributions, in component order; or, when ``batched``, one
+        distribution whose last batch axis indexes the components.
     ndim_supp : int
         Number of support (core) dimensions of one observation (0 univariate, 1 vector).
     batch_ndim : int
         Number of batch dimensions of the observed data (usually 1: the observations).
+    batched : bool
+        Whether ``components`` is one batched distribution.
     groups : ndarray of int or None
         For grouped membership: group code (0..n_groups-1) of each observation.
     case_weights : ndarray or None
@@ -46,6 +49,7 @@ class MixtureSpec:
     components: tuple[TensorVariable, ...]
     ndim_supp: int
     batch_ndim: int
+    batched: bool = False
     groups: np.ndarray | None = None
     group_names: np.ndarray | None = None
     case_weights: np.ndarray | None = None
@@ -54,6 +58,9 @@ class MixtureSpec:
 
     @property
     def n_components(self) -> int:
+        if self.batched:
+            comp = self.components[0]
+            return comp.type.shape[comp.ndim - self.ndim_supp - 1]
         return len(self.components)
 
     @property

@@ -58,9 +58,12 @@ def mixture(
         Mixing weights; the batch axes broadcast against the observations' (per observation:
         shape (n_obs, n_components); per chunk of data: ``W[chunk_index]``). Constant weights
         must be non-negative and sum to 1 along the last axis.
-    components : sequence of unnamed PyMC distributions
+    components : sequence of unnamed PyMC distributions, or one batched distribution
         At least two, all with the same support, e.g. ``[pm.Normal.dist(mu[0], 1),
-        pm.Normal.dist(mu[1], 1)]`` or ``pm.MvNormal.dist(mu[k], chol=L[k])``.
+        pm.Normal.dist(mu[1], 1)]`` or ``[pm.MvNormal.dist(mu[k], chol=L[k]) for k in ...]``;
+        or a single distribution whose last batch axis indexes the components, e.g.
+        ``pm.MvNormal.dist(mu, chol=L)`` with ``mu`` (K, D) and ``L`` (K, D, D), which
+        evaluates all components in one vectorised density (faster).
     observed : array-like or pm.Data
         The data, shape (n_obs,) for univariate components or (n_obs, n_features) for
         multivariate ones. Missing (NaN), infinite and empty data are rejected: PyMC would
@@ -104,14 +107,14 @@ def mixture(
     model = pm.modelcontext(None)
     if not isinstance(name, str) or not name:
         raise TypeError(f"name must be a non-empty str, got {name!r}.")
-    components = _check_components(components, model)
+    components, batched = _check_components(components, model)
     ndim_supp = components[0].owner.op.ndim_supp
     observed_value, observed_array = _check_observed(observed, ndim_supp)
     batch_shape = observed_array.shape[: observed_array.ndim - ndim_supp]
-    _check_component_shapes(components, observed_array.shape, ndim_supp)
+    n_components = _check_component_shapes(components, observed_array.shape, ndim_supp, batched)
     group_codes, group_names = _check_groups(groups, batch_shape)
     n_batch = (len(group_names),) if group_codes is not None else batch_shape
-    weights = _check_weights(weights, len(components), n_batch)
+    weights = _check_weights(weights, n_components, n_batch)
     case_weight_array = _check_case_weights(case_weights, batch_shape)
 
     spec = MixtureSpec(
@@ -120,21 +123,23 @@ def mixture(
         components=tuple(components),
         ndim_supp=ndim_supp,
         batch_ndim=len(batch_shape),
+        batched=batched,
         groups=group_codes,
         group_names=group_names,
         case_weights=case_weight_array,
     )
     # Forward draws need every component drawn at the observations' batch shape; densities
     # (here and in membership) use the components as given, which broadcast against any data.
-    resized = [change_dist_size(comp, new_size=batch_shape) for comp in components]
+    draw_shape = (*batch_shape, n_components) if batched else batch_shape
+    resized = [change_dist_size(comp, new_size=draw_shape) for comp in components]
     _add_missing_coords(model, dims, observed_array.shape)
     rv = pm.CustomDist(
         name,
         weights,
         *resized,
         logp=_make_logp(spec),
-        random=_make_random(ndim_supp),
-        signature=_signature(len(components), ndim_supp),
+        random=_make_random(ndim_supp, batched),
+        signature=_signature(len(components), ndim_supp, batched),
         dtype=_common_dtype(components),
         observed=observed_value,
         dims=dims,
@@ -168,6 +173,7 @@ def _make_logp(spec: MixtureSpec):
             [_unresized(r, o) for r, o in zip(components, spec.components, strict=True)],
             value,
             ndim_supp=spec.ndim_supp,
+            batched=spec.batched,
             case_weights=case_weights,
             groups=groups,
             n_groups=spec.n_groups,
@@ -189,13 +195,28 @@ def _unresized(received: TensorVariable, original: TensorVariable) -> TensorVari
     if not isinstance(node.op, RandomVariable) or node.op != original_node.op:
         return received
     rng, _, *params = node.inputs
+    params = [
+        _drop_leading_broadcast(param, original_param.ndim)
+        for param, original_param in zip(params, original_node.inputs[2:], strict=True)
+    ]
     rebuilt = node.op.make_node(rng, original_node.inputs[1], *params)
     return rebuilt.outputs[original_node.outputs.index(original)]
 
 
-def _make_random(ndim_supp: int):
+def _drop_leading_broadcast(param: TensorVariable, ndim: int) -> TensorVariable:
+    """Undo dims of length 1 that resizing put in front of a parameter."""
+    extra = param.ndim - ndim
+    if extra > 0 and all(param.type.broadcastable[:extra]):
+        return param.squeeze(axis=tuple(range(extra)))
+    return param
+
+
+def _make_random(ndim_supp: int, batched: bool):
     def random(weights, *components, rng=None, size=None):
-        stacked = np.stack(np.broadcast_arrays(*components), axis=-1 - ndim_supp)
+        if batched:
+            stacked = components[0]
+        else:
+            stacked = np.stack(np.broadcast_arrays(*components), axis=-1 - ndim_supp)
         batch_shape = stacked.shape[: stacked.ndim - 1 - ndim_supp]
         n_components = stacked.shape[len(batch_shape)]
         probs = np.broadcast_to(weights, (*batch_shape, n_components))
@@ -209,9 +230,11 @@ def _make_random(ndim_supp: int):
     return random
 
 
-def _signature(n_components: int, ndim_supp: int) -> str:
-    core = "(" + ",".join(ascii_lowercase[:ndim_supp]) + ")"
-    return ",".join(["(k)"] + [core] * n_components) + "->" + core
+def _signature(n_params: int, ndim_supp: int, batched: bool) -> str:
+    core_dims = list(ascii_lowercase[:ndim_supp])
+    core = "(" + ",".join(core_dims) + ")"
+    param = "(" + ",".join(["k", *core_dims]) + ")" if batched else core
+    return ",".join(["(k)"] + [param] * n_params) + "->" + core
 
 
 def _common_dtype(components) -> str:
@@ -221,35 +244,36 @@ def _common_dtype(components) -> str:
     return pt.config.floatX if len(dtypes) > 1 else next(iter(dtypes))
 
 
-def _check_components(components, model: pm.Model) -> list[TensorVariable]:
-    if isinstance(components, TensorVariable) or not isinstance(components, Sequence):
+def _check_components(components, model: pm.Model) -> tuple[list[TensorVariable], bool]:
+    """The components as a list, and whether they are one batched distribution."""
+    batched = isinstance(components, TensorVariable)
+    if batched:
+        components = [components]
+    elif not isinstance(components, Sequence):
         raise TypeError(
             "components must be a list of unnamed PyMC distributions, e.g. "
-            "[pm.Normal.dist(mu[0], 1), pm.Normal.dist(mu[1], 1)]; "
-            f"got {type(components).__name__}."
+            "[pm.Normal.dist(mu[0], 1), pm.Normal.dist(mu[1], 1)], or one distribution whose "
+            f"last batch axis indexes the components; got {type(components).__name__}."
         )
     components = list(components)
-    if len(components) < 2:
+    if not batched and len(components) < 2:
         raise ValueError(
             f"components has {len(components)} distribution(s); a mixture needs at least 2."
         )
     registered = set(model.basic_RVs) | set(model.deterministics)
     for k, comp in enumerate(components):
+        where = "components" if batched else f"components[{k}]"
         owner = getattr(comp, "owner", None)
-        if (
-            not isinstance(comp, TensorVariable)
-            or owner is None
-            or not isinstance(owner.op, RandomVariable | SymbolicRandomVariable)
-        ):
+        if owner is None or not isinstance(owner.op, RandomVariable | SymbolicRandomVariable):
             raise TypeError(
-                f"components[{k}] is {comp!r} ({type(comp).__name__}); expected an unnamed PyMC "
+                f"{where} is {comp!r} ({type(comp).__name__}); expected an unnamed PyMC "
                 "distribution such as pm.Normal.dist(mu, sigma)."
             )
         if comp in registered:
             raise TypeError(
-                f"components[{k}] is the model variable {comp.name!r}; components must be "
-                f"unnamed: write pm.{type(owner.op).__name__.removesuffix('RV')}.dist(...) "
-                "instead of creating a named variable."
+                f"{where} is the model variable {comp.name!r}; components must be unnamed: "
+                f"write pm.{type(owner.op).__name__.removesuffix('RV')}.dist(...) instead of "
+                "creating a named variable."
             )
     supports = [comp.owner.op.ndim_supp for comp in components]
     if len(set(supports)) > 1:
@@ -258,7 +282,7 @@ def _check_components(components, model: pm.Model) -> list[TensorVariable]:
             "of a mixture must describe the same kind of observation (all univariate or all "
             "multivariate of the same size)."
         )
-    return components
+    return components, batched
 
 
 def _check_observed(observed, ndim_supp: int):
@@ -283,9 +307,11 @@ def _check_observed(observed, ndim_supp: int):
     return value, array
 
 
-def _check_component_shapes(components, observed_shape, ndim_supp: int) -> None:
+def _check_component_shapes(components, observed_shape, ndim_supp: int, batched: bool) -> int:
+    """Check support and batch shapes against the data; return the number of components."""
     n_batch = len(observed_shape) - ndim_supp
     for k, comp in enumerate(components):
+        where = "components" if batched else f"components[{k}]"
         shape = comp.type.shape
         supp = shape[len(shape) - ndim_supp :] if ndim_supp else ()
         batch = shape[: len(shape) - ndim_supp]
@@ -293,18 +319,30 @@ def _check_component_shapes(components, observed_shape, ndim_supp: int) -> None:
             s is not None and s != o for s, o in zip(supp, observed_shape[n_batch:], strict=True)
         ):
             raise ValueError(
-                f"components[{k}] describes observations of shape {supp}, but observed rows "
+                f"{where} describes observations of shape {supp}, but observed rows "
                 f"have shape {tuple(observed_shape[n_batch:])}; make the component's size match "
                 "the number of columns of observed."
             )
+        if batched:
+            if not batch or batch[-1] is None or batch[-1] < 2:
+                raise ValueError(
+                    f"components is one distribution of batch shape {batch}; its last batch axis "
+                    "must index the components, with a fixed length of at least 2 (e.g. "
+                    "pm.Normal.dist(mu, sigma) with mu of shape (n_components,))."
+                )
+            batch = batch[:-1]
         if not _broadcasts_to(batch, observed_shape[:n_batch]):
             raise ValueError(
-                f"components[{k}] has batch shape {batch}, which does not match the "
+                f"{where} has batch shape {batch}, which does not match the "
                 f"observations' batch shape {tuple(observed_shape[:n_batch])}: each observation "
                 "must get exactly one density per component. Reshape the component's "
                 "parameters (e.g. pm.math.dot(H, x) with x of shape (n,), not (n, 1)) or the "
                 "observed data."
             )
+    if batched:
+        comp = components[0]
+        return comp.type.shape[comp.ndim - ndim_supp - 1]
+    return len(components)
 
 
 def _broadcasts_to(static_shape, target) -> bool:

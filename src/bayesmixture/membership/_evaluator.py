@@ -85,6 +85,7 @@ class MixtureEvaluator:
             spec.components,
             value,
             ndim_supp=spec.ndim_supp,
+            batched=spec.batched,
             case_weights=case_weights,
             groups=groups,
             n_groups=n_groups,
@@ -184,7 +185,8 @@ def _rows_are_independent(spec: MixtureSpec) -> bool:
     """Rows can be evaluated in blocks when nothing is indexed by observation."""
     if spec.groups is not None or spec.weights.ndim > 1:
         return False
-    return all(comp.ndim == comp.owner.op.ndim_supp for comp in spec.components)
+    own_axes = spec.ndim_supp + int(spec.batched)
+    return all(comp.ndim == own_axes for comp in spec.components)
 
 
 def stacked_draws(posterior, names) -> dict[str, np.ndarray]:
