@@ -2,55 +2,79 @@
 
 PyMC's multivariate log-densities solve one triangular system per observation
 (``Blockwise(SolveTriangular(b_ndim=1))``). PyTensor turns that into one matrix solve when the
-matrix has no batch dimensions; once we add a leading draw axis the matrix is batched over
-draws only (shape (draws, 1, d, d)) and the solve falls back to one call per draw *and*
-observation. The rewrite here handles that case: one matrix solve per draw, with all the
-observations as columns. It is applied only in the compile mode of our evaluators.
+matrix has no batch dimensions; once we add a leading draw axis (and components form another
+batch axis) the matrix is batched, broadcast along the observations only, and the solve falls
+back to one call per draw, component *and* observation. The rewrite here handles that case:
+one matrix solve per (draw, component), with all observations as columns. It is applied only
+in the compile modes of our evaluators.
 """
 
 from __future__ import annotations
 
-from pytensor.compile.mode import Mode, get_default_mode
+import importlib.util
+
+import numpy as np
+import pytensor.tensor as pt
+from pytensor.compile.mode import Mode, get_mode
 from pytensor.graph.rewriting.basic import in2out, node_rewriter
 from pytensor.tensor.blockwise import Blockwise
 from pytensor.tensor.slinalg import SolveBase
 
 
 @node_rewriter([Blockwise])
-def draw_batched_vector_solve(fgraph, node):
-    """Blockwise solve(a (*lead, 1.., d, d), b (*lead, *rows, d)) -> one solve per lead index."""
+def broadcast_matrix_vector_solve(fgraph, node):
+    """solve(a (*batch, d, d), b (*batch, d)) where a broadcasts along some batch axes.
+
+    The batch axes along which ``a`` is broadcastable are moved last and folded into the
+    columns of one matrix right-hand side per remaining batch index.
+    """
     core_op = node.op.core_op
     if not isinstance(core_op, SolveBase) or core_op.b_ndim != 1:
         return None
     a, b = node.inputs
-    a_batch = a.type.broadcastable[:-2]
-    b_batch_ndim = b.type.ndim - 1
-    if len(a_batch) != b_batch_ndim or not a_batch or all(a_batch):
+    n_batch = b.type.ndim - 1
+    a_flags = a.type.broadcastable[:-2]
+    if len(a_flags) != n_batch or not any(a_flags) or all(a_flags):
         return None
-    n_lead = len(a_batch) - sum(1 for _ in _trailing_true(a_batch))
-    if n_lead == len(a_batch) or any(a_batch[:n_lead]):
-        return None
+    b_flags = b.type.broadcastable[:-1]
+    keep = [i for i in range(n_batch) if not a_flags[i]]
+    fold = [i for i in range(n_batch) if a_flags[i]]
+    if any(b_flags[i] for i in keep):
+        return None  # b broadcasts where a does not: nothing to fold into columns
+    order = [*keep, *fold, n_batch]
+    b_moved = b.transpose(order)
+    keep_shape = [b.shape[i] for i in keep]
+    fold_shape = [b.shape[i] for i in fold]
+    b_matrix = b_moved.reshape((*keep_shape, -1, b.shape[-1])).swapaxes(-1, -2)
+    a_core = a.squeeze(axis=tuple(fold))
     props = core_op._props_dict()
     props["b_ndim"] = 2
-    matrix_solve = Blockwise(type(core_op)(**props))
-    a_core = a.squeeze(axis=tuple(range(n_lead, len(a_batch))))
-    lead_shape = tuple(b.shape[:n_lead])
-    rows_shape = tuple(b.shape[n_lead:-1])
-    b_matrix = b.reshape((*lead_shape, -1, b.shape[-1]))
-    solved = matrix_solve(a_core, b_matrix.swapaxes(-1, -2)).swapaxes(-1, -2)
-    return [solved.reshape((*lead_shape, *rows_shape, b.shape[-1]))]
+    solved = Blockwise(type(core_op)(**props))(a_core, b_matrix)
+    unfolded = solved.swapaxes(-1, -2).reshape((*keep_shape, *fold_shape, b.shape[-1]))
+    inverse = np.argsort(order).tolist()
+    return [pt.specify_broadcastable(unfolded.transpose(inverse), *_broadcastable_axes(node))]
 
 
-def _trailing_true(flags):
-    for flag in reversed(flags):
-        if not flag:
-            return
-        yield flag
+def _broadcastable_axes(node) -> list[int]:
+    return [i for i, flag in enumerate(node.outputs[0].type.broadcastable) if flag]
 
 
-def evaluator_mode() -> Mode:
-    """The default compile mode plus the draw-batched solve rewrite."""
-    mode = get_default_mode()
-    return mode.register(
-        (in2out(draw_batched_vector_solve, name="draw_batched_vector_solve"), 49.5)
-    )
+def evaluator_mode(backend: str) -> Mode:
+    """Compile mode for evaluators: ``"JAX"``, or ``"FAST_RUN"`` (C) plus the solve rewrite.
+
+    Importing ``pymc.logprob.utils`` (as any PyMC import does) registers the check rewrite.
+
+    JAX needs static shapes, which the folding reshape does not give it; XLA batches the
+    small solves itself.
+    """
+    # Posterior draws are valid parameters: drop PyMC's parameter checks (JAX cannot keep them).
+    mode = get_mode(backend).including("local_remove_check_parameter")
+    if backend == "JAX":
+        return mode
+    rewrite = in2out(broadcast_matrix_vector_solve, name="broadcast_matrix_vector_solve")
+    return mode.register((rewrite, 49.5))
+
+
+def default_backend() -> str:
+    """JAX when installed (compiles in about a second), else PyTensor's C backend."""
+    return "JAX" if importlib.util.find_spec("jax") is not None else "FAST_RUN"

@@ -20,7 +20,7 @@ from pytensor.graph.replace import graph_replace, vectorize_graph
 from pytensor.graph.traversal import ancestors
 
 from bayesmixture import _logp
-from bayesmixture._rewrites import evaluator_mode
+from bayesmixture._rewrites import default_backend, evaluator_mode
 from bayesmixture._spec import MixtureSpec
 
 # Elements of one (draws x rows x components) block; a few such arrays live at once.
@@ -51,9 +51,10 @@ class MixtureEvaluator:
         The mixture's record.
     """
 
-    def __init__(self, model: pm.Model, spec: MixtureSpec):
+    def __init__(self, model: pm.Model, spec: MixtureSpec, *, backend: str | None = None):
         self.model = model
         self.spec = spec
+        self.backend = default_backend() if backend is None else backend
         graphs = [spec.weights, *spec.components]
         upstream = set(ancestors(graphs))
         self.rv_names = [rv.name for rv in model.free_RVs if rv in upstream]
@@ -103,7 +104,9 @@ class MixtureEvaluator:
         inputs = [*draw_inputs.values(), value, *data_inputs.values()]
         if grouped:
             inputs += [groups, n_groups, case_weights]
-        return pytensor.function(inputs, outputs, mode=evaluator_mode(), on_unused_input="ignore")
+        return pytensor.function(
+            inputs, outputs, mode=evaluator_mode(self.backend), on_unused_input="ignore"
+        )
 
     def data_values(self, data: Mapping[str, object] | None) -> dict[str, np.ndarray]:
         """Current values of the data containers, with ``data`` overriding some of them."""
@@ -147,21 +150,31 @@ class MixtureEvaluator:
         row_block = min(n_rows, ROW_BLOCK) if self.row_chunkable else n_rows
         n_terms = n_rows if groups is None else int(groups.max()) + 1
         per_draw = max(1, min(row_block, n_terms) * self.spec.n_components)
-        draw_block = max(1, block_elements // per_draw)
+        draw_block = min(len(index), max(1, block_elements // per_draw))
         extra = []
         if self.spec.groups is not None:
             weights = np.ones(n_rows) if case_weights is None else case_weights
             extra = [groups, n_terms, weights]
         for row_start in range(0, n_rows, row_block):
             row_stop = min(n_rows, row_start + row_block)
-            rows = value[row_start:row_stop]
+            rows = self._pad(value[row_start:row_stop], row_block)
             for start in range(0, len(index), draw_block):
                 stop = min(len(index), start + draw_block)
-                picked = index[start:stop]
+                picked = self._pad(index[start:stop], draw_block)
                 args = [draws[name][picked] for name in self.rv_names]
                 log_resp, log_marginal = self._fn(*args, rows, *data_values.values(), *extra)
+                n_terms_here = row_stop - row_start if self.row_chunkable else n_terms
+                log_resp = np.asarray(log_resp)[: stop - start, :n_terms_here]
+                log_marginal = np.asarray(log_marginal)[: stop - start, :n_terms_here]
                 terms_stop = row_start + log_resp.shape[1]
                 yield Chunk(start, stop, row_start, terms_stop, log_resp, log_marginal)
+
+    def _pad(self, block: np.ndarray, size: int) -> np.ndarray:
+        """JAX compiles once per input shape: give every call the same shape."""
+        if self.backend != "JAX" or len(block) == size:
+            return block
+        filler = np.repeat(block[-1:], size - len(block), axis=0)
+        return np.concatenate([block, filler])
 
     def responsibilities(self, draws, value, **kwargs) -> tuple[np.ndarray, np.ndarray]:
         """All blocks assembled: log_resp (draws, obs, K) and log_marginal (draws, obs)."""
