@@ -352,3 +352,12 @@ def test_batched_components_draw_rows_from_one_component():
 def test_batched_component_needs_a_component_axis():
     with pm.Model(), pytest.raises(ValueError, match="last batch axis must index the components"):
         bm.mixture("y", [1.0], pm.Normal.dist(0.0, 1.0), np.zeros(3))
+
+
+def test_batched_single_component_is_the_plain_likelihood(rng):
+    y = rng.normal(size=10)
+    with pm.Model() as model:
+        mu = pm.Normal("mu", shape=1)
+        bm.mixture("y", [1.0], pm.Normal.dist(mu, 1.0), y)
+    expected = stats.norm.logpdf(y, 0.3, 1.0).sum()
+    np.testing.assert_allclose(_observed_logp(model, "y", {"mu": np.array([0.3])}), expected)

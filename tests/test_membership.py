@@ -256,3 +256,24 @@ def test_batched_mvnormal_membership_matches_brute_force():
     comp_logp = stats.norm.logpdf(X[None, :, None, :], mus[0][:, None], sigmas[0][:, None]).sum(-1)
     log_joint = np.log(ws[0])[:, None, :] + comp_logp
     np.testing.assert_allclose(result["probability"].values, _softmax_mean(log_joint), atol=TIGHT)
+
+
+def test_membership_of_a_model_with_dims_matches_brute_force():
+    """Shapes from dims are symbolic: draws must still replace the free variables."""
+    rng = np.random.default_rng(7)
+    y = rng.normal(size=15)
+    with pm.Model(coords={"component": [0, 1, 2], "obs": np.arange(15)}) as model:
+        w = pm.Dirichlet("w", np.ones(3), dims="component")
+        mu = pm.Normal("mu", 0, 3, dims="component")
+        sigma = pm.HalfNormal("sigma", 1, dims="component")
+        bm.mixture("y", w, pm.Normal.dist(mu, sigma), pm.Data("y_data", y, dims="obs"), dims="obs")
+    draws = {
+        "w": rng.dirichlet([1, 1, 1], size=(1, 10)),
+        "mu": rng.normal(size=(1, 10, 3)),
+        "sigma": rng.uniform(0.5, 2, size=(1, 10, 3)),
+    }
+    result = bm.membership(model, _posterior(**draws), "y", relabel=False)
+    log_joint = np.log(draws["w"][0])[:, None, :] + stats.norm.logpdf(
+        y[None, :, None], draws["mu"][0][:, None], draws["sigma"][0][:, None]
+    )
+    np.testing.assert_allclose(result["probability"].values, _softmax_mean(log_joint), atol=TIGHT)

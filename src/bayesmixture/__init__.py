@@ -6,6 +6,7 @@ whole posterior, prediction on new data without re-sampling, and label switching
 
 from bayesmixture import datasets, exceptions
 from bayesmixture.checks import ModelFinding, check_model
+from bayesmixture.estimators import GaussianMixture
 from bayesmixture.likelihood import mixture
 from bayesmixture.membership import membership, predict_membership, predictive_logpdf
 from bayesmixture.relabel import LabelSwitchingReport, label_switching, relabel
@@ -13,6 +14,7 @@ from bayesmixture.relabel import LabelSwitchingReport, label_switching, relabel
 __version__ = "0.1.0"
 
 __all__ = [
+    "GaussianMixture",
     "LabelSwitchingReport",
     "ModelFinding",
     "__version__",

@@ -33,9 +33,8 @@ def component_logp(
     batch_shape = tuple(value.shape[i] for i in range(value.ndim - ndim_supp))
     if batched:
         [comp] = components
-        n_components = comp.type.shape[comp.ndim - ndim_supp - 1]
         per_component = pt.expand_dims(value, axis=value.ndim - ndim_supp)
-        return pt.specify_shape(pm.logp(comp, per_component), (*batch_shape, n_components))
+        return pt.specify_shape(pm.logp(comp, per_component), (*batch_shape, None))
     columns = [pt.specify_shape(pm.logp(comp, value), batch_shape) for comp in components]
     return pt.stack(columns, axis=-1)
 

@@ -5,8 +5,13 @@ PyMC's multivariate log-densities solve one triangular system per observation
 matrix has no batch dimensions; once we add a leading draw axis (and components form another
 batch axis) the matrix is batched, broadcast along the observations only, and the solve falls
 back to one call per draw, component *and* observation. The rewrite here handles that case:
-one matrix solve per (draw, component), with all observations as columns. It is applied only
-in the compile modes of our evaluators.
+one matrix solve per (draw, component), with all observations as columns.
+
+It is registered with PyTensor's "specialize" rewrites for the C backend (tag ``cxx_only``, so
+JAX and Numba, which need static shapes and batch solves themselves, skip it), the way PyMC
+registers its own rewrites: every C-compiled graph of this process benefits, including the
+logp and gradient of ``pm.sample`` in worker processes (they import this module when they
+unpickle a mixture's log-density). It never changes a result, only how it is computed.
 """
 
 from __future__ import annotations
@@ -16,11 +21,13 @@ import importlib.util
 import numpy as np
 import pytensor.tensor as pt
 from pytensor.compile.mode import Mode, get_mode
-from pytensor.graph.rewriting.basic import in2out, node_rewriter
+from pytensor.graph.rewriting.basic import node_rewriter
 from pytensor.tensor.blockwise import Blockwise
+from pytensor.tensor.rewriting.basic import register_specialize
 from pytensor.tensor.slinalg import SolveBase
 
 
+@register_specialize("cxx_only")
 @node_rewriter([Blockwise])
 def broadcast_matrix_vector_solve(fgraph, node):
     """solve(a (*batch, d, d), b (*batch, d)) where a broadcasts along some batch axes.
@@ -60,19 +67,12 @@ def _broadcastable_axes(node) -> list[int]:
 
 
 def evaluator_mode(backend: str) -> Mode:
-    """Compile mode for evaluators: ``"JAX"``, or ``"FAST_RUN"`` (C) plus the solve rewrite.
+    """Compile mode of the membership evaluators: ``"JAX"`` or ``"FAST_RUN"`` (C).
 
-    Importing ``pymc.logprob.utils`` (as any PyMC import does) registers the check rewrite.
-
-    JAX needs static shapes, which the folding reshape does not give it; XLA batches the
-    small solves itself.
+    Posterior draws are valid parameters, so PyMC's parameter checks are dropped (JAX could
+    not keep them anyway); importing PyMC registers that rewrite.
     """
-    # Posterior draws are valid parameters: drop PyMC's parameter checks (JAX cannot keep them).
-    mode = get_mode(backend).including("local_remove_check_parameter")
-    if backend == "JAX":
-        return mode
-    rewrite = in2out(broadcast_matrix_vector_solve, name="broadcast_matrix_vector_solve")
-    return mode.register((rewrite, 49.5))
+    return get_mode(backend).including("local_remove_check_parameter")
 
 
 def default_backend() -> str:

@@ -34,6 +34,8 @@ class MixtureSpec:
         Number of support (core) dimensions of one observation (0 univariate, 1 vector).
     batch_ndim : int
         Number of batch dimensions of the observed data (usually 1: the observations).
+    n_components : int
+        Number of components K.
     batched : bool
         Whether ``components`` is one batched distribution.
     groups : ndarray of int or None
@@ -49,19 +51,13 @@ class MixtureSpec:
     components: tuple[TensorVariable, ...]
     ndim_supp: int
     batch_ndim: int
+    n_components: int
     batched: bool = False
     groups: np.ndarray | None = None
     group_names: np.ndarray | None = None
     case_weights: np.ndarray | None = None
     missing_mask: np.ndarray | None = None
     extras: dict = field(default_factory=dict)
-
-    @property
-    def n_components(self) -> int:
-        if self.batched:
-            comp = self.components[0]
-            return comp.type.shape[comp.ndim - self.ndim_supp - 1]
-        return len(self.components)
 
     @property
     def n_groups(self) -> int | None:

@@ -89,3 +89,18 @@ def check_positive_int(value, arg: str, *, minimum: int = 1, maximum: int | None
         upper = f" to {maximum}" if maximum is not None else " or more"
         raise ValueError(f"{arg}={value!r} must be an int from {minimum}{upper}.")
     return int(value)
+
+
+def group_codes(groups, n_obs: int, arg: str = "groups") -> tuple[np.ndarray, np.ndarray]:
+    """Integer codes 0..G-1 (sorted labels) and the labels of a per-row grouping."""
+    labels = np.asarray(groups)
+    if labels.shape != (n_obs,):
+        raise ValueError(
+            f"{arg} has shape {labels.shape}; expected one label per observation, shape ({n_obs},)."
+        )
+    missing = pd.isna(pd.Series(labels)).to_numpy()
+    if missing.any():
+        rows = np.flatnonzero(missing)
+        raise ValueError(f"{arg} has missing labels in {describe_rows(rows)}; label every row.")
+    codes, names = pd.factorize(labels, sort=True)
+    return codes.astype(np.int64), np.asarray(names)

@@ -24,7 +24,7 @@ from pytensor.tensor.variable import TensorVariable
 
 from bayesmixture import _logp
 from bayesmixture._spec import MixtureSpec, record
-from bayesmixture._validation import as_numeric_array, describe_rows
+from bayesmixture._validation import as_numeric_array, describe_rows, group_codes
 
 __all__ = ["mixture"]
 
@@ -63,7 +63,9 @@ def mixture(
         pm.Normal.dist(mu[1], 1)]`` or ``[pm.MvNormal.dist(mu[k], chol=L[k]) for k in ...]``;
         or a single distribution whose last batch axis indexes the components, e.g.
         ``pm.MvNormal.dist(mu, chol=L)`` with ``mu`` (K, D) and ``L`` (K, D, D), which
-        evaluates all components in one vectorised density (faster).
+        evaluates all components in one vectorised density (faster). In this form a single
+        component (last axis of length 1) is allowed, so that models with K = 1, 2, ...
+        can be compared with the same code.
     observed : array-like or pm.Data
         The data, shape (n_obs,) for univariate components or (n_obs, n_features) for
         multivariate ones. Missing (NaN), infinite and empty data are rejected: PyMC would
@@ -123,6 +125,7 @@ def mixture(
         components=tuple(components),
         ndim_supp=ndim_supp,
         batch_ndim=len(batch_shape),
+        n_components=n_components,
         batched=batched,
         groups=group_codes,
         group_names=group_names,
@@ -324,11 +327,11 @@ def _check_component_shapes(components, observed_shape, ndim_supp: int, batched:
                 "the number of columns of observed."
             )
         if batched:
-            if not batch or batch[-1] is None or batch[-1] < 2:
+            if not batch:
                 raise ValueError(
                     f"components is one distribution of batch shape {batch}; its last batch axis "
-                    "must index the components, with a fixed length of at least 2 (e.g. "
-                    "pm.Normal.dist(mu, sigma) with mu of shape (n_components,))."
+                    "must index the components (e.g. pm.Normal.dist(mu, sigma) with mu of shape "
+                    "(n_components,))."
                 )
             batch = batch[:-1]
         if not _broadcasts_to(batch, observed_shape[:n_batch]):
@@ -340,9 +343,23 @@ def _check_component_shapes(components, observed_shape, ndim_supp: int, batched:
                 "observed data."
             )
     if batched:
-        comp = components[0]
-        return comp.type.shape[comp.ndim - ndim_supp - 1]
+        return _component_axis_length(components[0], ndim_supp)
     return len(components)
+
+
+def _component_axis_length(comp: TensorVariable, ndim_supp: int) -> int:
+    """Length of a batched component's last batch axis, evaluated if not static (dims)."""
+    axis = comp.ndim - ndim_supp - 1
+    static = comp.type.shape[axis]
+    if static is not None:
+        return int(static)
+    try:
+        return int(comp.shape[axis].eval(mode="FAST_COMPILE"))
+    except Exception as err:  # the length depends on a random value: not a mixture
+        raise ValueError(
+            "components is one distribution whose component axis has no fixed length; give "
+            "its parameters a fixed shape or dims."
+        ) from err
 
 
 def _broadcasts_to(static_shape, target) -> bool:
@@ -406,17 +423,7 @@ def _check_groups(groups, batch_shape):
         raise ValueError(
             f"groups needs one batch axis of observations; observed has batch shape {batch_shape}."
         )
-    labels = np.asarray(groups)
-    if labels.shape != tuple(batch_shape):
-        raise ValueError(
-            f"groups has shape {labels.shape}; expected one label per observation, shape "
-            f"{tuple(batch_shape)}."
-        )
-    if pd.isna(pd.Series(labels)).any():
-        rows = np.flatnonzero(pd.isna(pd.Series(labels)).to_numpy())
-        raise ValueError(f"groups has missing labels in {describe_rows(rows)}; label every row.")
-    codes, names = pd.factorize(labels, sort=True)
-    return codes.astype(np.int64), np.asarray(names)
+    return group_codes(groups, batch_shape[0])
 
 
 def _check_case_weights(case_weights, batch_shape):

@@ -14,11 +14,11 @@ import arviz as az
 import numpy as np
 import pymc as pm
 import xarray as xr
-from scipy.special import logsumexp
 
 from bayesmixture._spec import MixtureSpec, lookup
 from bayesmixture._validation import as_numeric_array
-from bayesmixture.membership._evaluator import MixtureEvaluator, stacked_draws
+from bayesmixture.membership._evaluator import MixtureEvaluator
+from bayesmixture.membership._summary import predictive_log_density, summarise
 from bayesmixture.relabel import (
     COMPONENT_DIM,
     _check_method,
@@ -26,7 +26,6 @@ from bayesmixture.relabel import (
     find_permutations,
     training_value,
 )
-from bayesmixture.relabel._assign import permute_last_axis
 
 __all__ = ["membership", "predict_membership", "predictive_logpdf"]
 
@@ -198,14 +197,9 @@ def predictive_logpdf(
     posterior = _check_posterior(idata)
     evaluator = MixtureEvaluator(model, spec)
     new_value = _check_new_observed(evaluator, observed, data)
-    draws = stacked_draws(posterior, evaluator.rv_names)
-    n_draws = posterior.sizes["chain"] * posterior.sizes["draw"]
-    total = np.full(len(new_value), -np.inf)
-    for chunk in evaluator.chunks(draws, new_value, data=data):
-        rows = slice(chunk.row_start, chunk.row_stop)
-        total[rows] = np.logaddexp(total[rows], logsumexp(chunk.log_marginal, axis=0))
+    log_density = predictive_log_density(evaluator, posterior, new_value, data=data)
     return xr.DataArray(
-        total - np.log(n_draws),
+        log_density,
         dims=("obs",),
         coords={"obs": np.arange(len(new_value))},
         name="log_density",
@@ -219,58 +213,17 @@ def _permutations(evaluator, posterior, relabel) -> np.ndarray | None:
     return find_permutations(evaluator, posterior, method)
 
 
-def _summarise(
-    evaluator: MixtureEvaluator,
-    posterior: xr.Dataset,
-    value: np.ndarray,
-    perms: np.ndarray | None,
-    *,
-    per_draw: bool,
-    obs_coords,
-    data=None,
-    groups=None,
-    case_weights=None,
-) -> xr.Dataset:
-    spec = evaluator.spec
-    draws = stacked_draws(posterior, evaluator.rv_names)
-    n_chains, n_draws = posterior.sizes["chain"], posterior.sizes["draw"]
-    n_terms = len(obs_coords)
-    total = np.zeros((n_terms, spec.n_components))
-    total_sq = np.zeros_like(total)
-    every_draw = np.empty((n_chains * n_draws, n_terms, spec.n_components)) if per_draw else None
-    for chunk in evaluator.chunks(
-        draws, value, data=data, groups=groups, case_weights=case_weights
-    ):
-        resp = np.exp(chunk.log_resp)
-        if perms is not None:
-            resp = permute_last_axis(resp, perms[chunk.start : chunk.stop])
-        rows = slice(chunk.row_start, chunk.row_stop)
-        total[rows] += resp.sum(axis=0)
-        total_sq[rows] += (resp**2).sum(axis=0)
-        if every_draw is not None:
-            every_draw[chunk.start : chunk.stop, rows] = resp
-    count = n_chains * n_draws
-    mean = total / count
-    sd = np.sqrt(np.maximum(total_sq / count - mean**2, 0.0))
-    obs_dim = "group" if groups is not None else "obs"
-    coords = {obs_dim: obs_coords, COMPONENT_DIM: _component_coords(evaluator.model, spec)}
-    result = xr.Dataset(
-        {
-            "probability": ((obs_dim, COMPONENT_DIM), mean),
-            "probability_sd": ((obs_dim, COMPONENT_DIM), sd),
-            "label": ((obs_dim,), mean.argmax(axis=1)),
-            "uncertainty": ((obs_dim,), 1.0 - mean.max(axis=1)),
-        },
-        coords=coords,
-        attrs={"relabelled": str(perms is not None), "n_draws": count},
+def _summarise(evaluator, posterior, value, perms, *, obs_coords, **kwargs) -> xr.Dataset:
+    component_coords = _component_coords(evaluator.model, evaluator.spec)
+    return summarise(
+        evaluator,
+        posterior,
+        value,
+        perms,
+        obs_coords=obs_coords,
+        component_coords=component_coords,
+        **kwargs,
     )
-    if every_draw is not None:
-        result["probability_draws"] = xr.DataArray(
-            every_draw.reshape(n_chains, n_draws, n_terms, spec.n_components),
-            dims=("chain", "draw", obs_dim, COMPONENT_DIM),
-            coords={"chain": posterior["chain"].values, "draw": posterior["draw"].values},
-        )
-    return result
 
 
 def _check_new_observed(evaluator: MixtureEvaluator, observed, data) -> np.ndarray:

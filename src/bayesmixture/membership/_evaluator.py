@@ -15,6 +15,7 @@ import numpy as np
 import pymc as pm
 import pytensor
 import pytensor.tensor as pt
+from pymc.pytensorf import rvs_in_graph
 from pytensor.compile.sharedvalue import SharedVariable
 from pytensor.graph.replace import graph_replace, vectorize_graph
 from pytensor.graph.traversal import ancestors
@@ -63,6 +64,12 @@ class MixtureEvaluator:
             for name, var in model.named_vars.items()
             if isinstance(var, SharedVariable) and var in upstream
         ]
+        # Lengths of dims are shared scalars; as constants they give JAX static shapes.
+        self._frozen_dims = {
+            length: pt.constant(length.get_value(), dtype=length.dtype)
+            for length in model.dim_lengths.values()
+            if isinstance(length, SharedVariable) and length in upstream
+        }
         self.row_chunkable = _rows_are_independent(spec)
         self._fn = self._compile()
 
@@ -93,20 +100,26 @@ class MixtureEvaluator:
         )
         log_marginal = pt.logsumexp(joint, axis=-1)
         log_resp = joint - log_marginal[..., None]
-        outputs = graph_replace([log_resp, log_marginal], data_inputs, strict=False)
+        # Replace the free variables by draw-batched inputs first: that cuts the graph above
+        # them, so the later replacements (data, dim lengths) cannot rebuild them as fresh
+        # random variables.
+        shapes = _static_shapes([model[name] for name in self.rv_names])
         draw_inputs = {
-            model[name]: pt.tensor(
-                name, shape=(None, *model[name].type.shape), dtype=model[name].dtype
-            )
-            for name in self.rv_names
+            model[name]: pt.tensor(name, shape=(None, *shape), dtype=model[name].dtype)
+            for name, shape in zip(self.rv_names, shapes, strict=True)
         }
-        outputs = vectorize_graph(outputs, replace=draw_inputs)
+        outputs = vectorize_graph([log_resp, log_marginal], replace=draw_inputs)
+        outputs = graph_replace(outputs, {**data_inputs, **self._frozen_dims}, strict=False)
+        leftover = rvs_in_graph(outputs)
+        if leftover:
+            raise RuntimeError(
+                f"the densities of mixture {spec.name!r} still depend on random variables "
+                f"{sorted(str(v) for v in leftover)} that are not free variables of the model."
+            )
         inputs = [*draw_inputs.values(), value, *data_inputs.values()]
         if grouped:
             inputs += [groups, n_groups, case_weights]
-        return pytensor.function(
-            inputs, outputs, mode=evaluator_mode(self.backend), on_unused_input="ignore"
-        )
+        return pytensor.function(inputs, outputs, mode=evaluator_mode(self.backend))
 
     def data_values(self, data: Mapping[str, object] | None) -> dict[str, np.ndarray]:
         """Current values of the data containers, with ``data`` overriding some of them."""
@@ -187,6 +200,14 @@ class MixtureEvaluator:
             log_resp[b.start : b.stop, b.row_start : b.row_stop] = b.log_resp
             log_marginal[b.start : b.stop, b.row_start : b.row_stop] = b.log_marginal
         return log_resp, log_marginal
+
+
+def _static_shapes(rvs) -> list[tuple[int, ...]]:
+    """Shapes of the free variables (dims make them symbolic; JAX needs them fixed)."""
+    if not rvs:
+        return []
+    shape_fn = pytensor.function([], [rv.shape for rv in rvs], mode="FAST_COMPILE")
+    return [tuple(int(n) for n in shape) for shape in shape_fn()]
 
 
 def _value_dtype(spec: MixtureSpec) -> str:

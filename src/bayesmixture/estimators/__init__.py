@@ -1,0 +1,5 @@
+"""Estimators with the scikit-learn shape: fit, predict_proba, score_samples, summary."""
+
+from bayesmixture.estimators._gaussian import GaussianMixture
+
+__all__ = ["GaussianMixture"]

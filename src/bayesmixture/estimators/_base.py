@@ -1,0 +1,242 @@
+"""What every estimator shares: fit = validate, build a PyMC model, start, sample, relabel,
+membership; then predictions from the stored (relabelled) posterior, never re-sampling.
+
+Subclasses say how to turn data into a model (``_build_model``), where chains start
+(``_initial_values``), how new data reach the mixture (``_new_value``) and which variables the
+summary shows. State set by ``fit`` ends in ``_`` and is assigned only once the whole fit has
+succeeded, so an interrupted fit leaves the estimator as it was.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+
+import arviz as az
+import numpy as np
+import pandas as pd
+import pymc as pm
+import xarray as xr
+from sklearn.base import BaseEstimator
+
+from bayesmixture._spec import lookup
+from bayesmixture._validation import as_numeric_array, check_positive_int
+from bayesmixture.inference import SAMPLERS, resolve_sampler, sample
+from bayesmixture.membership._evaluator import MixtureEvaluator
+from bayesmixture.membership._summary import predictive_log_density, summarise
+from bayesmixture.relabel import find_permutations, permute_posterior
+
+COMPONENT_DIM = "component"
+RAW_POSTERIOR_GROUP = "unrelabelled_posterior"
+PERMUTATION_GROUP = "label_permutation"
+
+
+@dataclass
+class FitData:
+    """Validated training data, as the model sees it, plus what prediction needs again."""
+
+    value: np.ndarray  # the mixture's observed array (e.g. standardised X)
+    n_obs: int
+    feature_names: list[str] | None = None
+    data: dict = field(default_factory=dict)  # values of pm.Data containers
+    extra: dict = field(default_factory=dict)  # estimator-specific (centre, scale, groups...)
+
+
+class BayesianMixture(BaseEstimator):
+    """Base class of the estimators; not for direct use."""
+
+    _mixture_name = "y"
+
+    # ------------------------------------------------------------------ contract for subclasses
+
+    def _validate_fit_data(self, X, y, **fit_params) -> FitData:
+        raise NotImplementedError
+
+    def _build_model(self, fit: FitData) -> pm.Model:
+        raise NotImplementedError
+
+    def _initial_values(self, fit: FitData, rng: np.random.Generator) -> list[dict] | None:
+        return None
+
+    def _new_value(self, X, y=None, **predict_params) -> tuple[np.ndarray, dict]:
+        """New data as the mixture sees them, and pm.Data overrides for them."""
+        raise NotImplementedError
+
+    def _log_jacobian(self) -> float:
+        """log |d(model units) / d(data units)|, added to predictive log densities."""
+        return 0.0
+
+    _summary_vars: tuple[str, ...] = ()
+
+    # ------------------------------------------------------------------ fitting
+
+    def _check_sampling_params(self) -> None:
+        check_positive_int(self.draws, "draws")
+        check_positive_int(self.tune, "tune", minimum=0)
+        check_positive_int(self.chains, "chains")
+        if self.sampler not in SAMPLERS:
+            raise ValueError(
+                f"sampler={self.sampler!r} is not a sampler; choose one of {SAMPLERS}."
+            )
+        resolve_sampler(self.sampler)
+
+    def _fit(self, X, y=None, **fit_params):
+        self._check_params()
+        self._check_sampling_params()
+        rng = np.random.default_rng(self.random_seed)
+        fit = self._validate_fit_data(X, y, **fit_params)
+        model = self._build_model(fit)
+        initvals = self._initial_values(fit, rng)
+        idata = sample(
+            model,
+            sampler=self.sampler,
+            draws=self.draws,
+            tune=self.tune,
+            chains=self.chains,
+            initvals=initvals,
+            random_seed=int(rng.integers(2**31 - 1)),
+            progressbar=self.progressbar,
+        )
+        evaluator = MixtureEvaluator(model, lookup(model, self._mixture_name))
+        relabelled, perms, membership = _relabel_and_assign(evaluator, idata, fit)
+        # Everything succeeded: only now does the estimator change.
+        self._fit_data = fit
+        self._evaluator = evaluator
+        self.model_ = model
+        self.idata_ = relabelled
+        self.permutations_ = perms
+        self.membership_ = membership
+        self.n_features_in_ = fit.value.shape[1] if fit.value.ndim > 1 else 1
+        if fit.feature_names is not None:
+            self.feature_names_in_ = np.asarray(fit.feature_names, dtype=object)
+        elif hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_
+        return self
+
+    # ------------------------------------------------------------------ prediction
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "idata_"):
+            raise AttributeError(
+                f"This {type(self).__name__} is not fitted yet; call fit(...) first, or load a "
+                "saved fit with bayesmixture.load(path)."
+            )
+
+    def _get_evaluator(self) -> MixtureEvaluator:
+        evaluator = getattr(self, "_evaluator", None)
+        if evaluator is None:
+            model = self.model_
+            evaluator = MixtureEvaluator(model, lookup(model, self._mixture_name))
+            self._evaluator = evaluator
+        return evaluator
+
+    def _membership_of(self, X, y=None, **predict_params) -> xr.Dataset:
+        self._check_fitted()
+        value, data = self._new_value(X, y, **predict_params)
+        evaluator = self._get_evaluator()
+        return summarise(
+            evaluator,
+            self.idata_.posterior,
+            value,
+            None,
+            obs_coords=np.arange(len(value)),
+            component_coords=self.idata_.posterior[COMPONENT_DIM].values,
+            data=data or None,
+        )
+
+    def predict_proba(self, X, y=None, **predict_params) -> np.ndarray:
+        """Posterior mean membership probabilities of new rows, shape (n_rows, n_components).
+
+        Averaged over every draw of every chain of the relabelled posterior; no sampling.
+        """
+        return self._membership_of(X, y, **predict_params)["probability"].values
+
+    def predict(self, X, y=None, **predict_params) -> np.ndarray:
+        """Most probable component of each row, shape (n_rows,)."""
+        return self.predict_proba(X, y, **predict_params).argmax(axis=1)
+
+    def fit_predict(self, X, y=None, **fit_params) -> np.ndarray:
+        """Fit, then return the most probable component of each training row."""
+        return self.fit(X, y, **fit_params).membership_["label"].values
+
+    def score_samples(self, X, y=None, **predict_params) -> np.ndarray:
+        """Posterior predictive log density of each row, in the data's own units."""
+        self._check_fitted()
+        value, data = self._new_value(X, y, **predict_params)
+        log_density = predictive_log_density(
+            self._get_evaluator(), self.idata_.posterior, value, data=data or None
+        )
+        return log_density + self._log_jacobian()
+
+    def score(self, X, y=None, **predict_params) -> float:
+        """Mean posterior predictive log density of the rows (higher is better)."""
+        return float(np.mean(self.score_samples(X, y, **predict_params)))
+
+    def summary(self, *, hdi_prob: float = 0.94) -> pd.DataFrame:
+        """Posterior summary (mean, sd, HDI, R-hat, ESS) of the reported parameters.
+
+        Computed on the relabelled posterior, so every row is label-consistent; values are
+        in the data's original units.
+        """
+        self._check_fitted()
+        names = [name for name in self._summary_vars if name in self.idata_.posterior]
+        return az.summary(self.idata_, var_names=names, hdi_prob=hdi_prob)
+
+    # ------------------------------------------------------------------ pickling
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state.pop("_evaluator", None)  # compiled functions are rebuilt on demand
+        return state
+
+
+def _relabel_and_assign(evaluator: MixtureEvaluator, idata: az.InferenceData, fit: FitData):
+    posterior = idata.posterior
+    perms = find_permutations(evaluator, posterior, "stephens")
+    spec = evaluator.spec
+    weights_name = spec.weights.name if spec.weights.name in posterior else None
+    relabelled = permute_posterior(idata, perms, weights_name=weights_name)
+    membership = summarise(
+        evaluator,
+        relabelled.posterior,
+        fit.value,
+        None,
+        obs_coords=np.arange(fit.n_obs) if spec.groups is None else spec.group_names,
+        component_coords=posterior[COMPONENT_DIM].values,
+        groups=spec.groups,
+        case_weights=spec.case_weights,
+    )
+    n_chains, n_draws = posterior.sizes["chain"], posterior.sizes["draw"]
+    permutations = xr.DataArray(
+        perms.reshape(n_chains, n_draws, -1),
+        dims=("chain", "draw", COMPONENT_DIM),
+        coords={"chain": posterior["chain"].values, "draw": posterior["draw"].values},
+        name="permutation",
+    )
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*not defined in the InferenceData scheme")
+        relabelled.add_groups(
+            {RAW_POSTERIOR_GROUP: posterior, PERMUTATION_GROUP: permutations.to_dataset()}
+        )
+    return relabelled, permutations, membership
+
+
+def validate_table(X, arg: str = "X") -> tuple[np.ndarray, list[str] | None]:
+    """A 2-D float array from an array-like or DataFrame, and the column names if any."""
+    names = None
+    if isinstance(X, pd.DataFrame):
+        names = [str(c) for c in X.columns]
+        duplicated = sorted({c for c in names if names.count(c) > 1})
+        if duplicated:
+            raise ValueError(
+                f"{arg} has duplicated column names {duplicated}; give every column its own name."
+            )
+    array = as_numeric_array(X, arg).astype(float)
+    if array.ndim == 1:
+        raise ValueError(
+            f"{arg} is 1-D (shape {array.shape}); pass a 2-D table of shape (n_obs, n_features), "
+            f"e.g. {arg}.reshape(-1, 1) for a single feature."
+        )
+    if array.ndim != 2:
+        raise ValueError(f"{arg} has {array.ndim} dimensions; expected 2 (n_obs, n_features).")
+    return array, names

@@ -1,0 +1,80 @@
+"""Average per-draw responsibilities into the membership Dataset (bounded memory)."""
+
+from __future__ import annotations
+
+import numpy as np
+import xarray as xr
+
+from bayesmixture.membership._evaluator import MixtureEvaluator, stacked_draws
+from bayesmixture.relabel._assign import permute_last_axis
+
+COMPONENT_DIM = "component"
+
+
+def summarise(
+    evaluator: MixtureEvaluator,
+    posterior: xr.Dataset,
+    value: np.ndarray,
+    perms: np.ndarray | None,
+    *,
+    obs_coords,
+    component_coords,
+    per_draw: bool = False,
+    data=None,
+    groups=None,
+    case_weights=None,
+) -> xr.Dataset:
+    """Mean, sd, label and uncertainty of P(z = k) over every draw, chunk by chunk."""
+    spec = evaluator.spec
+    draws = stacked_draws(posterior, evaluator.rv_names)
+    n_chains, n_draws = posterior.sizes["chain"], posterior.sizes["draw"]
+    n_terms = len(obs_coords)
+    total = np.zeros((n_terms, spec.n_components))
+    total_sq = np.zeros_like(total)
+    every_draw = np.empty((n_chains * n_draws, n_terms, spec.n_components)) if per_draw else None
+    chunks = evaluator.chunks(draws, value, data=data, groups=groups, case_weights=case_weights)
+    for chunk in chunks:
+        resp = np.exp(chunk.log_resp)
+        if perms is not None:
+            resp = permute_last_axis(resp, perms[chunk.start : chunk.stop])
+        rows = slice(chunk.row_start, chunk.row_stop)
+        total[rows] += resp.sum(axis=0)
+        total_sq[rows] += (resp**2).sum(axis=0)
+        if every_draw is not None:
+            every_draw[chunk.start : chunk.stop, rows] = resp
+    count = n_chains * n_draws
+    mean = total / count
+    sd = np.sqrt(np.maximum(total_sq / count - mean**2, 0.0))
+    obs_dim = "group" if groups is not None else "obs"
+    result = xr.Dataset(
+        {
+            "probability": ((obs_dim, COMPONENT_DIM), mean),
+            "probability_sd": ((obs_dim, COMPONENT_DIM), sd),
+            "label": ((obs_dim,), mean.argmax(axis=1)),
+            "uncertainty": ((obs_dim,), 1.0 - mean.max(axis=1)),
+        },
+        coords={obs_dim: obs_coords, COMPONENT_DIM: component_coords},
+        attrs={"relabelled": str(perms is not None), "n_draws": count},
+    )
+    if every_draw is not None:
+        result["probability_draws"] = xr.DataArray(
+            every_draw.reshape(n_chains, n_draws, n_terms, spec.n_components),
+            dims=("chain", "draw", obs_dim, COMPONENT_DIM),
+            coords={"chain": posterior["chain"].values, "draw": posterior["draw"].values},
+        )
+    return result
+
+
+def predictive_log_density(
+    evaluator: MixtureEvaluator, posterior: xr.Dataset, value: np.ndarray, *, data=None
+) -> np.ndarray:
+    """log mean_s p(y_i | theta_s) for each row, accumulated chunk by chunk."""
+    from scipy.special import logsumexp
+
+    draws = stacked_draws(posterior, evaluator.rv_names)
+    n_draws = posterior.sizes["chain"] * posterior.sizes["draw"]
+    total = np.full(len(value), -np.inf)
+    for chunk in evaluator.chunks(draws, value, data=data):
+        rows = slice(chunk.row_start, chunk.row_stop)
+        total[rows] = np.logaddexp(total[rows], logsumexp(chunk.log_marginal, axis=0))
+    return total - np.log(n_draws)
