@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from string import ascii_lowercase
 
 import numpy as np
-import pandas as pd
 import pymc as pm
 import pytensor.tensor as pt
 from pymc.distributions.distribution import SymbolicRandomVariable
