@@ -7,6 +7,7 @@ whole posterior, prediction on new data without re-sampling, and label switching
 from bayesmixture import datasets, exceptions
 from bayesmixture.checks import ModelFinding, check_model
 from bayesmixture.estimators import GaussianMixture
+from bayesmixture.io import load
 from bayesmixture.likelihood import mixture
 from bayesmixture.membership import membership, predict_membership, predictive_logpdf
 from bayesmixture.relabel import LabelSwitchingReport, label_switching, relabel
@@ -22,6 +23,7 @@ __all__ = [
     "datasets",
     "exceptions",
     "label_switching",
+    "load",
     "membership",
     "mixture",
     "predict_membership",

@@ -182,6 +182,49 @@ class BayesianMixture(BaseEstimator):
         names = [name for name in self._summary_vars if name in self.idata_.posterior]
         return az.summary(self.idata_, var_names=names, hdi_prob=hdi_prob)
 
+    # ------------------------------------------------------------------ persistence
+
+    def save(self, path):
+        """Save the fit to one netCDF file (atomically); reload with :func:`bayesmixture.load`."""
+        from bayesmixture.io import save
+
+        return save(self, path)
+
+    # Keys of FitData.extra that are arrays (stored as lists in the saved spec).
+    _extra_arrays: tuple[str, ...] = ()
+
+    def _fit_state(self) -> dict:
+        fit = self._fit_data
+        return {
+            "n_obs": fit.n_obs,
+            "feature_names": fit.feature_names,
+            "data_names": sorted(fit.data),
+            "extra": fit.extra,
+        }
+
+    def _restore(self, idata: az.InferenceData, membership: xr.Dataset, state: dict) -> None:
+        extra = dict(state["extra"])
+        for key in self._extra_arrays:
+            if key in extra:
+                extra[key] = np.asarray(extra[key])
+        fit = FitData(
+            value=np.asarray(idata.observed_data[self._mixture_name].values),
+            n_obs=state["n_obs"],
+            feature_names=state["feature_names"],
+            data={
+                name: np.asarray(idata.constant_data[name].values) for name in state["data_names"]
+            },
+            extra=extra,
+        )
+        self._fit_data = fit
+        self.model_ = self._build_model(fit)
+        self.idata_ = idata
+        self.permutations_ = idata[PERMUTATION_GROUP]["permutation"]
+        self.membership_ = membership
+        self.n_features_in_ = fit.value.shape[1] if fit.value.ndim > 1 else 1
+        if fit.feature_names is not None:
+            self.feature_names_in_ = np.asarray(fit.feature_names, dtype=object)
+
     # ------------------------------------------------------------------ pickling
 
     def __getstate__(self):

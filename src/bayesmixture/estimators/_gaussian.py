@@ -87,6 +87,7 @@ class GaussianMixture(BayesianMixture):
     """
 
     _mixture_name = "X"
+    _extra_arrays = ("center", "scale", "group_names")
 
     def __init__(
         self,

@@ -8,6 +8,7 @@ Axis order of every array: (draw, obs, component).
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
@@ -119,7 +120,10 @@ class MixtureEvaluator:
         inputs = [*draw_inputs.values(), value, *data_inputs.values()]
         if grouped:
             inputs += [groups, n_groups, case_weights]
-        return pytensor.function(inputs, outputs, mode=evaluator_mode(self.backend))
+        with warnings.catch_warnings():
+            # JAX drops runtime assertions (broadcast checks); the draws are valid parameters.
+            warnings.filterwarnings("ignore", message="Skipping .* as JAX tracing would remove it")
+            return pytensor.function(inputs, outputs, mode=evaluator_mode(self.backend))
 
     def data_values(self, data: Mapping[str, object] | None) -> dict[str, np.ndarray]:
         """Current values of the data containers, with ``data`` overriding some of them."""
