@@ -6,7 +6,7 @@ whole posterior, prediction on new data without re-sampling, and label switching
 
 from bayesmixture import datasets, exceptions
 from bayesmixture.checks import ModelFinding, check_model
-from bayesmixture.estimators import GaussianMixture
+from bayesmixture.estimators import GaussianMixture, Mixture
 from bayesmixture.io import load
 from bayesmixture.likelihood import mixture
 from bayesmixture.membership import membership, predict_membership, predictive_logpdf
@@ -17,6 +17,7 @@ __version__ = "0.1.0"
 __all__ = [
     "GaussianMixture",
     "LabelSwitchingReport",
+    "Mixture",
     "ModelFinding",
     "__version__",
     "check_model",

@@ -36,6 +36,8 @@ class MixtureSpec:
         Number of batch dimensions of the observed data (usually 1: the observations).
     n_components : int
         Number of components K.
+    observed : ndarray or SharedVariable
+        The data the mixture was built on (a ``pm.Data`` container stays live).
     batched : bool
         Whether ``components`` is one batched distribution.
     groups : ndarray of int or None
@@ -52,6 +54,7 @@ class MixtureSpec:
     ndim_supp: int
     batch_ndim: int
     n_components: int
+    observed: object = None
     batched: bool = False
     groups: np.ndarray | None = None
     group_names: np.ndarray | None = None

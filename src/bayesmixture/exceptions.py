@@ -12,6 +12,7 @@ from __future__ import annotations
 __all__ = [
     "BayesMixtureWarning",
     "ConvergenceWarning",
+    "DataWarning",
     "LabelSwitchingWarning",
     "ModelCheckWarning",
     "PredictionWarning",
@@ -36,3 +37,7 @@ class ConvergenceWarning(BayesMixtureWarning):
 
 class PredictionWarning(BayesMixtureWarning):
     """Something about a prediction deserves attention (e.g. high Pareto k in LOO)."""
+
+
+class DataWarning(BayesMixtureWarning):
+    """The data are valid but look unusual for the model (e.g. integers for a continuous family)."""

@@ -125,6 +125,7 @@ def mixture(
         ndim_supp=ndim_supp,
         batch_ndim=len(batch_shape),
         n_components=n_components,
+        observed=observed_value,
         batched=batched,
         groups=group_codes,
         group_names=group_names,

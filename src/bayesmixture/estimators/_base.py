@@ -68,6 +68,10 @@ class BayesianMixture(BaseEstimator):
 
     _summary_vars: tuple[str, ...] = ()
 
+    def _relabel_method(self) -> str | None:
+        """How label switching is undone; None when components are not exchangeable."""
+        return "stephens"
+
     # ------------------------------------------------------------------ fitting
 
     def _check_sampling_params(self) -> None:
@@ -98,7 +102,9 @@ class BayesianMixture(BaseEstimator):
             progressbar=self.progressbar,
         )
         evaluator = MixtureEvaluator(model, lookup(model, self._mixture_name))
-        relabelled, perms, membership = _relabel_and_assign(evaluator, idata, fit)
+        relabelled, perms, membership = _relabel_and_assign(
+            evaluator, idata, fit, self._relabel_method()
+        )
         # Everything succeeded: only now does the estimator change.
         self._fit_data = fit
         self._evaluator = evaluator
@@ -233,9 +239,15 @@ class BayesianMixture(BaseEstimator):
         return state
 
 
-def _relabel_and_assign(evaluator: MixtureEvaluator, idata: az.InferenceData, fit: FitData):
+def _relabel_and_assign(
+    evaluator: MixtureEvaluator, idata: az.InferenceData, fit: FitData, method: str | None
+):
     posterior = idata.posterior
-    perms = find_permutations(evaluator, posterior, "stephens")
+    n_chains, n_draws = posterior.sizes["chain"], posterior.sizes["draw"]
+    if method is None:
+        perms = np.tile(np.arange(evaluator.spec.n_components), (n_chains * n_draws, 1))
+    else:
+        perms = find_permutations(evaluator, posterior, method)
     spec = evaluator.spec
     weights_name = spec.weights.name if spec.weights.name in posterior else None
     relabelled = permute_posterior(idata, perms, weights_name=weights_name)
@@ -249,7 +261,6 @@ def _relabel_and_assign(evaluator: MixtureEvaluator, idata: az.InferenceData, fi
         groups=spec.groups,
         case_weights=spec.case_weights,
     )
-    n_chains, n_draws = posterior.sizes["chain"], posterior.sizes["draw"]
     permutations = xr.DataArray(
         perms.reshape(n_chains, n_draws, -1),
         dims=("chain", "draw", COMPONENT_DIM),

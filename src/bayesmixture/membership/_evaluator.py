@@ -76,10 +76,11 @@ class MixtureEvaluator:
 
     def _compile(self):
         spec, model = self.spec, self.model
+        self.value_dtype = _value_dtype(spec)
         value = pt.tensor(
             "value",
             shape=(None,) * spec.batch_ndim + (None,) * spec.ndim_supp,
-            dtype=_value_dtype(spec),
+            dtype=self.value_dtype,
         )
         data_inputs = {
             model[name]: pt.tensor(name, shape=(None,) * model[name].ndim, dtype=model[name].dtype)
@@ -163,6 +164,7 @@ class MixtureEvaluator:
         n_draws = next(iter(draws.values())).shape[0] if draws else 1
         index = np.arange(n_draws) if draw_index is None else np.asarray(draw_index)
         data_values = self.data_values(data)
+        value = np.asarray(value).astype(self.value_dtype, copy=False)
         n_rows = value.shape[0]
         row_block = min(n_rows, ROW_BLOCK) if self.row_chunkable else n_rows
         n_terms = n_rows if groups is None else int(groups.max()) + 1

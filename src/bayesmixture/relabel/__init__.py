@@ -112,8 +112,8 @@ def find_permutations(evaluator: MixtureEvaluator, posterior: xr.Dataset, method
 
 def training_value(evaluator: MixtureEvaluator) -> np.ndarray:
     """The observed data the mixture was built with."""
-    value = evaluator.model.rvs_to_values[evaluator.model[evaluator.spec.name]]
-    return np.asarray(value.get_value() if hasattr(value, "get_value") else value.data)
+    observed = evaluator.spec.observed
+    return np.asarray(observed.get_value() if hasattr(observed, "get_value") else observed)
 
 
 def permute_posterior(

@@ -1,0 +1,321 @@
+"""Mixture: one-dimensional mixtures of any of nine families, or a list of families."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pymc as pm
+from pytensor.tensor.variable import TensorVariable
+from sklearn.cluster import KMeans
+
+from bayesmixture._validation import as_numeric_array, check_positive_int, describe_rows
+from bayesmixture.estimators._base import BayesianMixture, FitData
+from bayesmixture.estimators._families import COUNT, FAMILIES, POSITIVE, UNIT, DataScale
+from bayesmixture.exceptions import DataWarning
+from bayesmixture.likelihood import mixture
+
+INITS = ("kmeans", "random")
+START_JITTER = 0.02
+
+
+class Mixture(BayesianMixture):
+    """Bayesian mixture of one-dimensional distributions, fitted with NUTS.
+
+    Parameters
+    ----------
+    family : str or list of str, default "normal"
+        One of ``"normal"``, ``"studentt"``, ``"lognormal"``, ``"gamma"``, ``"exponential"``,
+        ``"beta"``, ``"poisson"``, ``"negbinomial"``, ``"binomial"``; or one family per
+        component (then ``n_components`` is the length of the list, and components of
+        different families are not relabelled: their families tell them apart).
+    n_components : int, default 2
+        Number of components K.
+    trials : int or array-like of shape (n_obs,), optional
+        Number of trials of the ``"binomial"`` family (required for it).
+    draws, tune, chains, sampler, random_seed, progressbar
+        As in :class:`bayesmixture.GaussianMixture`.
+    init : {"kmeans", "random"}, default "kmeans"
+        Start each component at the moments of one k-means cluster of y (sorted by centre),
+        or of randomly chosen points.
+    weights_prior : float or array-like, default 1.0
+        Dirichlet concentration of the weights.
+
+    Notes
+    -----
+    Default priors scale with the data: for a normal component, mean Normal(mean(y),
+    2.5 sd(y)) and sd HalfNormal(2.5 sd(y)); for counts, a LogNormal(log(mean(y) + 0.5), 1.5)
+    mean; Gamma(2, 0.1) for Student-t degrees of freedom and Beta concentrations, Gamma(2, 0.5)
+    for gamma shapes and negative-binomial dispersions (see ``_families.py``).
+
+    Examples
+    --------
+    >>> import numpy as np, bayesmixture as bm
+    >>> rng = np.random.default_rng(0)
+    >>> y = np.r_[rng.poisson(2, 150), rng.poisson(15, 150)]
+    >>> mix = bm.Mixture("poisson", 2, draws=100, tune=100, chains=2, random_seed=0,
+    ...                  progressbar=False).fit(y)
+    >>> rates = np.sort(mix.idata_.posterior["mu"].mean(("chain", "draw")).values)
+    >>> bool(np.allclose(rates, [2, 15], atol=1))
+    True
+    """
+
+    _mixture_name = "y"
+    _extra_arrays = ("trials",)
+
+    def __init__(
+        self,
+        family="normal",
+        n_components: int = 2,
+        *,
+        trials=None,
+        draws: int = 1000,
+        tune: int = 1000,
+        chains: int = 4,
+        sampler: str = "auto",
+        init: str = "kmeans",
+        weights_prior=1.0,
+        random_seed=None,
+        progressbar: bool = True,
+    ):
+        self.family = family
+        self.n_components = n_components
+        self.trials = trials
+        self.draws = draws
+        self.tune = tune
+        self.chains = chains
+        self.sampler = sampler
+        self.init = init
+        self.weights_prior = weights_prior
+        self.random_seed = random_seed
+        self.progressbar = progressbar
+
+    def fit(self, y, X=None):
+        """Fit the mixture to the values ``y`` (1-D array, Series or one-column table)."""
+        return self._fit(y, None)
+
+    # ------------------------------------------------------------------ contract
+
+    @property
+    def _families(self) -> list[str]:
+        if isinstance(self.family, str):
+            return [self.family] * self.n_components
+        return list(self.family)
+
+    @property
+    def _homogeneous(self) -> bool:
+        return isinstance(self.family, str)
+
+    @property
+    def _summary_vars(self):
+        return tuple(rv.name for rv in self.model_.free_RVs)
+
+    def _relabel_method(self) -> str | None:
+        return "stephens" if self._homogeneous or len(set(self.family)) == 1 else None
+
+    def _check_params(self) -> None:
+        families = [self.family] if isinstance(self.family, str) else self.family
+        if isinstance(self.family, str):
+            check_positive_int(self.n_components, "n_components")
+        elif not isinstance(self.family, list | tuple) or not self.family:
+            raise TypeError(f"family={self.family!r} must be a family name or a list of them.")
+        elif self.n_components != len(self.family):
+            raise ValueError(
+                f"family lists {len(self.family)} families but n_components="
+                f"{self.n_components}; give one family per component."
+            )
+        unknown = [f for f in families if f not in FAMILIES]
+        if unknown:
+            raise ValueError(f"family {unknown} is not known; choose from {sorted(FAMILIES)}.")
+        if "binomial" in families and self.trials is None:
+            raise ValueError("family 'binomial' needs trials= (the number of trials per row).")
+        if self.init not in INITS:
+            raise ValueError(f"init={self.init!r}; choose one of {INITS}.")
+        from bayesmixture.estimators._gaussian import _dirichlet_concentration
+
+        _dirichlet_concentration(self.weights_prior, self.n_components)
+
+    def _validate_fit_data(self, y, X=None) -> FitData:
+        values = _as_vector(y, "y")
+        n_obs = len(values)
+        if self.n_components > n_obs:
+            raise ValueError(
+                f"n_components={self.n_components} is larger than the number of values of y "
+                f"({n_obs}); pass a smaller n_components or more data."
+            )
+        trials = self._check_trials(self.trials, n_obs, "trials")
+        self._check_support(values, trials, y)
+        extra = {"trials": trials} if trials is not None else {}
+        data = {"trials": trials} if trials is not None and np.ndim(trials) else {}
+        return FitData(value=values, n_obs=n_obs, data=data, extra=extra)
+
+    def _build_model(self, fit: FitData) -> pm.Model:
+        K = self.n_components
+        scale = DataScale.of(fit.value)
+        coords = {"component": np.arange(K), "obs": np.arange(fit.n_obs)}
+        from bayesmixture.estimators._gaussian import _dirichlet_concentration
+
+        with pm.Model(coords=coords) as model:
+            y_data = pm.Data("y_data", fit.value, dims="obs")
+            trials = fit.extra.get("trials")
+            if trials is not None and np.ndim(trials):
+                trials = pm.Data("trials", trials, dims="obs")
+            alpha = _dirichlet_concentration(self.weights_prior, K)
+            weights = pm.Dirichlet("weights", alpha, dims="component")
+            if self._homogeneous:
+                family = FAMILIES[self.family]
+                params = family.priors(scale, "component")
+                components = family.dist(**params, **_trials_arg(family, trials, batched=True))
+            else:
+                components = []
+                for k, name in enumerate(self._families):
+                    family = FAMILIES[name]
+                    params = family.priors(scale, None, prefix=f"c{k}_")
+                    components.append(
+                        family.dist(**params, **_trials_arg(family, trials, batched=False))
+                    )
+            mixture("y", weights, components, y_data, dims="obs")
+        return model
+
+    def _initial_values(self, fit: FitData, rng: np.random.Generator) -> list[dict]:
+        groups = self._start_groups(fit.value, rng)
+        trials = fit.extra.get("trials")
+        mean_trials = float(np.mean(trials)) if trials is not None else 1.0
+        starts = []
+        for k, name in enumerate(self._families):
+            family = FAMILIES[name]
+            args = {"trials": mean_trials} if name == "binomial" else {}
+            starts.append(family.start(groups[k], **args))
+        weights = np.array([max(len(g), 1) for g in groups], dtype=float)
+        weights /= weights.sum()
+        return [self._jittered(starts, weights, rng) for _ in range(self.chains)]
+
+    def _start_groups(self, y, rng) -> list[np.ndarray]:
+        K = self.n_components
+        if self.init == "random":
+            centres = np.sort(rng.choice(y, size=K, replace=len(y) < K))
+        else:
+            seed = int(rng.integers(2**31 - 1))
+            km = KMeans(K, n_init=3, random_state=seed).fit(y.reshape(-1, 1))
+            centres = np.sort(km.cluster_centers_.ravel())
+        labels = np.argmin(np.abs(y[:, None] - centres[None]), axis=1)
+        return [y[labels == k] if np.any(labels == k) else y for k in range(K)]
+
+    def _jittered(self, starts: list[dict], weights, rng) -> dict:
+        factor = lambda: np.exp(START_JITTER * rng.standard_normal())  # noqa: E731
+        w = weights * np.exp(START_JITTER * rng.standard_normal(len(weights)))
+        values = {"weights": w / w.sum()}
+        if self._homogeneous:
+            for param in starts[0]:
+                values[param] = np.array([_jitter(s[param], param, factor) for s in starts])
+        else:
+            for k, start in enumerate(starts):
+                for param, value in start.items():
+                    values[f"c{k}_{param}"] = np.asarray(_jitter(value, param, factor))
+        return values
+
+    def _new_value(self, y, X=None, *, trials=None):
+        values = _as_vector(y, "y")
+        data = {}
+        if "trials" in self._fit_data.data:
+            if trials is None:
+                raise ValueError("this mixture was fitted with per-row trials; pass trials= too.")
+            data["trials"] = self._check_trials(trials, len(values), "trials")
+        return values, data
+
+    # ------------------------------------------------------------------ checks
+
+    @staticmethod
+    def _check_trials(trials, n_obs: int, arg: str):
+        if trials is None:
+            return None
+        values = as_numeric_array(trials, arg)
+        if values.ndim == 0:
+            if values < 1 or values != np.round(values):
+                raise ValueError(f"{arg}={trials!r} must be a positive whole number.")
+            return int(values)
+        if values.shape != (n_obs,):
+            raise ValueError(
+                f"{arg} has shape {values.shape}; expected one count per row ({n_obs},)."
+            )
+        bad = np.flatnonzero((values < 1) | (values != np.round(values)))
+        if bad.size:
+            raise ValueError(f"{arg} must be positive whole numbers; see {describe_rows(bad)}.")
+        return values.astype(np.int64)
+
+    def _check_support(self, values: np.ndarray, trials, raw) -> None:
+        kinds = {FAMILIES[name].support for name in self._families}
+        names = sorted(set(self._families))
+        if COUNT in kinds:
+            bad = np.flatnonzero(values != np.round(values))
+            if bad.size:
+                raise ValueError(
+                    f"y has non-integer values in {describe_rows(bad)}; families {names} model "
+                    "counts: pass whole numbers, or choose a continuous family."
+                )
+            bad = np.flatnonzero(values < 0)
+            if bad.size:
+                raise ValueError(
+                    f"y has negative values in {describe_rows(bad)}; counts must be >= 0."
+                )
+            if trials is not None:
+                bad = np.flatnonzero(values > trials)
+                if bad.size:
+                    raise ValueError(
+                        f"y exceeds trials in {describe_rows(bad)}; y counts successes."
+                    )
+        if POSITIVE in kinds:
+            bad = np.flatnonzero(values <= 0)
+            if bad.size:
+                raise ValueError(
+                    f"y has values <= 0 in {describe_rows(bad)}; families {names} need y > 0."
+                )
+        if UNIT in kinds:
+            bad = np.flatnonzero((values <= 0) | (values >= 1))
+            if bad.size:
+                raise ValueError(
+                    f"y has values outside (0, 1) in {describe_rows(bad)}; the beta family needs "
+                    "0 < y < 1 (squeeze exact 0s and 1s into the interval first)."
+                )
+        continuous = COUNT not in kinds
+        if continuous and np.issubdtype(np.asarray(raw).dtype, np.integer):
+            warnings.warn(
+                f"y has an integer dtype but families {names} are continuous; if y are counts, "
+                "use 'poisson' or 'negbinomial'.",
+                DataWarning,
+                stacklevel=4,
+            )
+
+
+def _trials_arg(family, trials, *, batched: bool) -> dict:
+    """Trials of a binomial family; per-row trials get a component axis when batched."""
+    if family.name != "binomial":
+        return {}
+    if batched and isinstance(trials, TensorVariable):
+        return {"trials": trials[:, None]}
+    return {"trials": trials}
+
+
+def _jitter(value, param: str, factor):
+    """Multiplicative jitter (keeps signs and positivity); probabilities stay inside (0, 1)."""
+    jittered = value * factor()
+    return min(max(jittered, 1e-6), 1 - 1e-6) if param == "p" else jittered
+
+
+def _as_vector(y, arg: str) -> np.ndarray:
+    if isinstance(y, pd.DataFrame):
+        if y.shape[1] != 1:
+            raise ValueError(
+                f"{arg} has {y.shape[1]} columns; Mixture models one variable: pass one column "
+                "(use GaussianMixture for several)."
+            )
+        y = y.iloc[:, 0]
+    values = as_numeric_array(y, arg).astype(float)
+    if values.ndim == 2 and values.shape[1] == 1:
+        values = values[:, 0]
+    if values.ndim != 1:
+        raise ValueError(
+            f"{arg} has shape {values.shape}; Mixture models one variable: pass a 1-D array."
+        )
+    return values
