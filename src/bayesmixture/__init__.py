@@ -6,7 +6,7 @@ whole posterior, prediction on new data without re-sampling, and label switching
 
 from bayesmixture import datasets, exceptions
 from bayesmixture.checks import ModelFinding, check_model
-from bayesmixture.estimators import GaussianMixture, Mixture
+from bayesmixture.estimators import GaussianMixture, Mixture, MixtureRegression
 from bayesmixture.io import load
 from bayesmixture.likelihood import mixture
 from bayesmixture.membership import membership, predict_membership, predictive_logpdf
@@ -18,6 +18,7 @@ __all__ = [
     "GaussianMixture",
     "LabelSwitchingReport",
     "Mixture",
+    "MixtureRegression",
     "ModelFinding",
     "__version__",
     "check_model",

@@ -68,7 +68,7 @@ class BayesianMixture(BaseEstimator):
 
     _summary_vars: tuple[str, ...] = ()
 
-    def _relabel_method(self) -> str | None:
+    def _relabel_method(self, fit: FitData) -> str | None:
         """How label switching is undone; None when components are not exchangeable."""
         return "stephens"
 
@@ -103,7 +103,7 @@ class BayesianMixture(BaseEstimator):
         )
         evaluator = MixtureEvaluator(model, lookup(model, self._mixture_name))
         relabelled, perms, membership = _relabel_and_assign(
-            evaluator, idata, fit, self._relabel_method()
+            evaluator, idata, fit, self._relabel_method(fit)
         )
         # Everything succeeded: only now does the estimator change.
         self._fit_data = fit

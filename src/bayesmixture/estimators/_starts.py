@@ -73,3 +73,78 @@ def _start_from_labels(Z, labels, means, covariance_type) -> GaussianStart:
 
 
 STARTS = {"em": em_start, "kmeans": kmeans_start, "random": random_start}
+
+
+@dataclass
+class RegressionStart:
+    coefficients: np.ndarray  # (K, P), or (P,) when shared
+    sd: np.ndarray  # (K,)
+    weights: np.ndarray  # (K,)
+
+
+def regression_em_start(
+    designs: np.ndarray,
+    y: np.ndarray,
+    *,
+    shared: bool,
+    random: bool,
+    seed: int,
+    known_sd: float | None = None,
+    n_init: int = 3,
+    n_iter: int = 100,
+) -> RegressionStart:
+    """Maximum-likelihood start for a mixture of regressions: EM, best of ``n_init`` restarts.
+
+    ``designs`` is (K, n_obs, P): component k's design. With ``random`` the start is the
+    least-squares fit perturbed per component (no EM), to check that chains agree anyway.
+    """
+    rng = np.random.default_rng(seed)
+    K, n_obs, _ = designs.shape
+    sd_floor = 1e-3 * (float(np.std(y)) or 1.0)
+    if random:
+        coef = np.linalg.lstsq(designs[0], y, rcond=None)[0]
+        spread = np.abs(coef) * 0.5 + 0.1
+        coefs = coef if shared else coef + spread * rng.standard_normal((K, coef.size))
+        sd = np.full(K, known_sd or max(float(np.std(y - designs[0] @ coef)), sd_floor))
+        return RegressionStart(coefs, sd, np.full(K, 1.0 / K))
+    best, best_loglik = None, -np.inf
+    for _ in range(n_init):
+        resp = rng.dirichlet(np.ones(K), size=n_obs)
+        for _ in range(n_iter):
+            weights = np.clip(resp.mean(axis=0), 1e-3, None)
+            weights /= weights.sum()
+            coefs = _weighted_least_squares(designs, y, resp, shared)
+            means = _means(designs, coefs, shared)  # (n_obs, K)
+            resid2 = (y[:, None] - means) ** 2
+            if known_sd is None:
+                sd = np.sqrt((resp * resid2).sum(0) / np.maximum(resp.sum(0), 1e-12))
+                sd = np.maximum(sd, sd_floor)
+            else:
+                sd = np.full(K, known_sd)
+            log_joint = np.log(weights) - np.log(sd) - 0.5 * resid2 / sd**2
+            log_norm = np.logaddexp.reduce(log_joint, axis=1, keepdims=True)
+            resp = np.exp(log_joint - log_norm)
+        loglik = float(log_norm.sum())
+        if loglik > best_loglik:
+            best, best_loglik = RegressionStart(coefs, sd, weights), loglik
+    return best
+
+
+def _weighted_least_squares(designs, y, resp, shared: bool) -> np.ndarray:
+    K, _, n_coef = designs.shape
+    ridge = 1e-8 * np.eye(n_coef)
+    if shared:
+        gram = sum(designs[k].T @ (resp[:, k, None] * designs[k]) for k in range(K))
+        rhs = sum(designs[k].T @ (resp[:, k] * y) for k in range(K))
+        return np.linalg.solve(gram + ridge, rhs)
+    coefs = np.empty((K, n_coef))
+    for k in range(K):
+        gram = designs[k].T @ (resp[:, k, None] * designs[k])
+        coefs[k] = np.linalg.solve(gram + ridge, designs[k].T @ (resp[:, k] * y))
+    return coefs
+
+
+def _means(designs, coefs, shared: bool) -> np.ndarray:
+    if shared:
+        return np.einsum("kni,i->nk", designs, coefs)
+    return np.einsum("kni,ki->nk", designs, coefs)

@@ -111,7 +111,7 @@ class Mixture(BayesianMixture):
     def _summary_vars(self):
         return tuple(rv.name for rv in self.model_.free_RVs)
 
-    def _relabel_method(self) -> str | None:
+    def _relabel_method(self, fit: FitData) -> str | None:
         return "stephens" if self._homogeneous or len(set(self.family)) == 1 else None
 
     def _check_params(self) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import os
+import sys
 import time
 from collections.abc import Sequence
 
@@ -115,12 +116,17 @@ def sample(
 
 
 def _sample_pymc(model, *, draws, tune, chains, initvals, random_seed, progressbar):
+    # Forking a process that runs JAX's threads can deadlock; once JAX is loaded (our
+    # membership evaluators use it) chains run one after the other in this process.
+    parallel = "jax" not in sys.modules
+    cores = min(chains, os.cpu_count() or 1) if parallel else 1
     with model, _single_threaded_workers():
         return pm.sample(
+            mp_ctx="fork",
             draws=draws,
             tune=tune,
             chains=chains,
-            cores=min(chains, os.cpu_count() or 1),
+            cores=cores,
             initvals=initvals,
             init="adapt_diag",
             random_seed=random_seed,
@@ -164,14 +170,26 @@ def _sample_nutpie(model, *, draws, tune, chains, initvals, random_seed, progres
 _BACKENDS = {"pymc": _sample_pymc, "numpyro": _sample_numpyro, "nutpie": _sample_nutpie}
 
 
+_THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
 @contextlib.contextmanager
 def _single_threaded_workers():
     """One BLAS thread per process while chains run in parallel processes.
 
     With one process per core, multi-threaded BLAS in each worker oversubscribes the cores:
-    on the penguins model with 2 cores, sampling took 59 s instead of 5 s. Workers are forked
-    from this process and inherit its thread-pool settings, so limiting them here suffices;
-    the previous limits are restored afterwards.
+    on the penguins model with 2 cores, sampling took 59 s instead of 5 s. Forked workers
+    inherit this process's thread-pool limits, and processes started later read the
+    environment; both are restored afterwards (variables the user set are kept).
+    Sequential chains in this process also run single-threaded: at these sizes BLAS threads
+    cost more than they give.
     """
-    with threadpool_limits(limits=1):
-        yield
+    added = [name for name in _THREAD_VARIABLES if name not in os.environ]
+    for name in added:
+        os.environ[name] = "1"
+    try:
+        with threadpool_limits(limits=1):
+            yield
+    finally:
+        for name in added:
+            os.environ.pop(name, None)

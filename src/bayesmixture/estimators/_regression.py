@@ -1,0 +1,346 @@
+"""MixtureRegression: mixtures of linear regressions, and mixtures of experts.
+
+Each observation's response follows one of K regressions, y_i = x_ik . beta_k + e_ik with
+e_ik ~ Normal(0, sigma_k). The design may be one table shared by all components, or one
+table per component (the forum thread's problem: one latent vector seen through several
+linear operators, ``fit([H1, H2], y)`` with ``coefficients="shared"``). Mixing weights are
+constant, or depend on covariates through a softmax regression (``weights_from=``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pymc as pm
+import pytensor.tensor as pt
+
+from bayesmixture._validation import as_numeric_array, check_positive_int
+from bayesmixture.estimators._base import BayesianMixture, FitData, validate_table
+from bayesmixture.estimators._starts import regression_em_start
+from bayesmixture.likelihood import mixture
+
+COEFFICIENTS = ("component", "shared")
+NOISE = ("component", "shared")
+START_JITTER = 0.02
+
+
+class MixtureRegression(BayesianMixture):
+    """Bayesian mixture of linear regressions fitted with NUTS.
+
+    Parameters
+    ----------
+    n_components : int, default 2
+        Number of regressions K.
+    coefficients : {"component", "shared"}, default "component"
+        One coefficient vector per component, or one shared by all (then components differ
+        through their designs, intercepts or noise).
+    fit_intercept : bool, default True
+        Give every component its own intercept.
+    noise : {"component", "shared"} or float, default "component"
+        Noise sd per component, one shared sd, or a known sd (in y's units).
+    weights_from : list of str or int, optional
+        Columns of X whose values set the mixing weights through a softmax regression
+        (a mixture of experts); by default weights are constant.
+    standardize : bool, default True
+        Scale y and the columns of X (and centre them when ``fit_intercept``); coefficients
+        are reported in the data's units (``coefficients``, ``intercepts``, ``sigmas``).
+    coef_prior_sd, noise_prior_sd : float, default 2.5, 1.0
+        Prior sd of the (standardised) coefficients and intercepts, and HalfNormal scale of
+        the (standardised) noise sd.
+    draws, tune, chains, sampler, random_seed, progressbar
+        As in :class:`bayesmixture.GaussianMixture`.
+    init : {"em", "random"}, default "em"
+        Start chains at an EM fit of the mixture of regressions (best of a few restarts), or
+        at random perturbations of the least-squares fit.
+    weights_prior : float, default 1.0
+        Dirichlet concentration of constant weights.
+
+    Examples
+    --------
+    The forum thread's problem: which of two noisy operators produced y = H x + noise?
+
+    >>> import numpy as np, bayesmixture as bm
+    >>> d = bm.datasets.make_operator_mixture(seed=2)
+    >>> reg = bm.MixtureRegression(2, coefficients="shared", fit_intercept=False, noise=d.noise,
+    ...                            standardize=False, draws=200, tune=200, chains=2,
+    ...                            random_seed=1, progressbar=False).fit([d.H1, d.H2], d.y)
+    >>> post = reg.idata_.posterior
+    >>> bool(post["weights"].mean(("chain", "draw")).max() > 0.9)
+    True
+    """
+
+    _mixture_name = "y"
+    _extra_arrays = ("x_center", "x_scale")
+
+    def __init__(
+        self,
+        n_components: int = 2,
+        *,
+        coefficients: str = "component",
+        fit_intercept: bool = True,
+        noise="component",
+        weights_from=None,
+        standardize: bool = True,
+        coef_prior_sd: float = 2.5,
+        noise_prior_sd: float = 1.0,
+        draws: int = 1000,
+        tune: int = 1000,
+        chains: int = 4,
+        sampler: str = "auto",
+        init: str = "em",
+        weights_prior: float = 1.0,
+        random_seed=None,
+        progressbar: bool = True,
+    ):
+        self.n_components = n_components
+        self.coefficients = coefficients
+        self.fit_intercept = fit_intercept
+        self.noise = noise
+        self.weights_from = weights_from
+        self.standardize = standardize
+        self.coef_prior_sd = coef_prior_sd
+        self.noise_prior_sd = noise_prior_sd
+        self.draws = draws
+        self.tune = tune
+        self.chains = chains
+        self.sampler = sampler
+        self.init = init
+        self.weights_prior = weights_prior
+        self.random_seed = random_seed
+        self.progressbar = progressbar
+
+    def fit(self, X, y):
+        """Fit to the design ``X`` (one table, or a list of one table per component) and ``y``."""
+        return self._fit(X, y)
+
+    def predict_proba(self, X, y):
+        """Membership probabilities of rows (X, y): which regression produced each y."""
+        return super().predict_proba(X, y)
+
+    def predict(self, X, y):
+        """Most probable regression of each row (X, y)."""
+        return super().predict(X, y)
+
+    def score_samples(self, X, y):
+        """Posterior predictive log density of each y given its X, in y's units."""
+        return super().score_samples(X, y)
+
+    # ------------------------------------------------------------------ contract
+
+    _summary_vars = ("weights", "coefficients", "intercepts", "sigmas", "gate_coefficients")
+
+    def _relabel_method(self, fit: FitData) -> str | None:
+        # Components with their own designs are told apart by them: nothing to relabel.
+        return None if fit.extra["per_component"] else "stephens"
+
+    def _check_params(self) -> None:
+        check_positive_int(self.n_components, "n_components")
+        if self.coefficients not in COEFFICIENTS:
+            raise ValueError(f"coefficients={self.coefficients!r}; choose one of {COEFFICIENTS}.")
+        if isinstance(self.noise, str):
+            if self.noise not in NOISE:
+                raise ValueError(f"noise={self.noise!r}; choose one of {NOISE} or a positive sd.")
+        elif not np.isscalar(self.noise) or not np.isfinite(self.noise) or self.noise <= 0:
+            raise ValueError(f"noise={self.noise!r} must be {NOISE} or a positive number.")
+        if self.init not in ("em", "random"):
+            raise ValueError(f"init={self.init!r}; choose 'em' or 'random'.")
+
+    def _designs(self, X) -> tuple[list[np.ndarray], list[str] | None, bool]:
+        """One (n_obs, n_coef) array per component (or one shared), names, and which."""
+        if isinstance(X, list | tuple):
+            if len(X) != self.n_components:
+                raise ValueError(
+                    f"X is a list of {len(X)} designs but n_components={self.n_components}; "
+                    "give one design per component, or one table for all."
+                )
+            arrays = [validate_table(x, f"X[{k}]")[0] for k, x in enumerate(X)]
+            shapes = {a.shape for a in arrays}
+            if len(shapes) > 1:
+                raise ValueError(f"the designs in X have different shapes {sorted(shapes)}.")
+            return arrays, validate_table(X[0], "X[0]")[1], True
+        array, names = validate_table(X)
+        return [array], names, False
+
+    def _validate_fit_data(self, X, y) -> FitData:
+        designs, names, per_component = self._designs(X)
+        n_obs, n_coef = designs[0].shape
+        target = as_numeric_array(y, "y").astype(float).reshape(-1) if y is not None else None
+        if target is None or target.shape != (n_obs,):
+            raise ValueError(f"y must hold one value per row of X ({n_obs}); got {np.shape(y)}.")
+        if self.n_components > n_obs:
+            raise ValueError(
+                f"n_components={self.n_components} is larger than the number of rows ({n_obs})."
+            )
+        names = names or [f"x{j}" for j in range(n_coef)]
+        gate = self._gate_columns(names, n_coef, per_component)
+        stacked = np.stack(designs)
+        x_center, x_scale, y_center, y_scale = self._scales(stacked, target)
+        extra = {
+            "names": names,
+            "per_component": per_component,
+            "gate": gate,
+            "x_center": x_center,
+            "x_scale": x_scale,
+            "y_center": y_center,
+            "y_scale": y_scale,
+        }
+        data = self._design_data(stacked, extra)
+        return FitData(value=(target - y_center) / y_scale, n_obs=n_obs, data=data, extra=extra)
+
+    def _gate_columns(self, names, n_coef, per_component) -> list[int]:
+        if self.weights_from is None:
+            return []
+        if per_component:
+            raise ValueError("weights_from needs one design table shared by all components.")
+        columns = []
+        for column in self.weights_from:
+            if isinstance(column, str):
+                if column not in names:
+                    raise ValueError(f"weights_from has {column!r}, which is not a column of X.")
+                columns.append(names.index(column))
+            elif isinstance(column, int | np.integer) and 0 <= column < n_coef:
+                columns.append(int(column))
+            else:
+                raise ValueError(f"weights_from has {column!r}; name a column of X.")
+        return columns
+
+    def _scales(self, stacked, target):
+        n_coef = stacked.shape[-1]
+        if not self.standardize:
+            return np.zeros(n_coef), np.ones(n_coef), 0.0, 1.0
+        pooled = stacked.reshape(-1, n_coef)
+        x_scale = pooled.std(axis=0)
+        x_scale[x_scale == 0] = 1.0  # constant columns (an explicit intercept) stay as they are
+        y_scale = float(target.std()) or 1.0
+        if self.fit_intercept:
+            return pooled.mean(axis=0), x_scale, float(target.mean()), y_scale
+        return np.zeros(n_coef), x_scale, 0.0, y_scale
+
+    @staticmethod
+    def _design_data(stacked, extra) -> dict:
+        scaled = (stacked - extra["x_center"]) / extra["x_scale"]
+        data = {"X_design": scaled if extra["per_component"] else scaled[0]}
+        if extra["gate"]:
+            data["X_gate"] = scaled[0][:, extra["gate"]]
+        return data
+
+    def _build_model(self, fit: FitData) -> pm.Model:
+        K, extra = self.n_components, fit.extra
+        coords = {
+            "component": np.arange(K),
+            "coef": extra["names"],
+            "obs": np.arange(fit.n_obs),
+            "gate_feature": ["intercept"] + [extra["names"][j] for j in extra["gate"]],
+            "gate_input": [extra["names"][j] for j in extra["gate"]],
+        }
+        with pm.Model(coords=coords) as model:
+            design_dims = (
+                ("component", "obs", "coef") if extra["per_component"] else ("obs", "coef")
+            )
+            design = pm.Data("X_design", fit.data["X_design"], dims=design_dims)
+            y_data = pm.Data("y_data", fit.value, dims="obs")
+            weights = self._weights(fit)
+            mean = self._component_means(design, extra)  # (obs, component)
+            sigma = self._noise_sd(extra)
+            mixture("y", weights, pm.Normal.dist(mean, sigma), y_data, dims="obs")
+        return model
+
+    def _weights(self, fit: FitData):
+        K = self.n_components
+        if not fit.extra["gate"]:
+            return pm.Dirichlet("weights", np.full(K, float(self.weights_prior)), dims="component")
+        gate = pm.Data("X_gate", fit.data["X_gate"], dims=("obs", "gate_input"))
+        gamma = pm.Normal("gate_coefficients", 0.0, 1.5, dims=("gate_feature", "component"))
+        logits = gamma[0] + pt.dot(gate, gamma[1:])
+        return pm.math.softmax(logits, axis=-1)
+
+    def _component_means(self, design, extra):
+        K, n_coef = self.n_components, len(extra["names"])
+        shared = self.coefficients == "shared"
+        beta = pm.Normal(
+            "beta", 0.0, self.coef_prior_sd, dims=("coef",) if shared else ("component", "coef")
+        )
+        if extra["per_component"]:
+            subscripts = "kni,i->nk" if shared else "kni,ki->nk"
+            mean = pt.einsum(subscripts, design, beta)
+        else:
+            mean = pt.dot(design, beta if shared else beta.T)
+            if shared:
+                mean = pt.repeat(mean[:, None], K, axis=1)
+        x_center, x_scale = extra["x_center"], extra["x_scale"]
+        y_center, y_scale = extra["y_center"], extra["y_scale"]
+        coef_std = pt.broadcast_to(beta, (K, n_coef))
+        coefficients = coef_std * y_scale / x_scale
+        pm.Deterministic("coefficients", coefficients, dims=("component", "coef"))
+        if self.fit_intercept:
+            alpha = pm.Normal("alpha", 0.0, self.coef_prior_sd, dims="component")
+            mean = mean + alpha
+            intercepts = y_center + y_scale * alpha - pt.dot(coefficients, x_center)
+            pm.Deterministic("intercepts", intercepts, dims="component")
+        return mean
+
+    def _noise_sd(self, extra):
+        y_scale = extra["y_scale"]
+        if not isinstance(self.noise, str):
+            return float(self.noise) / y_scale
+        dims = "component" if self.noise == "component" else None
+        sigma = pm.HalfNormal("sigma", self.noise_prior_sd, dims=dims)
+        sigmas = pt.broadcast_to(sigma * y_scale, (self.n_components,))
+        pm.Deterministic("sigmas", sigmas, dims="component")
+        return sigma
+
+    def _initial_values(self, fit: FitData, rng: np.random.Generator) -> list[dict]:
+        extra = fit.extra
+        design = fit.data["X_design"]
+        designs = design if extra["per_component"] else np.stack([design] * self.n_components)
+        if self.fit_intercept:
+            ones = np.ones((*designs.shape[:-1], 1))
+            designs = np.concatenate([ones, designs], axis=-1)
+        known_sd = None if isinstance(self.noise, str) else float(self.noise) / extra["y_scale"]
+        start = regression_em_start(
+            designs,
+            fit.value,
+            shared=self.coefficients == "shared",
+            random=self.init == "random",
+            seed=int(rng.integers(2**31 - 1)),
+            known_sd=known_sd,
+        )
+        return [self._jittered(start, rng) for _ in range(self.chains)]
+
+    def _jittered(self, start, rng) -> dict:
+        noise = lambda shape: START_JITTER * rng.standard_normal(shape)  # noqa: E731
+        coefs = start.coefficients
+        if self.fit_intercept:
+            intercepts, coefs = coefs[..., 0], coefs[..., 1:]
+        values = {"beta": coefs + noise(coefs.shape)}
+        if self.fit_intercept:
+            values["alpha"] = intercepts + noise(intercepts.shape)
+        if isinstance(self.noise, str):
+            sd = start.sd if self.noise == "component" else np.asarray(start.sd.mean())
+            values["sigma"] = sd * np.exp(noise(np.shape(sd)))
+        if self.weights_from is None:
+            w = start.weights * np.exp(noise(start.weights.shape))
+            values["weights"] = w / w.sum()
+        return values
+
+    def _new_value(self, X, y=None):
+        designs, _, per_component = self._designs(X)
+        extra = self._fit_data.extra
+        if per_component != extra["per_component"]:
+            raise ValueError(
+                "X must have the same form (one table, or one per component) as in fit."
+            )
+        stacked = np.stack(designs)
+        if stacked.shape[-1] != len(extra["names"]):
+            raise ValueError(
+                f"X has {stacked.shape[-1]} columns; the model was fitted on {len(extra['names'])}."
+            )
+        if y is None:
+            raise ValueError("membership in a mixture of regressions needs y as well as X.")
+        target = as_numeric_array(y, "y").astype(float).reshape(-1)
+        if target.shape != (stacked.shape[1],):
+            raise ValueError(f"y must hold one value per row of X ({stacked.shape[1]}).")
+        value = (target - extra["y_center"]) / extra["y_scale"]
+        return value, self._design_data(stacked, extra)
+
+    def _log_jacobian(self) -> float:
+        return -float(np.log(self._fit_data.extra["y_scale"]))
