@@ -42,7 +42,9 @@ class GaussianMixture(BayesianMixture):
         Number of components K.
     covariance_type : {"full", "tied", "diag", "spherical"}, default "full"
         As in scikit-learn: a full covariance per component, one shared full covariance,
-        a diagonal covariance per component, or one variance per component.
+        a diagonal covariance per component, or one variance per component. With
+        ``standardize=True`` the structure holds on the standardised scale (a "spherical"
+        component is then round after dividing each column by its sd).
     standardize : bool, default True
         Centre and scale every column before fitting; results are reported in the data's
         own units (``means``, ``sigmas``, ``covariances`` in the posterior).
