@@ -134,12 +134,13 @@ def test_wrong_number_of_columns_at_predict_is_refused(penguin_fit, penguins):
 def test_save_then_load_in_a_fresh_process_predicts_identically(penguin_fit, penguins, tmp_path):
     path = penguin_fit.save(tmp_path / "fit.nc")
     expected = penguin_fit.predict_proba(penguins[PENGUIN_MEASUREMENTS])
-    np.save(tmp_path / "expected.npy", expected)
+    expected_file = tmp_path / "expected.npy"
+    np.save(expected_file, expected)
     script = (
         "import numpy as np, bayesmixture as bm\n"
         "X = bm.datasets.load_penguins()[bm.datasets.PENGUIN_MEASUREMENTS]\n"
         f"est = bm.load({str(path)!r})\n"
-        f"print(np.array_equal(est.predict_proba(X), np.load({str(tmp_path / 'expected.npy')!r})))\n"
+        f"print(np.array_equal(est.predict_proba(X), np.load({str(expected_file)!r})))\n"
     )
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     assert out.stdout.strip().endswith("True")
