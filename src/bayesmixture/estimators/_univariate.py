@@ -245,47 +245,64 @@ class Mixture(BayesianMixture):
         return values.astype(np.int64)
 
     def _check_support(self, values: np.ndarray, trials, raw) -> None:
-        kinds = {FAMILIES[name].support for name in self._families}
-        names = sorted(set(self._families))
-        if COUNT in kinds:
-            bad = np.flatnonzero(values != np.round(values))
-            if bad.size:
-                raise ValueError(
-                    f"y has non-integer values in {describe_rows(bad)}; families {names} model "
-                    "counts: pass whole numbers, or choose a continuous family."
-                )
-            bad = np.flatnonzero(values < 0)
-            if bad.size:
-                raise ValueError(
-                    f"y has negative values in {describe_rows(bad)}; counts must be >= 0."
-                )
-            if trials is not None:
-                bad = np.flatnonzero(values > trials)
+        """Every value must lie in the support of some component's family."""
+        problems = {name: _support_problem(name, values, trials) for name in set(self._families)}
+        if self._homogeneous:
+            problem = problems[self.family]
+            if problem is not None:
+                raise ValueError(problem[1])
+        else:
+            masks = [p[0] for p in problems.values() if p is not None]
+            if len(masks) == len(problems):
+                bad = np.flatnonzero(np.logical_and.reduce(masks))
                 if bad.size:
                     raise ValueError(
-                        f"y exceeds trials in {describe_rows(bad)}; y counts successes."
+                        f"y in {describe_rows(bad)} lies outside the support of every family "
+                        f"{sorted(problems)}; no component can produce it."
                     )
-        if POSITIVE in kinds:
-            bad = np.flatnonzero(values <= 0)
-            if bad.size:
-                raise ValueError(
-                    f"y has values <= 0 in {describe_rows(bad)}; families {names} need y > 0."
-                )
-        if UNIT in kinds:
-            bad = np.flatnonzero((values <= 0) | (values >= 1))
-            if bad.size:
-                raise ValueError(
-                    f"y has values outside (0, 1) in {describe_rows(bad)}; the beta family needs "
-                    "0 < y < 1 (squeeze exact 0s and 1s into the interval first)."
-                )
-        continuous = COUNT not in kinds
+        continuous = all(FAMILIES[name].support != COUNT for name in self._families)
         if continuous and np.issubdtype(np.asarray(raw).dtype, np.integer):
             warnings.warn(
-                f"y has an integer dtype but families {names} are continuous; if y are counts, "
-                "use 'poisson' or 'negbinomial'.",
+                f"y has an integer dtype but families {sorted(problems)} are continuous; if y "
+                "are counts, use 'poisson' or 'negbinomial'.",
                 DataWarning,
                 stacklevel=4,
             )
+
+
+def _support_problem(name: str, values: np.ndarray, trials):
+    """(rows outside the family's support, message), or None when all are inside."""
+    support = FAMILIES[name].support
+    checks = []
+    if support == COUNT:
+        checks = [
+            (
+                values != np.round(values),
+                "non-integer values",
+                "it models counts: pass whole numbers",
+            ),
+            (values < 0, "negative values", "counts must be >= 0"),
+        ]
+        if trials is not None:
+            checks.append((values > trials, "values above trials", "y counts successes"))
+    elif support == POSITIVE:
+        checks = [(values <= 0, "values <= 0", "it needs y > 0")]
+    elif support == UNIT:
+        checks = [
+            (
+                (values <= 0) | (values >= 1),
+                "values outside (0, 1)",
+                "it needs 0 < y < 1 (squeeze exact 0s and 1s into the interval first)",
+            )
+        ]
+    outside = np.zeros(len(values), dtype=bool)
+    message = None
+    for mask, what, advice in checks:
+        if mask.any() and message is None:
+            rows = describe_rows(np.flatnonzero(mask))
+            message = f"y has {what} in {rows}; family {name!r}: {advice}."
+        outside |= mask
+    return None if message is None else (outside, message)
 
 
 def _trials_arg(family, trials, *, batched: bool) -> dict:
