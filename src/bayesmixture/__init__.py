@@ -11,6 +11,7 @@ from bayesmixture.io import load
 from bayesmixture.likelihood import mixture
 from bayesmixture.membership import membership, predict_membership, predictive_logpdf
 from bayesmixture.relabel import LabelSwitchingReport, label_switching, relabel
+from bayesmixture.selection import SelectionResult, compare, log_likelihood, select
 
 __version__ = "0.1.0"
 
@@ -20,15 +21,19 @@ __all__ = [
     "Mixture",
     "MixtureRegression",
     "ModelFinding",
+    "SelectionResult",
     "__version__",
     "check_model",
+    "compare",
     "datasets",
     "exceptions",
     "label_switching",
     "load",
+    "log_likelihood",
     "membership",
     "mixture",
     "predict_membership",
     "predictive_logpdf",
     "relabel",
+    "select",
 ]

@@ -60,6 +60,7 @@ def save(estimator, path) -> Path:
     os.close(handle)
     try:
         idata.to_netcdf(temporary)
+        os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes it private; files are not
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
@@ -116,6 +117,12 @@ def load(path):
         warnings.filterwarnings("ignore", message=".*not defined in the InferenceData scheme")
         estimator._restore(az.InferenceData(**groups), idata["membership"], spec["fit"])
     return estimator
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
 
 
 def _read(path: Path) -> az.InferenceData:

@@ -188,6 +188,34 @@ class BayesianMixture(BaseEstimator):
         names = [name for name in self._summary_vars if name in self.idata_.posterior]
         return az.summary(self.idata_, var_names=names, hdi_prob=hdi_prob)
 
+    # ------------------------------------------------------------------ choosing K
+
+    def select(self, X, y=None, *, n_components=range(1, 7), method="loo", client=None, **fit):
+        """Fit this estimator for each number of components and choose among them.
+
+        See :func:`bayesmixture.select`; this estimator's parameters are the template.
+
+        Returns
+        -------
+        SelectionResult
+        """
+        from bayesmixture.selection import select
+
+        return select(self, X, y, n_components=n_components, method=method, client=client, **fit)
+
+    def n_components_posterior(self, *, random_seed=None):
+        """Posterior of the number of non-empty components (see ``weights_prior="sparse"``)."""
+        from bayesmixture.selection import n_components_posterior
+
+        self._check_fitted()
+        return n_components_posterior(self, random_seed=random_seed)
+
+    def _em_data(self, X):
+        raise ValueError(
+            f"method='bic' screens Gaussian mixtures by EM; {type(self).__name__} with these "
+            "settings has no EM equivalent: use method='loo'."
+        )
+
     # ------------------------------------------------------------------ persistence
 
     def save(self, path):

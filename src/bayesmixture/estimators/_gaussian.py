@@ -55,8 +55,10 @@ class GaussianMixture(BayesianMixture):
     init : {"em", "kmeans", "random"}, default "em"
         Where chains start: scikit-learn's EM solution (jittered), k-means clusters, or
         random rows. Starting at EM keeps chains in the same mode.
-    weights_prior : float or array-like of shape (n_components,), default 1.0
-        Dirichlet concentration of the weights.
+    weights_prior : float, array-like of shape (n_components,) or "sparse", default 1.0
+        Dirichlet concentration of the weights. ``"sparse"`` makes a sparse finite mixture:
+        fit an overfitted ``n_components`` and read the number of non-empty components from
+        :meth:`n_components_posterior`.
     mean_prior_sd, scale_prior_sd, lkj_eta : float, default 1.5, 1.0, 2.0
         Prior scales of the means and standard deviations, and the LKJ shape.
     random_seed : int or None
@@ -353,6 +355,12 @@ class GaussianMixture(BayesianMixture):
             )
         return array
 
+    def _em_data(self, X):
+        array, _ = validate_table(X)
+        names = [f"x{j}" for j in range(array.shape[1])]
+        center, scale = _standardisation(array, names, self.standardize)
+        return (array - center) / scale
+
     def _log_jacobian(self) -> float:
         return -float(np.log(self._fit_data.extra["scale"]).sum())
 
@@ -377,12 +385,19 @@ def _standardisation(array: np.ndarray, names, standardize: bool):
     return center, scale
 
 
+# Dirichlet concentration of sparse finite mixtures (Malsiner-Walli, Fruehwirth-Schnatter &
+# Gruen 2016): small enough that superfluous components empty out.
+SPARSE_CONCENTRATION = 0.01
+
+
 def _dirichlet_concentration(prior, n_components: int) -> np.ndarray:
+    if isinstance(prior, str) and prior == "sparse":
+        return np.full(n_components, SPARSE_CONCENTRATION)
     alpha = np.asarray(prior, dtype=float) if not isinstance(prior, str) else None
     if alpha is None or alpha.ndim > 1 or (alpha.ndim == 1 and alpha.shape != (n_components,)):
         raise ValueError(
-            f"weights_prior={prior!r} must be a positive number or {n_components} positive "
-            "numbers (a Dirichlet concentration)."
+            f"weights_prior={prior!r} must be a positive number, {n_components} positive "
+            "numbers (a Dirichlet concentration), or 'sparse'."
         )
     if not np.all(np.isfinite(alpha)) or np.any(alpha <= 0):
         raise ValueError(f"weights_prior={prior!r} must be positive.")

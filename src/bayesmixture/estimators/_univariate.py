@@ -215,6 +215,11 @@ class Mixture(BayesianMixture):
                     values[f"c{k}_{param}"] = np.asarray(_jitter(value, param, factor))
         return values
 
+    def _em_data(self, X):
+        if self.family != "normal":
+            return super()._em_data(X)
+        return _as_vector(X, "y").reshape(-1, 1)
+
     def _new_value(self, y, X=None, *, trials=None):
         values = _as_vector(y, "y")
         data = {}
