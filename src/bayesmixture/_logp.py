@@ -9,34 +9,104 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
 from pytensor.tensor.variable import TensorVariable
 
 
 def component_logp(
-    components: Sequence[TensorVariable],
+    components: Sequence,
     value: TensorVariable,
     *,
     ndim_supp: int,
     batched: bool = False,
+    parts: Sequence[tuple[int, int, int]] | None = None,
+    missing_mask: np.ndarray | None = None,
+    n_components: int | None = None,
 ) -> TensorVariable:
     """log p_k(y_i) for every observation and component, shape (*batch, n_components).
 
     ``components`` is a list of distributions, or (``batched``) one distribution whose last
     batch axis indexes the components; the latter is one vectorised density evaluation.
+    With ``parts`` each component is a tuple of distributions of several responses stored
+    side by side in the columns of ``value`` (``(start, stop, ndim_supp)`` per response), and
+    its density is their product. With ``missing_mask`` (rows x columns, True = missing) each
+    row contributes the marginal density of its observed coordinates (MvNormal components).
 
     ``pm.logp`` broadcasts parameters against the value; a component whose parameters do not
     match the observations' batch shape would silently broadcast (e.g. (60, 1) against (60,)
     gives (60, 60)), so the result is pinned to the value's batch shape.
     """
+    if missing_mask is not None:
+        return _marginal_component_logp(
+            components, value, missing_mask, batched=batched, n_components=n_components
+        )
     batch_shape = tuple(value.shape[i] for i in range(value.ndim - ndim_supp))
+    if parts is not None:
+        columns = [
+            pt.specify_shape(_product_logp(comp_parts, value, parts), batch_shape)
+            for comp_parts in components
+        ]
+        return pt.stack(columns, axis=-1)
     if batched:
         [comp] = components
         per_component = pt.expand_dims(value, axis=value.ndim - ndim_supp)
         return pt.specify_shape(pm.logp(comp, per_component), (*batch_shape, None))
     columns = [pt.specify_shape(pm.logp(comp, value), batch_shape) for comp in components]
     return pt.stack(columns, axis=-1)
+
+
+def _product_logp(comp_parts, value, parts) -> TensorVariable:
+    """Sum over responses of each response's log-density (one label per row)."""
+    total = 0.0
+    for dist, (start, stop, part_ndim) in zip(comp_parts, parts, strict=True):
+        part_value = value[:, start] if part_ndim == 0 else value[:, start:stop]
+        total = total + pm.logp(dist, part_value)
+    return total
+
+
+def _marginal_component_logp(
+    components, value, missing_mask, *, batched, n_components
+) -> TensorVariable:
+    """Per missingness pattern, the MvNormal marginal of the observed coordinates.
+
+    Rows are evaluated pattern by pattern and put back in their order with one constant
+    index (integer indexing and concatenation vectorise over posterior draws).
+    """
+    observed = ~np.asarray(missing_mask, dtype=bool)
+    n_features = observed.shape[1]
+    patterns, inverse = np.unique(observed, axis=0, return_inverse=True)
+    pieces, order = [], []
+    for p, pattern in enumerate(patterns):
+        rows = np.flatnonzero(inverse.ravel() == p)
+        cols = np.flatnonzero(pattern)
+        order.extend(rows)
+        if cols.size == 0:  # every coordinate missing: density 1 under every component
+            pieces.append(pt.zeros((rows.size, n_components)))
+            continue
+        marginals = [marginal_mvnormal(comp, cols, n_features) for comp in components]
+        sub_value = value[rows[:, None], cols[None, :]]
+        pieces.append(component_logp(marginals, sub_value, ndim_supp=1, batched=batched))
+    return pt.concatenate(pieces, axis=0)[np.argsort(order)]
+
+
+def marginal_mvnormal(comp: TensorVariable, cols: np.ndarray, n_features: int) -> TensorVariable:
+    """The MvNormal of coordinates ``cols`` of an MvNormal component (mean and covariance
+    restricted to them)."""
+    op = comp.owner.op
+    if type(op).__name__ != "MvNormalRV":
+        raise TypeError(
+            "missing='marginalize' needs MvNormal components (their marginals are MvNormal); "
+            f"got {type(op).__name__}."
+        )
+    _, _, mu, cov = comp.owner.inputs
+    # Select coordinates with a constant 0/1 matrix: matmuls vectorise over posterior draws,
+    # where fancy indexing of trailing axes does not.
+    select = np.zeros((n_features, cols.size))
+    select[cols, np.arange(cols.size)] = 1.0
+    cov_sub = pt.matmul(pt.matmul(select.T, cov), select)
+    return pm.MvNormal.dist(pt.matmul(mu, select), cov_sub)
 
 
 def log_joint(
@@ -46,6 +116,9 @@ def log_joint(
     *,
     ndim_supp: int,
     batched: bool = False,
+    parts: Sequence[tuple[int, int, int]] | None = None,
+    missing_mask: np.ndarray | None = None,
+    n_components: int | None = None,
     case_weights: TensorVariable | None = None,
     groups: TensorVariable | None = None,
     n_groups: int | None = None,
@@ -57,7 +130,15 @@ def log_joint(
     Without groups, frequency weights do not change an observation's responsibilities; they
     multiply its whole term in :func:`mixture_logp`.
     """
-    comp_logp = component_logp(components, value, ndim_supp=ndim_supp, batched=batched)
+    comp_logp = component_logp(
+        components,
+        value,
+        ndim_supp=ndim_supp,
+        batched=batched,
+        parts=parts,
+        missing_mask=missing_mask,
+        n_components=n_components,
+    )
     if groups is not None:
         if case_weights is not None:
             comp_logp = comp_logp * case_weights[:, None]

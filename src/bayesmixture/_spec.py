@@ -6,7 +6,7 @@ the mixture's observed variable.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pymc as pm
@@ -46,6 +46,11 @@ class MixtureSpec:
         Frequency weight of each observation.
     missing_mask : ndarray of bool or None
         For ``missing="marginalize"``: True where an entry of the observed data was missing.
+    allow_missing : bool
+        Whether missing entries are marginalised (also in new data).
+    parts : tuple of (start, stop, ndim_supp) or None
+        For components that are products over several responses: where each response sits
+        in the columns of the observed array.
     """
 
     name: str
@@ -60,7 +65,27 @@ class MixtureSpec:
     group_names: np.ndarray | None = None
     case_weights: np.ndarray | None = None
     missing_mask: np.ndarray | None = None
-    extras: dict = field(default_factory=dict)
+    allow_missing: bool = False
+    parts: tuple[tuple[int, int, int], ...] | None = None
+
+    def data(self) -> np.ndarray:
+        """The observed data as given: current pm.Data values, missing entries back as NaN."""
+        observed = self.observed
+        value = np.array(observed.get_value() if hasattr(observed, "get_value") else observed)
+        if self.missing_mask is not None:
+            value = value.astype(float)
+            value[self.missing_mask] = np.nan
+        return value
+
+    def layout(self) -> dict:
+        """Keyword arguments of ``_logp.component_logp`` describing these components."""
+        return {
+            "ndim_supp": self.ndim_supp,
+            "batched": self.batched,
+            "parts": self.parts,
+            "missing_mask": self.missing_mask,
+            "n_components": self.n_components,
+        }
 
     @property
     def n_groups(self) -> int | None:

@@ -13,6 +13,7 @@ from string import ascii_lowercase
 
 import numpy as np
 import pymc as pm
+import pytensor
 import pytensor.tensor as pt
 from pymc.distributions.distribution import SymbolicRandomVariable
 from pymc.distributions.shape_utils import change_dist_size
@@ -39,6 +40,7 @@ def mixture(
     dims=None,
     groups=None,
     case_weights=None,
+    missing: str = "error",
 ) -> TensorVariable:
     """Add a marginalised mixture likelihood to the model in context.
 
@@ -79,6 +81,18 @@ def mixture(
     case_weights : array-like of shape (n_obs,), optional
         Frequency weights: observation i's log-likelihood term is multiplied by
         ``case_weights[i]`` (non-negative, finite).
+    missing : {"error", "marginalize"}, default "error"
+        With ``"marginalize"`` (MvNormal components), a row with missing (NaN) entries
+        contributes the exact marginal density of its observed coordinates (no imputation);
+        membership and prediction work for such rows. By default NaN is refused.
+
+    Notes
+    -----
+    One class shared by several responses: pass ``observed`` as a tuple of arrays (one per
+    response, e.g. a measurement and a count per row) and each component as a tuple of
+    distributions, one per response; a component's density is the product over responses,
+    and each row gets one label. Example: ``components=[(pm.Normal.dist(m[k], s[k]),
+    pm.Poisson.dist(lam[k])) for k in range(K)], observed=(heights, counts)``.
 
     Returns
     -------
@@ -108,11 +122,25 @@ def mixture(
     model = pm.modelcontext(None)
     if not isinstance(name, str) or not name:
         raise TypeError(f"name must be a non-empty str, got {name!r}.")
-    components, batched = _check_components(components, model)
-    ndim_supp = components[0].owner.op.ndim_supp
-    observed_value, observed_array = _check_observed(observed, ndim_supp)
+    if missing not in ("error", "marginalize"):
+        raise ValueError(f"missing={missing!r}; choose 'error' or 'marginalize'.")
+    if _is_product(components):
+        components, parts, observed = _check_product(components, observed, model)
+        batched, ndim_supp = False, 1
+        flat = [d for comp in components for d in comp]
+    else:
+        parts = None
+        components, batched = _check_components(components, model)
+        ndim_supp = components[0].owner.op.ndim_supp
+        flat = components
+    if missing == "marginalize":
+        _check_marginalizable(components, ndim_supp)
+    observed_value, observed_array, mask = _check_observed(observed, ndim_supp, missing)
     batch_shape = observed_array.shape[: observed_array.ndim - ndim_supp]
-    n_components = _check_component_shapes(components, observed_array.shape, ndim_supp, batched)
+    if parts is None:
+        n_components = _check_component_shapes(components, observed_array.shape, ndim_supp, batched)
+    else:
+        n_components = len(components)
     group_codes, group_names = _check_groups(groups, batch_shape)
     n_batch = (len(group_names),) if group_codes is not None else batch_shape
     weights = _check_weights(weights, n_components, n_batch)
@@ -130,20 +158,27 @@ def mixture(
         groups=group_codes,
         group_names=group_names,
         case_weights=case_weight_array,
+        missing_mask=mask if mask is not None and mask.any() else None,
+        allow_missing=missing == "marginalize",
+        parts=parts,
     )
     # Forward draws need every component drawn at the observations' batch shape; densities
     # (here and in membership) use the components as given, which broadcast against any data.
     draw_shape = (*batch_shape, n_components) if batched else batch_shape
-    resized = [change_dist_size(comp, new_size=draw_shape) for comp in components]
+    resized = [change_dist_size(comp, new_size=draw_shape) for comp in flat]
     _add_missing_coords(model, dims, observed_array.shape)
+    # With several responses the row width appears in no parameter's shape: a constant
+    # template of that width lets PyMC infer the support shape (ignored otherwise).
+    template = [] if parts is None else [pt.zeros(parts[-1][1])]
     rv = pm.CustomDist(
         name,
         weights,
         *resized,
+        *template,
         logp=_make_logp(spec),
-        random=_make_random(ndim_supp, batched),
-        signature=_signature(len(components), ndim_supp, batched),
-        dtype=_common_dtype(components),
+        random=_make_random(ndim_supp, batched, parts),
+        signature=_signature(len(flat), ndim_supp, batched, parts),
+        dtype=_common_dtype(flat) if parts is None else pytensor.config.floatX,
         observed=observed_value,
         dims=dims,
     )
@@ -170,13 +205,19 @@ def _make_logp(spec: MixtureSpec):
     groups = None if spec.groups is None else pt.constant(spec.groups)
     case_weights = None if spec.case_weights is None else pt.constant(spec.case_weights)
 
+    originals = [d for comp in spec.components for d in _as_tuple(comp)]
+
     def logp(value, weights, *components):
+        components = components[: len(originals)]  # drop the template of product mixtures
+        unresized = [_unresized(r, o) for r, o in zip(components, originals, strict=True)]
+        if spec.parts is not None:
+            width = len(spec.parts)
+            unresized = [tuple(unresized[i : i + width]) for i in range(0, len(unresized), width)]
         joint = _logp.log_joint(
             weights,
-            [_unresized(r, o) for r, o in zip(components, spec.components, strict=True)],
+            unresized,
             value,
-            ndim_supp=spec.ndim_supp,
-            batched=spec.batched,
+            **spec.layout(),
             case_weights=case_weights,
             groups=groups,
             n_groups=spec.n_groups,
@@ -214,9 +255,17 @@ def _drop_leading_broadcast(param: TensorVariable, ndim: int) -> TensorVariable:
     return param
 
 
-def _make_random(ndim_supp: int, batched: bool):
+def _make_random(ndim_supp: int, batched: bool, parts=None):
     def random(weights, *components, rng=None, size=None):
-        if batched:
+        if parts is not None:
+            components = components[:-1]  # the template
+            width = len(parts)
+            rows = [
+                np.column_stack([np.reshape(d, (len(d), -1)) for d in components[i : i + width]])
+                for i in range(0, len(components), width)
+            ]
+            stacked = np.stack(rows, axis=-2)  # (n_obs, K, n_columns)
+        elif batched:
             stacked = components[0]
         else:
             stacked = np.stack(np.broadcast_arrays(*components), axis=-1 - ndim_supp)
@@ -233,7 +282,13 @@ def _make_random(ndim_supp: int, batched: bool):
     return random
 
 
-def _signature(n_params: int, ndim_supp: int, batched: bool) -> str:
+def _signature(n_params: int, ndim_supp: int, batched: bool, parts=None) -> str:
+    if parts is not None:
+        letters = [
+            "()" if nd == 0 else f"({ascii_lowercase[j]})" for j, (_, _, nd) in enumerate(parts)
+        ]
+        per_component = letters * (n_params // len(parts))
+        return ",".join(["(k)", *per_component, "(z)"]) + "->(z)"
     core_dims = list(ascii_lowercase[:ndim_supp])
     core = "(" + ",".join(core_dims) + ")"
     param = "(" + ",".join(["k", *core_dims]) + ")" if batched else core
@@ -244,7 +299,7 @@ def _common_dtype(components) -> str:
     dtypes = {comp.dtype for comp in components}
     if all(d.startswith("int") for d in dtypes):
         return "int64"
-    return pt.config.floatX if len(dtypes) > 1 else next(iter(dtypes))
+    return pytensor.config.floatX if len(dtypes) > 1 else next(iter(dtypes))
 
 
 def _check_components(components, model: pm.Model) -> tuple[list[TensorVariable], bool]:
@@ -288,9 +343,16 @@ def _check_components(components, model: pm.Model) -> tuple[list[TensorVariable]
     return components, batched
 
 
-def _check_observed(observed, ndim_supp: int):
+def _check_observed(observed, ndim_supp: int, missing: str = "error"):
+    """(value for PyMC, array, missing mask or None)."""
+    allow_nan = missing == "marginalize"
     if isinstance(observed, SharedVariable):
         array = as_numeric_array(observed.get_value(), "observed")
+        if allow_nan:
+            raise TypeError(
+                "missing='marginalize' needs observed as an array (missing entries as NaN), "
+                "not a pm.Data container."
+            )
         value = observed
     elif isinstance(observed, TensorVariable) and not isinstance(observed, Constant):
         raise TypeError(
@@ -299,7 +361,15 @@ def _check_observed(observed, ndim_supp: int):
         )
     else:
         raw = observed.data if isinstance(observed, Constant) else observed
-        array = as_numeric_array(raw, "observed")
+        try:
+            array = as_numeric_array(raw, "observed", allow_nan=allow_nan)
+        except ValueError as err:
+            if "missing (NaN)" not in str(err):
+                raise
+            raise ValueError(
+                f"{err} With MvNormal components, missing='marginalize' uses each row's "
+                "observed coordinates instead."
+            ) from None
         value = array
     if array.ndim < ndim_supp + 1:
         raise ValueError(
@@ -307,7 +377,75 @@ def _check_observed(observed, ndim_supp: int):
             f"{ndim_supp}-dimensional observations: observed needs shape (n_obs, ...) with "
             f"{ndim_supp + 1} or more dimensions."
         )
-    return value, array
+    if not allow_nan:
+        return value, array, None
+    if array.ndim != 2 or ndim_supp != 1:
+        raise ValueError(
+            "missing='marginalize' needs rows of several coordinates: observed of shape "
+            f"(n_obs, n_features) with multivariate components; got shape {array.shape}."
+        )
+    mask = np.isnan(array)
+    return np.where(mask, 0.0, array), array, mask
+
+
+def _check_marginalizable(components, ndim_supp: int) -> None:
+    for k, comp in enumerate(components):
+        if isinstance(comp, tuple) or type(comp.owner.op).__name__ != "MvNormalRV":
+            raise TypeError(
+                f"missing='marginalize' needs MvNormal components (their marginals are exact "
+                f"and MvNormal); components[{k}] is {comp}."
+            )
+
+
+def _is_product(components) -> bool:
+    return (
+        isinstance(components, Sequence)
+        and not isinstance(components, TensorVariable)
+        and len(components) > 0
+        and all(isinstance(c, tuple | list) for c in components)
+    )
+
+
+def _as_tuple(comp) -> tuple:
+    return tuple(comp) if isinstance(comp, tuple | list) else (comp,)
+
+
+def _check_product(components, observed, model):
+    """Components as tuples (one distribution per response), parts, and the side-by-side data."""
+    if not isinstance(observed, tuple | list) or not observed:
+        raise TypeError(
+            "components are tuples (one distribution per response), so observed must be a "
+            "tuple with one array per response."
+        )
+    n_parts = len(observed)
+    components = [tuple(c) for c in components]
+    for k, comp in enumerate(components):
+        if len(comp) != n_parts:
+            raise ValueError(
+                f"components[{k}] has {len(comp)} distributions but observed has {n_parts} "
+                "responses; give one distribution per response."
+            )
+    _check_components([d for comp in components for d in comp], model)
+    arrays = [as_numeric_array(part, f"observed[{j}]") for j, part in enumerate(observed)]
+    n_obs = {len(a) for a in arrays}
+    if len(n_obs) > 1:
+        raise ValueError(f"the responses in observed have different lengths {sorted(n_obs)}.")
+    parts, start = [], 0
+    for j, array in enumerate(arrays):
+        supports = {comp[j].owner.op.ndim_supp for comp in components}
+        if len(supports) > 1:
+            raise ValueError(f"response {j} has components of different supports {supports}.")
+        part_ndim = supports.pop()
+        if array.ndim != part_ndim + 1:
+            raise ValueError(
+                f"observed[{j}] has shape {array.shape}; its components describe "
+                f"{part_ndim}-dimensional values, so it needs {part_ndim + 1} dimensions."
+            )
+        width = 1 if part_ndim == 0 else array.shape[1]
+        parts.append((start, start + width, part_ndim))
+        start += width
+    side_by_side = np.column_stack([a.reshape(len(a), -1).astype(float) for a in arrays])
+    return components, tuple(parts), side_by_side
 
 
 def _check_component_shapes(components, observed_shape, ndim_supp: int, batched: bool) -> int:

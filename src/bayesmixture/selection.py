@@ -50,9 +50,7 @@ def log_likelihood(fit, name: str | None = None) -> xr.DataArray:
     spec = evaluator.spec
     posterior = idata.posterior
     draws = stacked_draws(posterior, evaluator.rv_names)
-    value = np.asarray(
-        spec.observed.get_value() if hasattr(spec.observed, "get_value") else spec.observed
-    )
+    value = spec.data()
     n_chains, n_draws = posterior.sizes["chain"], posterior.sizes["draw"]
     blocks = list(
         evaluator.chunks(draws, value, groups=spec.groups, case_weights=spec.case_weights)
@@ -209,9 +207,7 @@ def n_components_posterior(fit, *, random_seed=None, name: str | None = None) ->
     spec = evaluator.spec
     rng = np.random.default_rng(random_seed)
     draws = stacked_draws(idata.posterior, evaluator.rv_names)
-    value = np.asarray(
-        spec.observed.get_value() if hasattr(spec.observed, "get_value") else spec.observed
-    )
+    value = spec.data()
     n_total = idata.posterior.sizes["chain"] * idata.posterior.sizes["draw"]
     occupied = np.zeros((n_total, spec.n_components), dtype=bool)
     for chunk in evaluator.chunks(draws, value, groups=spec.groups, case_weights=spec.case_weights):

@@ -233,7 +233,7 @@ def _check_new_observed(evaluator: MixtureEvaluator, observed, data) -> np.ndarr
             f"mixture {spec.name!r} has grouped membership; new observations need groups too, "
             "which predict_membership does not take yet: build a model on the new groups."
         )
-    value = as_numeric_array(observed, "observed")
+    value = as_numeric_array(observed, "observed", allow_nan=spec.allow_missing)
     train = training_value(evaluator)
     if value.ndim == 0 and train.ndim == 1:
         value = value.reshape(1)

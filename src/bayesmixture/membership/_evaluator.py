@@ -57,7 +57,10 @@ class MixtureEvaluator:
         self.model = model
         self.spec = spec
         self.backend = default_backend() if backend is None else backend
-        graphs = [spec.weights, *spec.components]
+        if spec.groups is not None:
+            # the number of groups is an input: JAX would need it static
+            self.backend = "FAST_RUN"
+        graphs = [spec.weights, *_flat(spec.components)]
         upstream = set(ancestors(graphs))
         self.rv_names = [rv.name for rv in model.free_RVs if rv in upstream]
         self.data_names = [
@@ -72,9 +75,22 @@ class MixtureEvaluator:
             if isinstance(length, SharedVariable) and length in upstream
         }
         self.row_chunkable = _rows_are_independent(spec)
-        self._fn = self._compile()
+        self._fn = self._compile(None)
+        self._masked_fns: dict[bytes, object] = {}
 
-    def _compile(self):
+    def _function_for(self, value: np.ndarray):
+        """The compiled function for these rows: missing entries make their own graph."""
+        if not self.spec.allow_missing or not np.isnan(value).any():
+            return self._fn, value
+        mask = np.isnan(value)
+        key = mask.tobytes() + bytes(str(mask.shape), "ascii")
+        if key not in self._masked_fns:
+            # One per mask (masks rarely repeat); C backend, as JAX cannot trace the
+            # pattern-wise concatenation once it is vectorised over draws.
+            self._masked_fns = {key: self._compile(mask, backend="FAST_RUN")}
+        return self._masked_fns[key], np.where(mask, 0.0, value)
+
+    def _compile(self, missing_mask: np.ndarray | None, backend: str | None = None):
         spec, model = self.spec, self.model
         self.value_dtype = _value_dtype(spec)
         value = pt.tensor(
@@ -94,8 +110,7 @@ class MixtureEvaluator:
             spec.weights,
             spec.components,
             value,
-            ndim_supp=spec.ndim_supp,
-            batched=spec.batched,
+            **{**spec.layout(), "missing_mask": missing_mask},
             case_weights=case_weights,
             groups=groups,
             n_groups=n_groups,
@@ -124,7 +139,8 @@ class MixtureEvaluator:
         with warnings.catch_warnings():
             # JAX drops runtime assertions (broadcast checks); the draws are valid parameters.
             warnings.filterwarnings("ignore", message="Skipping .* as JAX tracing would remove it")
-            return pytensor.function(inputs, outputs, mode=evaluator_mode(self.backend))
+            mode = evaluator_mode(backend or self.backend)
+            return pytensor.function(inputs, outputs, mode=mode)
 
     def data_values(self, data: Mapping[str, object] | None) -> dict[str, np.ndarray]:
         """Current values of the data containers, with ``data`` overriding some of them."""
@@ -165,8 +181,10 @@ class MixtureEvaluator:
         index = np.arange(n_draws) if draw_index is None else np.asarray(draw_index)
         data_values = self.data_values(data)
         value = np.asarray(value).astype(self.value_dtype, copy=False)
+        fn, value = self._function_for(value)
         n_rows = value.shape[0]
-        row_block = min(n_rows, ROW_BLOCK) if self.row_chunkable else n_rows
+        row_chunkable = self.row_chunkable and fn is self._fn
+        row_block = min(n_rows, ROW_BLOCK) if row_chunkable else n_rows
         n_terms = n_rows if groups is None else int(groups.max()) + 1
         per_draw = max(1, min(row_block, n_terms) * self.spec.n_components)
         draw_block = min(len(index), max(1, block_elements // per_draw))
@@ -181,8 +199,8 @@ class MixtureEvaluator:
                 stop = min(len(index), start + draw_block)
                 picked = self._pad(index[start:stop], draw_block)
                 args = [draws[name][picked] for name in self.rv_names]
-                log_resp, log_marginal = self._fn(*args, rows, *data_values.values(), *extra)
-                n_terms_here = row_stop - row_start if self.row_chunkable else n_terms
+                log_resp, log_marginal = fn(*args, rows, *data_values.values(), *extra)
+                n_terms_here = row_stop - row_start if row_chunkable else n_terms
                 log_resp = np.asarray(log_resp)[: stop - start, :n_terms_here]
                 log_marginal = np.asarray(log_marginal)[: stop - start, :n_terms_here]
                 terms_stop = row_start + log_resp.shape[1]
@@ -216,8 +234,13 @@ def _static_shapes(rvs) -> list[tuple[int, ...]]:
     return [tuple(int(n) for n in shape) for shape in shape_fn()]
 
 
+def _flat(components) -> list:
+    """Component distributions, with products over responses flattened."""
+    return [d for comp in components for d in (comp if isinstance(comp, tuple) else (comp,))]
+
+
 def _value_dtype(spec: MixtureSpec) -> str:
-    dtypes = {comp.dtype for comp in spec.components}
+    dtypes = {comp.dtype for comp in _flat(spec.components)}
     return "int64" if all(d.startswith("int") for d in dtypes) else pytensor.config.floatX
 
 
@@ -225,6 +248,8 @@ def _rows_are_independent(spec: MixtureSpec) -> bool:
     """Rows can be evaluated in blocks when nothing is indexed by observation."""
     if spec.groups is not None or spec.weights.ndim > 1:
         return False
+    if spec.parts is not None:
+        return all(d.ndim == d.owner.op.ndim_supp for d in _flat(spec.components))
     own_axes = spec.ndim_supp + int(spec.batched)
     return all(comp.ndim == own_axes for comp in spec.components)
 

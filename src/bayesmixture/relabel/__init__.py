@@ -112,8 +112,7 @@ def find_permutations(evaluator: MixtureEvaluator, posterior: xr.Dataset, method
 
 def training_value(evaluator: MixtureEvaluator) -> np.ndarray:
     """The observed data the mixture was built with."""
-    observed = evaluator.spec.observed
-    return np.asarray(observed.get_value() if hasattr(observed, "get_value") else observed)
+    return evaluator.spec.data()
 
 
 def permute_posterior(
