@@ -127,7 +127,8 @@ def test_columns_are_matched_by_name(penguin_fit, penguins):
 
 
 def test_wrong_number_of_columns_at_predict_is_refused(penguin_fit, penguins):
-    with pytest.raises(ValueError, match="X has 3 columns, but the mixture was fitted on 4"):
+    expected = "X has 3 features, but GaussianMixture is expecting 4 features as input"
+    with pytest.raises(ValueError, match=expected):
         penguin_fit.predict_proba(penguins[PENGUIN_MEASUREMENTS[:3]].to_numpy())
 
 

@@ -133,3 +133,45 @@ def test_select_rejects_bad_arguments():
         bm.GaussianMixture().select(X, n_components=[2])
     with pytest.raises(ValueError, match="no EM equivalent"):
         bm.Mixture("poisson").select(np.arange(10), n_components=[1, 2], method="bic")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [0, 1])
+def test_sparse_mixture_empties_the_superfluous_component(seed):
+    # Overfitted K=4 with Dirichlet(0.01) weights on 3 well-separated clusters: the posterior
+    # of the number of non-empty components must peak at 3 (measured: P(3) ~ 0.95 for seed
+    # 0). K=4 and spherical covariances keep the run near two minutes on 2 cores.
+    X, _ = bm.datasets.make_gaussian_mixture(
+        150, [0.4, 0.3, 0.3], MEANS, [np.eye(2)] * 3, seed=seed
+    )
+    fit = bm.GaussianMixture(
+        4, covariance_type="spherical", weights_prior="sparse", random_seed=seed, **QUICK
+    ).fit(X)
+    posterior = fit.n_components_posterior(random_seed=0)
+    assert posterior.idxmax() == 3
+    assert posterior.sum() == pytest.approx(1.0)
+
+
+def test_n_components_posterior_counts_occupied_components_against_numpy():
+    # Two fixed draws on y = (-5, -5, 5, 5) with means far apart: every allocation puts the
+    # first two rows in the component near -5 and the last two near +5, so draw 1 (means
+    # -5, 5, 50) occupies exactly 2 components and draw 2 (means -5, 5, 5) 2 or 3 with the
+    # probabilities of the 2 rows at 5 splitting between its two equal components.
+    y = np.array([-5.0, -5.0, 5.0, 5.0])
+    with pm.Model(coords={"component": [0, 1, 2]}) as model:
+        w = pm.Dirichlet("w", np.ones(3), dims="component")
+        mu = pm.Normal("mu", 0, 10, dims="component")
+        bm.mixture("y", w, pm.Normal.dist(mu, 1.0), y)
+    n = 4000
+    mu = np.tile([[-5.0, 5.0, 50.0]], (n, 1))
+    mu[n // 2 :, 2] = 5.0
+    idata = az.from_dict(
+        posterior={"w": np.full((1, n, 3), 1 / 3), "mu": mu[None]},
+        dims={"w": ["component"], "mu": ["component"]},
+    )
+    share = bm.selection.n_components_posterior((model, idata), random_seed=0)
+    # Draw 2: both rows at 5 in the same of the two equal components with probability 1/2.
+    expected = {2: 0.5 + 0.5 * 0.5, 3: 0.5 * 0.5}
+    for k, p in expected.items():
+        # binomial sd of a share over 4000 draws is <= 0.008; 0.03 is ~4 sd
+        assert share[k] == pytest.approx(p, abs=0.03)

@@ -6,6 +6,7 @@ whole posterior, prediction on new data without re-sampling, and label switching
 
 from bayesmixture import datasets, exceptions
 from bayesmixture.checks import ModelFinding, check_model
+from bayesmixture.diagnostics import diagnose
 from bayesmixture.estimators import GaussianMixture, Mixture, MixtureRegression
 from bayesmixture.io import load
 from bayesmixture.likelihood import mixture
@@ -26,6 +27,7 @@ __all__ = [
     "check_model",
     "compare",
     "datasets",
+    "diagnose",
     "exceptions",
     "label_switching",
     "load",

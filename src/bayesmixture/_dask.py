@@ -497,6 +497,11 @@ def _check_collection(X, arg: str, *, frames: bool):
             else "convert a DataFrame with df.to_dask_array(lengths=True)"
         )
         raise TypeError(f"{arg} must be {wanted}, got {type(X).__name__}; {hint}.")
+    if isinstance(X, da.Array) and X.dtype == object:
+        raise TypeError(
+            f"{arg} is a dask array of dtype object, whose entries cannot be checked before "
+            f"the blocks run; convert it to numbers first ({arg}.astype(float))."
+        )
     if isinstance(X, da.Array) and X.ndim > 1:
         X = X.rechunk({axis: -1 for axis in range(1, X.ndim)})  # whole rows in each block
     return X

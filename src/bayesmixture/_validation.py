@@ -44,13 +44,27 @@ def as_numeric_array(values, arg: str, *, allow_nan: bool = False) -> np.ndarray
         array = np.array(values, copy=True)
     except (TypeError, ValueError) as err:
         raise TypeError(f"{arg} could not be converted to a numeric array: {err}") from err
+    if array.dtype == object:
+        # Numbers held in an object array (e.g. from a mixed list) are accepted as floats.
+        try:
+            array = array.astype(float)
+        except (TypeError, ValueError) as err:
+            raise TypeError(
+                f"{arg} has dtype object with entries that are not numbers ({err}). Convert "
+                "strings or categories to numbers, or drop those columns."
+            ) from None
     if array.dtype == bool or not np.issubdtype(array.dtype, np.number):
         raise TypeError(
             f"{arg} has dtype {array.dtype}; expected numbers (int or float). "
             "Convert strings or categories to numbers, or drop those columns."
         )
     if np.iscomplexobj(array):
-        raise TypeError(f"{arg} is complex; expected real numbers.")
+        raise ValueError(f"Complex data not supported: {arg} is complex; pass real numbers.")
+    if array.ndim >= 2 and array.shape[0] > 0 and array.shape[1] == 0:
+        raise ValueError(
+            f"{arg} has 0 feature(s) (shape={array.shape}) while a minimum of 1 is required; "
+            "pass at least one column."
+        )
     if array.size == 0:
         raise ValueError(f"{arg} is empty (shape {array.shape}); pass at least one observation.")
     if np.issubdtype(array.dtype, np.floating):
@@ -104,3 +118,30 @@ def group_codes(groups, n_obs: int, arg: str = "groups") -> tuple[np.ndarray, np
         raise ValueError(f"{arg} has missing labels in {describe_rows(rows)}; label every row.")
     codes, names = pd.factorize(labels, sort=True)
     return codes.astype(np.int64), np.asarray(names)
+
+
+def is_dask_collection(value) -> bool:
+    """Whether ``value`` is a Dask array or DataFrame (checked without importing Dask)."""
+    module = type(value).__module__ or ""
+    return module.split(".")[0] in ("dask", "dask_expr") and hasattr(value, "__dask_graph__")
+
+
+def check_case_weights(weights, n_obs: int, arg: str = "case_weights") -> np.ndarray:
+    """Frequency weights: one finite, non-negative number per observation, as floats."""
+    values = as_numeric_array(weights, arg).astype(float)
+    if values.shape != (n_obs,):
+        raise ValueError(
+            f"{arg} has shape {values.shape}; expected one weight per observation, "
+            f"shape ({n_obs},)."
+        )
+    negative = np.flatnonzero(values < 0)
+    if negative.size:
+        raise ValueError(
+            f"{arg} is negative in {describe_rows(negative)}; frequency weights must be "
+            ">= 0 (use 0 to leave an observation out)."
+        )
+    if not values.any():
+        raise ValueError(
+            f"{arg} is zero for every observation; at least one weight must be positive."
+        )
+    return values

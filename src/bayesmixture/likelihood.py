@@ -24,7 +24,12 @@ from pytensor.tensor.variable import TensorVariable
 
 from bayesmixture import _logp
 from bayesmixture._spec import MixtureSpec, record
-from bayesmixture._validation import as_numeric_array, describe_rows, group_codes
+from bayesmixture._validation import (
+    as_numeric_array,
+    check_case_weights,
+    describe_rows,
+    group_codes,
+)
 
 __all__ = ["mixture"]
 
@@ -567,16 +572,9 @@ def _check_groups(groups, batch_shape):
 def _check_case_weights(case_weights, batch_shape):
     if case_weights is None:
         return None
-    values = as_numeric_array(case_weights, "case_weights").astype(float)
-    if values.shape != tuple(batch_shape):
+    if len(batch_shape) != 1:
         raise ValueError(
-            f"case_weights has shape {values.shape}; expected one weight per observation, "
-            f"shape {tuple(batch_shape)}."
+            f"case_weights needs one batch axis of observations; observed has batch shape "
+            f"{tuple(batch_shape)}."
         )
-    negative = np.flatnonzero(values < 0)
-    if negative.size:
-        raise ValueError(
-            f"case_weights is negative in {describe_rows(negative)}; frequency weights must be "
-            ">= 0 (use 0 to leave an observation out)."
-        )
-    return values
+    return check_case_weights(case_weights, batch_shape[0])

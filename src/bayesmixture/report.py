@@ -25,6 +25,7 @@ from matplotlib.figure import Figure
 from scipy.optimize import linear_sum_assignment
 
 from bayesmixture import plots
+from bayesmixture.diagnostics import Finding, label_switching_table, run_checks
 
 __all__ = [
     "SECTIONS",
@@ -46,10 +47,6 @@ SECTIONS = (
     ("parameters", "Parameter table"),
     ("settings", "Settings"),
 )
-# Targets of the convergence checks (Vehtari et al. 2021, as used by ArviZ): R-hat below
-# 1.01, and at least 100 effective draws per chain for bulk and tail.
-RHAT_TARGET = 1.01
-ESS_PER_CHAIN = 100
 SUMMARY_VARS = ("weights", "group_weights", "means", "sigmas")
 
 
@@ -123,7 +120,7 @@ def build_report(
     uncertainty = np.asarray(membership["uncertainty"].values, dtype=float)
     n_components = probability.shape[1]
     counter = _FigureCounter()
-    diagnostics = diagnostics_table(idata)
+    diagnostics = diagnostics_table(idata, membership)
     body = [
         _overview(description, data, labels, probability, uncertainty, diagnostics),
         _section(
@@ -208,53 +205,23 @@ def write_report(path, *args, **kwargs) -> Path:
 # ---------------------------------------------------------------------- tables
 
 
-def label_switching_table(permutations: xr.DataArray) -> pd.DataFrame:
-    """Per chain: share of draws that were relabelled, and the chain's usual labelling.
-
-    Parameters
-    ----------
-    permutations : xarray.DataArray with dims (chain, draw, component)
-        The label permutation applied to each draw (``estimator.permutations_``).
-
-    Returns
-    -------
-    pandas.DataFrame
-        Indexed by chain, with ``share_switched`` (draws whose permutation is not the
-        identity) and ``modal_permutation`` (the most frequent permutation, a tuple).
-
-    Examples
-    --------
-    >>> import numpy as np, xarray as xr
-    >>> from bayesmixture.report import label_switching_table
-    >>> perms = np.array([[[0, 1], [0, 1]], [[1, 0], [1, 0]]])  # chain 1 found them swapped
-    >>> label_switching_table(xr.DataArray(perms, dims=("chain", "draw", "component")))
-           share_switched modal_permutation
-    chain
-    0                 0.0            (0, 1)
-    1                 1.0            (1, 0)
-    """
-    values = np.asarray(permutations.transpose("chain", "draw", "component").values)
-    identity = np.arange(values.shape[-1])
-    rows = []
-    for chain_perms in values:
-        switched = float((chain_perms != identity).any(axis=1).mean())
-        unique, counts = np.unique(chain_perms, axis=0, return_counts=True)
-        rows.append((switched, tuple(int(k) for k in unique[counts.argmax()])))
-    chains = permutations["chain"].values if "chain" in permutations.coords else None
-    index = pd.Index(chains if chains is not None else np.arange(len(values)), name="chain")
-    return pd.DataFrame(rows, columns=["share_switched", "modal_permutation"], index=index)
-
-
-def diagnostics_table(idata: az.InferenceData) -> pd.DataFrame:
+def diagnostics_table(
+    idata: az.InferenceData, membership: xr.Dataset | None = None
+) -> pd.DataFrame:
     """Convergence checks of a fit, each with its value, target and verdict.
 
-    R-hat and ESS are computed unrounded over the reported per-cluster parameters
-    (weights, means and sigmas, or a one-column family's parameters).
+    The checks of :func:`bayesmixture.diagnostics.diagnose` (R-hat and ESS unrounded over
+    every parameter without an "obs" dim, divergences, chains that disagree after
+    relabelling, collapsed components), laid out for the page, then the label switching that
+    was found and fixed.
 
     Parameters
     ----------
     idata : arviz.InferenceData
         The fit (relabelled posterior, optional ``sample_stats`` and ``label_permutation``).
+    membership : xarray.Dataset, optional
+        ``probability`` (obs, component) of the rows; adds expected members to the check of
+        collapsed components (otherwise judged by the weights alone).
 
     Returns
     -------
@@ -266,7 +233,7 @@ def diagnostics_table(idata: az.InferenceData) -> pd.DataFrame:
     --------
     >>> import arviz as az, numpy as np
     >>> from bayesmixture.report import diagnostics_table
-    >>> w = np.random.default_rng(0).dirichlet([20, 20], size=(2, 200))
+    >>> w = np.random.default_rng(0).dirichlet([20, 20], size=(4, 200))
     >>> table = diagnostics_table(az.from_dict(posterior={"weights": w},
     ...                                        dims={"weights": ["component"]}))
     >>> table["check"].tolist()[:3]
@@ -274,15 +241,13 @@ def diagnostics_table(idata: az.InferenceData) -> pd.DataFrame:
     >>> table["status"].tolist()[:3]
     ['ok', 'ok', 'ok']
     """
-    summary = az.summary(
-        idata, var_names=_diagnostic_vars(idata.posterior), kind="diagnostics", round_to="none"
-    )
-    n_chains = idata.posterior.sizes["chain"]
-    ess_target = ESS_PER_CHAIN * n_chains
-    rows = [_rhat_row(summary)]
-    for kind in ("bulk", "tail"):
-        rows.append(_ess_row(summary, kind, ess_target))
-    rows.append(_divergence_row(idata))
+    findings = {
+        finding.check: finding
+        for finding in run_checks(idata, membership=membership, permutations=None)
+    }
+    order = ("r_hat", "ess_bulk", "ess_tail", "divergences", "chains_disagree")
+    order += ("collapsed_components",)
+    rows = [_report_row(findings[check]) for check in order]
     if "label_permutation" in idata.groups():
         rows.extend(
             _switching_rows(label_switching_table(idata["label_permutation"]["permutation"]))
@@ -290,72 +255,9 @@ def diagnostics_table(idata: az.InferenceData) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["check", "value", "target", "status", "meaning"])
 
 
-def _diagnostic_vars(posterior: xr.Dataset) -> list[str]:
-    names = [name for name in SUMMARY_VARS if name in posterior]
-    if "means" not in names:  # a one-column family: its own per-component parameters
-        names += [
-            str(name)
-            for name, var in posterior.data_vars.items()
-            if name not in names and "component" in var.dims and var.ndim == 3
-        ]
-    return names
-
-
-def _rhat_row(summary: pd.DataFrame) -> tuple:
-    rhat = summary["r_hat"].max() if "r_hat" in summary else np.nan
-    if not np.isfinite(rhat):
-        return (
-            "Largest R-hat",
-            "not available",
-            f"< {RHAT_TARGET}",
-            "check",
-            "R-hat needs two or more chains: it compares the spread within and between them.",
-        )
-    name = summary["r_hat"].idxmax()
-    status = "ok" if rhat < RHAT_TARGET else "check"
-    return (
-        "Largest R-hat",
-        f"{rhat:.4f} ({name})",
-        f"< {RHAT_TARGET}",
-        status,
-        "Above the target, the chains disagree: run more tuning steps and draws.",
-    )
-
-
-def _ess_row(summary: pd.DataFrame, kind: str, target: int) -> tuple:
-    column = f"ess_{kind}"
-    ess = summary[column].min() if column in summary else np.nan
-    label = f"Smallest {kind} ESS"
-    if not np.isfinite(ess):
-        return (label, "not available", f">= {target}", "check", "")
-    name = summary[column].idxmin()
-    status = "ok" if ess >= target else "check"
-    what = "centre" if kind == "bulk" else "5% and 95% quantiles"
-    return (
-        label,
-        f"{ess:.0f} ({name})",
-        f">= {target}",
-        status,
-        f"Effective number of independent draws for the {what} of each parameter; "
-        "below the target, intervals are imprecise: run more draws.",
-    )
-
-
-def _divergence_row(idata: az.InferenceData) -> tuple:
-    stats = idata.get("sample_stats")
-    if stats is None or "diverging" not in stats:
-        return ("Divergent transitions", "not recorded", "0", "check", "")
-    diverging = int(np.asarray(stats["diverging"].values).sum())
-    total = int(np.asarray(stats["diverging"].values).size)
-    status = "ok" if diverging == 0 else "check"
-    return (
-        "Divergent transitions",
-        f"{diverging} of {total} draws",
-        "0",
-        status,
-        "Divergences mean the sampler could not follow the posterior everywhere; its "
-        "answers may be biased. Try more tuning steps or fewer clusters.",
-    )
+def _report_row(finding: Finding) -> tuple:
+    status = {"ok": "ok", "warning": "check"}[finding.status]
+    return (finding.title, finding.shown, finding.target, status, finding.advice)
 
 
 def _switching_rows(per_chain: pd.DataFrame) -> list[tuple]:

@@ -17,10 +17,18 @@ import numpy as np
 import pandas as pd
 import pymc as pm
 import xarray as xr
+from scipy import sparse
 from sklearn.base import BaseEstimator
+from sklearn.exceptions import NotFittedError
 
 from bayesmixture._spec import lookup
-from bayesmixture._validation import as_numeric_array, check_positive_int
+from bayesmixture._validation import (
+    as_numeric_array,
+    check_positive_int,
+    describe_rows,
+    is_dask_collection,
+)
+from bayesmixture.diagnostics import diagnose, warn_if_unreliable
 from bayesmixture.inference import SAMPLERS, resolve_sampler, sample
 from bayesmixture.membership._evaluator import MixtureEvaluator
 from bayesmixture.membership._summary import predictive_log_density, summarise
@@ -117,13 +125,14 @@ class BayesianMixture(BaseEstimator):
             self.feature_names_in_ = np.asarray(fit.feature_names, dtype=object)
         elif hasattr(self, "feature_names_in_"):
             del self.feature_names_in_
+        warn_if_unreliable(self.diagnose(), owner=type(self).__name__, stacklevel=3)
         return self
 
     # ------------------------------------------------------------------ prediction
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "idata_"):
-            raise AttributeError(
+            raise NotFittedError(
                 f"This {type(self).__name__} is not fitted yet; call fit(...) first, or load a "
                 "saved fit with bayesmixture.load(path)."
             )
@@ -150,29 +159,54 @@ class BayesianMixture(BaseEstimator):
             data=data or None,
         )
 
-    def predict_proba(self, X, y=None, **predict_params) -> np.ndarray:
+    def predict_proba(self, X, y=None, *, draws: int | None = None, **predict_params):
         """Posterior mean membership probabilities of new rows, shape (n_rows, n_components).
 
         Averaged over every draw of every chain of the relabelled posterior; no sampling.
+        A ``dask.array.Array`` or ``dask.dataframe.DataFrame`` gives a lazy result of the same
+        kind, computed block by block on the active Dask scheduler (see docs/scaling.md);
+        ``draws`` then scores with that many evenly spaced posterior draws.
         """
+        if is_dask_collection(X):
+            return self._lazy("predict_proba_lazy", X, y, draws, predict_params)
+        _no_draws_in_memory(draws)
         return self._membership_of(X, y, **predict_params)["probability"].values
 
-    def predict(self, X, y=None, **predict_params) -> np.ndarray:
-        """Most probable component of each row, shape (n_rows,)."""
-        return self.predict_proba(X, y, **predict_params).argmax(axis=1)
+    def predict(self, X, y=None, *, draws: int | None = None, **predict_params):
+        """Most probable component of each row, shape (n_rows,); lazy for Dask input."""
+        if is_dask_collection(X):
+            return self._lazy("predict_lazy", X, y, draws, predict_params)
+        return self.predict_proba(X, y, draws=draws, **predict_params).argmax(axis=1)
 
     def fit_predict(self, X, y=None, **fit_params) -> np.ndarray:
         """Fit, then return the most probable component of each training row."""
         return self.fit(X, y, **fit_params).membership_["label"].values
 
-    def score_samples(self, X, y=None, **predict_params) -> np.ndarray:
-        """Posterior predictive log density of each row, in the data's own units."""
+    def score_samples(self, X, y=None, *, draws: int | None = None, **predict_params):
+        """Posterior predictive log density of each row, in the data's own units.
+
+        Lazy (a Dask array or Series) for Dask input, as :meth:`predict_proba`.
+        """
+        if is_dask_collection(X):
+            return self._lazy("score_samples_lazy", X, y, draws, predict_params)
+        _no_draws_in_memory(draws)
         self._check_fitted()
         value, data = self._new_value(X, y, **predict_params)
         log_density = predictive_log_density(
             self._get_evaluator(), self.idata_.posterior, value, data=data or None
         )
         return log_density + self._log_jacobian()
+
+    def _lazy(self, function: str, X, y, draws, predict_params):
+        if y is not None or predict_params:
+            raise ValueError(
+                f"{type(self).__name__} scores Dask collections of rows only; y and "
+                f"{sorted(predict_params)} are not taken with Dask input. Score in-memory "
+                "chunks instead."
+            )
+        from bayesmixture import _dask
+
+        return getattr(_dask, function)(self, X, draws=draws)
 
     def score(self, X, y=None, **predict_params) -> float:
         """Mean posterior predictive log density of the rows (higher is better)."""
@@ -187,6 +221,38 @@ class BayesianMixture(BaseEstimator):
         self._check_fitted()
         names = [name for name in self._summary_vars if name in self.idata_.posterior]
         return az.summary(self.idata_, var_names=names, hdi_prob=hdi_prob)
+
+    def diagnose(self) -> pd.DataFrame:
+        """Sampling checks of this fit, one row per check, each with one sentence of advice.
+
+        Divergences, R-hat and bulk/tail ESS of the relabelled posterior, chains that still
+        disagree after relabelling, collapsed components and the label switching that was
+        fixed (see :func:`bayesmixture.diagnose`). ``fit`` issues one
+        :class:`~bayesmixture.exceptions.ConvergenceWarning` listing the failed checks.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``check``, ``status`` ("ok" or "warning"), ``value``, ``detail``,
+            ``advice``.
+
+        Examples
+        --------
+        >>> import warnings, numpy as np, bayesmixture as bm
+        >>> rng = np.random.default_rng(0)
+        >>> y = np.r_[np.full(30, -4.0), np.full(30, 4.0)] + rng.normal(size=60)
+        >>> mix = bm.Mixture("normal", 2, draws=50, tune=50, chains=2, random_seed=0,
+        ...                  progressbar=False)
+        >>> with warnings.catch_warnings(record=True) as caught:
+        ...     warnings.simplefilter("always", bm.exceptions.ConvergenceWarning)
+        ...     _ = mix.fit(y)  # 100 draws in all: too few for an ESS of 400
+        >>> table = mix.diagnose().set_index("check")
+        >>> table.loc[["ess_bulk", "collapsed_components"], "status"].tolist()
+        ['warning', 'ok']
+        >>> [w.category.__name__ for w in caught if "sampling checks" in str(w.message)]
+        ['ConvergenceWarning']
+        """
+        return diagnose(self)
 
     # ------------------------------------------------------------------ choosing K
 
@@ -241,8 +307,13 @@ class BayesianMixture(BaseEstimator):
         for key in self._extra_arrays:
             if key in extra:
                 extra[key] = np.asarray(extra[key])
+        value = np.asarray(idata.observed_data[self._mixture_name].values)
+        if "missing_entries" in extra:  # PyMC stores them as 0; the mixture needs NaN
+            value = value.astype(float)
+            rows, cols = np.asarray(extra["missing_entries"], dtype=np.intp).reshape(-1, 2).T
+            value[rows, cols] = np.nan
         fit = FitData(
-            value=np.asarray(idata.observed_data[self._mixture_name].values),
+            value=value,
             n_obs=state["n_obs"],
             feature_names=state["feature_names"],
             data={
@@ -264,7 +335,23 @@ class BayesianMixture(BaseEstimator):
     def __getstate__(self):
         state = self.__dict__.copy()
         state.pop("_evaluator", None)  # compiled functions are rebuilt on demand
+        # PyMC models hold closures that the standard pickle cannot store; the model is
+        # rebuilt from the validated data on unpickling, as bayesmixture.load does.
+        state.pop("model_", None)
         return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        if "_fit_data" in state and "idata_" in state:
+            self.model_ = self._build_model(self._fit_data)
+
+
+def _no_draws_in_memory(draws) -> None:
+    if draws is not None:
+        raise ValueError(
+            "draws= thins the posterior for Dask input only; in memory every draw is used. "
+            "Pass a dask array (dask.array.from_array(X)) or leave draws unset."
+        )
 
 
 def _relabel_and_assign(
@@ -303,9 +390,19 @@ def _relabel_and_assign(
     return relabelled, permutations, membership
 
 
-def validate_table(X, arg: str = "X") -> tuple[np.ndarray, list[str] | None]:
-    """A 2-D float array from an array-like or DataFrame, and the column names if any."""
+def validate_table(
+    X, arg: str = "X", *, allow_nan: bool = False
+) -> tuple[np.ndarray, list[str] | None]:
+    """A 2-D float array from an array-like or DataFrame, and the column names if any.
+
+    With ``allow_nan``, missing entries are kept, but rows with nothing observed are refused.
+    """
     names = None
+    if sparse.issparse(X):
+        raise TypeError(
+            f"{arg} is a scipy sparse matrix; sparse input is not supported. Pass a dense "
+            f"array ({arg}.toarray())."
+        )
     if isinstance(X, pd.DataFrame):
         names = [str(c) for c in X.columns]
         duplicated = sorted({c for c in names if names.count(c) > 1})
@@ -313,12 +410,19 @@ def validate_table(X, arg: str = "X") -> tuple[np.ndarray, list[str] | None]:
             raise ValueError(
                 f"{arg} has duplicated column names {duplicated}; give every column its own name."
             )
-    array = as_numeric_array(X, arg).astype(float)
+    array = as_numeric_array(X, arg, allow_nan=allow_nan).astype(float)
     if array.ndim == 1:
         raise ValueError(
-            f"{arg} is 1-D (shape {array.shape}); pass a 2-D table of shape (n_obs, n_features), "
-            f"e.g. {arg}.reshape(-1, 1) for a single feature."
+            f"{arg} is 1-D (shape {array.shape}); pass a 2-D table of shape (n_obs, n_features). "
+            f"Reshape your data with {arg}.reshape(-1, 1) for a single feature."
         )
     if array.ndim != 2:
         raise ValueError(f"{arg} has {array.ndim} dimensions; expected 2 (n_obs, n_features).")
+    if allow_nan:
+        empty = np.flatnonzero(np.isnan(array).all(axis=1))
+        if empty.size:
+            raise ValueError(
+                f"{arg} has no observed entries in {describe_rows(empty)}; such rows carry no "
+                "information: drop them."
+            )
     return array, names

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pymc as pm
 import pytensor.tensor as pt
+import xarray as xr
 
 from bayesmixture._cholesky import (
     corr_cholesky,
@@ -13,10 +14,11 @@ from bayesmixture._cholesky import (
     lkj_cpc_concentration,
     n_pairs,
 )
-from bayesmixture._validation import check_positive_int, group_codes
+from bayesmixture._validation import check_case_weights, check_positive_int, group_codes
 from bayesmixture.estimators._base import BayesianMixture, FitData, validate_table
 from bayesmixture.estimators._starts import INITS, STARTS, GaussianStart
 from bayesmixture.likelihood import mixture
+from bayesmixture.membership._summary import summarise
 
 COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
 # Jitter of chain starts around the initial solution (model scale): small enough to stay in
@@ -61,6 +63,11 @@ class GaussianMixture(BayesianMixture):
         :meth:`n_components_posterior`.
     mean_prior_sd, scale_prior_sd, lkj_eta : float, default 1.5, 1.0, 2.0
         Prior scales of the means and standard deviations, and the LKJ shape.
+    missing : {"error", "marginalize"}, default "error"
+        Rows with missing (NaN) entries are an error naming them, or, with
+        ``"marginalize"``, contribute the exact marginal density of their observed entries
+        (no imputation), in fitting and in prediction. Columns are then standardised with
+        the mean and sd of their observed entries.
     random_seed : int or None
         Seed for starts and sampling; the same seed gives the same numbers.
     progressbar : bool, default True
@@ -91,7 +98,15 @@ class GaussianMixture(BayesianMixture):
     """
 
     _mixture_name = "X"
-    _extra_arrays = ("center", "scale", "group_names")
+    _extra_arrays = (
+        "center",
+        "scale",
+        "group_names",
+        "label_group_names",
+        "label_group_codes",
+        "sample_weight",
+        "missing_entries",
+    )
 
     def __init__(
         self,
@@ -108,6 +123,7 @@ class GaussianMixture(BayesianMixture):
         mean_prior_sd: float = 1.5,
         scale_prior_sd: float = 1.0,
         lkj_eta: float = 2.0,
+        missing: str = "error",
         random_seed=None,
         progressbar: bool = True,
     ):
@@ -123,12 +139,13 @@ class GaussianMixture(BayesianMixture):
         self.mean_prior_sd = mean_prior_sd
         self.scale_prior_sd = scale_prior_sd
         self.lkj_eta = lkj_eta
+        self.missing = missing
         self.random_seed = random_seed
         self.progressbar = progressbar
 
     # ------------------------------------------------------------------ public
 
-    def fit(self, X, y=None, *, groups=None):
+    def fit(self, X, y=None, *, groups=None, shared_label: bool = False, sample_weight=None):
         """Fit the mixture to the rows of ``X``.
 
         Parameters
@@ -138,14 +155,25 @@ class GaussianMixture(BayesianMixture):
         y : ignored
             Present for scikit-learn pipelines.
         groups : array-like of shape (n_obs,), optional
-            Group label of each row: each group gets its own Dirichlet weights
-            (``group_weights`` with dims (group, component)), the components are shared.
+            Group label of each row (any labels, any order, ragged sizes). By default each
+            group gets its own Dirichlet weights (``group_weights`` with dims (group,
+            component)) and every row its own label.
+        shared_label : bool, default False
+            With ``groups``: every row of a group belongs to the same component (one label
+            per group, marginalised: sum_g logsumexp_k(log w_k + sum_{i in g} log p_k(x_i))).
+            ``membership_`` is then per group; :meth:`predict_proba` and :meth:`predict`
+            take ``groups=`` for new rows and give each row its group's probabilities.
+        sample_weight : array-like of shape (n_obs,), optional
+            Frequency weights: row i counts ``sample_weight[i]`` times in the likelihood
+            (non-negative, finite; 0 drops a row).
 
         Returns
         -------
         self
         """
-        return self._fit(X, y, groups=groups)
+        return self._fit(
+            X, y, groups=groups, shared_label=shared_label, sample_weight=sample_weight
+        )
 
     def sample(self, n_samples: int = 1, *, random_seed=None):
         """Draw new rows from the posterior predictive distribution.
@@ -200,6 +228,8 @@ class GaussianMixture(BayesianMixture):
             raise ValueError(
                 f"covariance_type={self.covariance_type!r}; choose one of {COVARIANCE_TYPES}."
             )
+        if self.missing not in ("error", "marginalize"):
+            raise ValueError(f"missing={self.missing!r}; choose 'error' or 'marginalize'.")
         if self.init not in INITS:
             raise ValueError(f"init={self.init!r}; choose one of {INITS}.")
         for name in ("mean_prior_sd", "scale_prior_sd", "lkj_eta"):
@@ -208,22 +238,45 @@ class GaussianMixture(BayesianMixture):
                 raise ValueError(f"{name}={value!r} must be a positive number.")
         _dirichlet_concentration(self.weights_prior, self.n_components)
 
-    def _validate_fit_data(self, X, y, *, groups=None) -> FitData:
-        array, names = validate_table(X)
+    def _validate_fit_data(
+        self, X, y, *, groups=None, shared_label=False, sample_weight=None
+    ) -> FitData:
+        array, names = validate_table(X, allow_nan=self.missing == "marginalize")
         n_obs, n_features = array.shape
+        if n_obs < 2:
+            raise ValueError(
+                f"X has {n_obs} sample (n_samples = 1); a mixture needs at least 2 rows."
+            )
         if self.n_components > n_obs:
             raise ValueError(
                 f"n_components={self.n_components} is larger than the number of rows of X "
                 f"({n_obs}); pass a smaller n_components or more data."
             )
         names = names or [f"x{j}" for j in range(n_features)]
-        center, scale = _standardisation(array, names, self.standardize)
+        weights = None
+        if sample_weight is not None:
+            weights = check_case_weights(sample_weight, n_obs, "sample_weight")
+        center, scale = _standardisation(array, names, self.standardize, weights)
         extra = {"center": center, "scale": scale, "names": names}
         data = {}
+        if not isinstance(shared_label, bool | np.bool_):
+            raise TypeError(f"shared_label={shared_label!r} must be True or False.")
+        if shared_label and groups is None:
+            raise ValueError(
+                "shared_label=True needs groups=: the label of every row in a group is shared."
+            )
         if groups is not None:
             codes, group_names = group_codes(groups, n_obs)
-            extra["group_names"] = group_names
-            data["group_index"] = codes
+            if shared_label:
+                extra["label_group_names"] = group_names
+                extra["label_group_codes"] = codes
+            else:
+                extra["group_names"] = group_names
+                data["group_index"] = codes
+        if np.isnan(array).any():
+            extra["missing_entries"] = np.argwhere(np.isnan(array))
+        if weights is not None:
+            extra["sample_weight"] = weights
         return FitData(
             value=(array - center) / scale,
             n_obs=n_obs,
@@ -247,7 +300,11 @@ class GaussianMixture(BayesianMixture):
             coords["group"] = fit.extra["group_names"]
         alpha = _dirichlet_concentration(self.weights_prior, K)
         with pm.Model(coords=coords) as model:
-            X_std = pm.Data("X_std", fit.value, dims=("obs", "feature"))
+            # Rows with gaps are marginalised from a constant (pm.Data refuses NaN).
+            marginalize = self.missing == "marginalize"
+            X_std = (
+                fit.value if marginalize else pm.Data("X_std", fit.value, dims=("obs", "feature"))
+            )
             if "group_index" in fit.data:
                 group_index = pm.Data("group_index", fit.data["group_index"], dims="obs")
                 W = pm.Dirichlet(
@@ -260,7 +317,16 @@ class GaussianMixture(BayesianMixture):
                 weights = pm.Dirichlet("weights", alpha, dims="component")
             mu = pm.Normal("mu", 0.0, self.mean_prior_sd, dims=("component", "feature"))
             chol = self._cholesky_factors(D)
-            mixture("X", weights, pm.MvNormal.dist(mu, chol=chol), X_std, dims=("obs", "feature"))
+            mixture(
+                "X",
+                weights,
+                pm.MvNormal.dist(mu, chol=chol),
+                X_std,
+                dims=("obs", "feature"),
+                groups=_label_groups(fit.extra),
+                case_weights=fit.extra.get("sample_weight"),
+                missing=self.missing,
+            )
             self._report_original_units(mu, chol, fit)
         return model
 
@@ -295,8 +361,12 @@ class GaussianMixture(BayesianMixture):
         pm.Deterministic("sigmas", sigmas, dims=("component", "feature"))
 
     def _initial_values(self, fit: FitData, rng: np.random.Generator) -> list[dict]:
+        # EM and k-means need complete rows: missing entries start at the column mean (0).
         start = STARTS[self.init](
-            fit.value, self.n_components, self.covariance_type, int(rng.integers(2**31 - 1))
+            np.nan_to_num(fit.value, nan=0.0),
+            self.n_components,
+            self.covariance_type,
+            int(rng.integers(2**31 - 1)),
         )
         n_groups = len(fit.extra.get("group_names", ()))
         return [self._jittered(start, rng, n_groups) for _ in range(self.chains)]
@@ -322,7 +392,7 @@ class GaussianMixture(BayesianMixture):
         return values
 
     def _new_value(self, X, y=None, *, groups=None):
-        array, names = validate_table(X)
+        array, names = validate_table(X, allow_nan=self.missing == "marginalize")
         array = self._align_columns(array, names, X)
         extra = self._fit_data.extra
         value = (array - extra["center"]) / extra["scale"]
@@ -334,9 +404,49 @@ class GaussianMixture(BayesianMixture):
                     "the new rows too."
                 )
             data["group_index"] = _codes_for(groups, extra["group_names"], len(array))
-        elif groups is not None:
+        elif groups is not None and "label_group_names" not in extra:
             raise ValueError("groups= was given, but the mixture was fitted without groups.")
         return value, data
+
+    def _membership_of(self, X, y=None, *, groups=None):
+        if "label_group_names" not in getattr(self, "_fit_data", FitData(None, 0)).extra:
+            return super()._membership_of(X, y, groups=groups)
+        # One label per group: the group's probabilities, given to each of its rows.
+        self._check_fitted()
+        if groups is None:
+            raise ValueError(
+                "this mixture was fitted with shared_label=True; pass groups= for the new rows "
+                "(rows of one group share one component)."
+            )
+        value, _ = self._new_value(X, y)
+        codes, names = group_codes(groups, len(value))
+        per_group = summarise(
+            self._get_evaluator(),
+            self.idata_.posterior,
+            value,
+            None,
+            obs_coords=names,
+            component_coords=self.idata_.posterior["component"].values,
+            groups=codes,
+            case_weights=np.ones(len(value)),
+        )
+        return per_group.isel(group=xr.DataArray(codes, dims="obs")).drop_vars("group")
+
+    def score_samples(self, X, y=None, *, draws=None, **predict_params):
+        if "label_group_names" in getattr(self, "_fit_data", FitData(None, 0)).extra:
+            raise ValueError(
+                "score_samples gives one density per row, but with shared_label=True the rows "
+                "of a group are not independent; compare grouped fits with "
+                "bayesmixture.compare, which scores whole groups."
+            )
+        return super().score_samples(X, y, draws=draws, **predict_params)
+
+    def fit_predict(self, X, y=None, **fit_params) -> np.ndarray:
+        """Fit, then return the most probable component of each training row."""
+        self.fit(X, y, **fit_params)
+        labels = self.membership_["label"].values
+        codes = self._fit_data.extra.get("label_group_codes")
+        return labels if codes is None else labels[codes]
 
     def _align_columns(self, array, names, X):
         fitted = getattr(self, "feature_names_in_", None)
@@ -350,8 +460,9 @@ class GaussianMixture(BayesianMixture):
             return np.asarray(X[list(fitted)], dtype=float)
         if array.shape[1] != self.n_features_in_:
             raise ValueError(
-                f"X has {array.shape[1]} columns, but the mixture was fitted on "
-                f"{self.n_features_in_}; pass rows with the same columns."
+                f"X has {array.shape[1]} features, but {type(self).__name__} is expecting "
+                f"{self.n_features_in_} features as input; pass rows with the columns it was "
+                "fitted on."
             )
         return array
 
@@ -370,12 +481,34 @@ class GaussianMixture(BayesianMixture):
         return post["weights"].transpose("sample", ...).values
 
 
-def _standardisation(array: np.ndarray, names, standardize: bool):
+def _standardisation(array: np.ndarray, names, standardize: bool, weights=None):
+    """Column means and sds of the observed entries (weighted by frequency weights)."""
     n_features = array.shape[1]
     if not standardize:
         return np.zeros(n_features), np.ones(n_features)
-    center = array.mean(axis=0)
-    scale = array.std(axis=0)
+    if weights is not None:
+        # Frequency weights: the mean and sd of the data with rows repeated.
+        observed = ~np.isnan(array)
+        w = np.where(observed, weights[:, None], 0.0)
+        total = w.sum(axis=0)
+        if np.any(total == 0):
+            raise ValueError("X has columns whose observed entries all have sample_weight 0.")
+        filled = np.where(observed, array, 0.0)
+        center = (w * filled).sum(axis=0) / total
+        scale = np.sqrt((w * (filled - center) ** 2).sum(axis=0) / total)
+        constant = [names[j] for j in np.flatnonzero(scale == 0)]
+        if constant:
+            raise ValueError(
+                f"X has constant columns {constant}; standardize=True divides by each "
+                "column's standard deviation. Drop those columns."
+            )
+        return center, scale
+    observed = (~np.isnan(array)).sum(axis=0)
+    unobserved = [names[j] for j in np.flatnonzero(observed == 0)]
+    if unobserved:
+        raise ValueError(f"X has no observed entries in columns {unobserved}; drop them.")
+    center = np.nanmean(array, axis=0)
+    scale = np.nanstd(array, axis=0)
     constant = [names[j] for j in np.flatnonzero(scale == 0)]
     if constant:
         raise ValueError(
@@ -402,6 +535,13 @@ def _dirichlet_concentration(prior, n_components: int) -> np.ndarray:
     if not np.all(np.isfinite(alpha)) or np.any(alpha <= 0):
         raise ValueError(f"weights_prior={prior!r} must be positive.")
     return np.broadcast_to(alpha, (n_components,)).copy()
+
+
+def _label_groups(extra: dict):
+    """Each row's group label for a shared-label fit (None otherwise)."""
+    if "label_group_codes" not in extra:
+        return None
+    return np.asarray(extra["label_group_names"])[np.asarray(extra["label_group_codes"])]
 
 
 def _codes_for(groups, names, n_rows: int) -> np.ndarray:

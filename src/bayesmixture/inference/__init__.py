@@ -19,7 +19,7 @@ import numpy as np
 import pymc as pm
 from threadpoolctl import threadpool_limits
 
-__all__ = ["SAMPLERS", "available_samplers", "resolve_sampler", "sample"]
+__all__ = ["SAMPLERS", "available_samplers", "fit_advi_minibatch", "resolve_sampler", "sample"]
 
 SAMPLERS = ("auto", "pymc", "nutpie", "numpyro")
 # Order in which "auto" picks, fastest measured first (docs/benchmarks.md).
@@ -193,3 +193,6 @@ def _single_threaded_workers():
     finally:
         for name in added:
             os.environ.pop(name, None)
+
+
+from bayesmixture.inference._advi import fit_advi_minibatch  # noqa: E402

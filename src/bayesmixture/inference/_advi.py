@@ -87,7 +87,7 @@ def fit_advi_minibatch(
     Examples
     --------
     >>> import numpy as np, pymc as pm, bayesmixture as bm
-    >>> from bayesmixture.inference._advi import fit_advi_minibatch
+    >>> from bayesmixture.inference import fit_advi_minibatch
     >>> y = np.random.default_rng(0).normal(size=400) + np.repeat([-4.0, 4.0], 200)
     >>> with pm.Model(coords={"component": [0, 1]}) as model:
     ...     w = pm.Dirichlet("w", np.ones(2), dims="component")

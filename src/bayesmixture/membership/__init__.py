@@ -16,7 +16,7 @@ import pymc as pm
 import xarray as xr
 
 from bayesmixture._spec import MixtureSpec, lookup
-from bayesmixture._validation import as_numeric_array
+from bayesmixture._validation import as_numeric_array, is_dask_collection
 from bayesmixture.membership._evaluator import MixtureEvaluator
 from bayesmixture.membership._summary import predictive_log_density, summarise
 from bayesmixture.relabel import (
@@ -109,6 +109,7 @@ def predict_membership(
     data: Mapping[str, object] | None = None,
     relabel: bool | str = True,
     per_draw: bool = False,
+    draws: int | None = None,
 ) -> xr.Dataset:
     """Membership probabilities of new observations from the stored posterior, no sampling.
 
@@ -119,9 +120,13 @@ def predict_membership(
         observations get the same component numbers as the training data.
     observed : array-like of shape (n_new, ...)
         New observations, with the same row shape as the model's data.
+        A ``dask.array.Array`` gives a Dask-backed result computed block by block on the
+        active Dask scheduler (rows must be independent; see docs/scaling.md).
     data : dict of str to array-like, optional
         New values of the model's ``pm.Data`` containers (covariates, per-observation
         weights) for these observations only; the model keeps its own values.
+    draws : int, optional
+        For Dask input only: score with this many evenly spaced posterior draws.
 
     Returns
     -------
@@ -141,6 +146,12 @@ def predict_membership(
     >>> new["label"].values.tolist() == [int(new["label"][0]), 1 - int(new["label"][0])]
     True
     """
+    if is_dask_collection(observed):
+        _dask_refuses(data=data, per_draw=per_draw)
+        from bayesmixture._dask import predict_membership_lazy
+
+        return predict_membership_lazy(model, idata, name, observed, draws=draws, relabel=relabel)
+    _dask_refuses(draws=draws)
     spec = lookup(model, name)
     posterior = _check_posterior(idata)
     evaluator = MixtureEvaluator(model, spec)
@@ -164,6 +175,7 @@ def predictive_logpdf(
     observed,
     *,
     data: Mapping[str, object] | None = None,
+    draws: int | None = None,
 ) -> xr.DataArray:
     """Posterior predictive log density of each new observation.
 
@@ -172,8 +184,8 @@ def predictive_logpdf(
 
     Parameters
     ----------
-    model, idata, name, observed, data
-        As in :func:`predict_membership`.
+    model, idata, name, observed, data, draws
+        As in :func:`predict_membership` (Dask input gives a Dask-backed result).
 
     Returns
     -------
@@ -193,6 +205,12 @@ def predictive_logpdf(
     >>> bool(dens[1] < dens[0] and dens[1] < dens[2])
     True
     """
+    if is_dask_collection(observed):
+        _dask_refuses(data=data)
+        from bayesmixture._dask import predictive_logpdf_lazy
+
+        return predictive_logpdf_lazy(model, idata, name, observed, draws=draws)
+    _dask_refuses(draws=draws)
     spec = lookup(model, name)
     posterior = _check_posterior(idata)
     evaluator = MixtureEvaluator(model, spec)
@@ -204,6 +222,22 @@ def predictive_logpdf(
         coords={"obs": np.arange(len(new_value))},
         name="log_density",
     )
+
+
+def _dask_refuses(**options) -> None:
+    """Options that only one of the in-memory and Dask paths takes."""
+    for option, value in options.items():
+        if value is None or value is False:
+            continue
+        if option == "draws":
+            raise ValueError(
+                "draws= thins the posterior for Dask input only; in memory every draw is "
+                "used. Pass observed as a dask array or leave draws unset."
+            )
+        raise ValueError(
+            f"{option}= is not taken with Dask input; score in-memory chunks with "
+            f"{option}= instead, or leave it unset."
+        )
 
 
 def _permutations(evaluator, posterior, relabel) -> np.ndarray | None:
