@@ -16,8 +16,6 @@ unpickle a mixture's log-density). It never changes a result, only how it is com
 
 from __future__ import annotations
 
-import importlib.util
-
 import numpy as np
 import pytensor.tensor as pt
 from pytensor.compile.mode import Mode, get_mode
@@ -76,5 +74,11 @@ def evaluator_mode(backend: str) -> Mode:
 
 
 def default_backend() -> str:
-    """JAX when installed (compiles in about a second), else PyTensor's C backend."""
-    return "JAX" if importlib.util.find_spec("jax") is not None else "FAST_RUN"
+    """PyTensor's C backend.
+
+    JAX (``backend="JAX"``) compiles faster, but once JAX's threads run in a process, PyMC
+    can no longer fork its chain workers safely and samples the chains one after the other:
+    every later fit in that process takes twice as long on two cores. The C evaluator, with
+    the batched solve rewrite, scores the penguins' 2,000 draws in a third of a second.
+    """
+    return "FAST_RUN"
