@@ -32,6 +32,7 @@ from rich.table import Table
 
 import bayesmixture as bm
 from bayesmixture._validation import describe_rows
+from bayesmixture.exceptions import ConvergenceWarning
 from bayesmixture.inference import SAMPLERS, resolve_sampler
 
 __all__ = ["app", "main"]
@@ -653,6 +654,8 @@ def _fit_rows(rows: Rows, options: FitOptions, console: Console):
         warnings.catch_warnings(),
     ):
         warnings.filterwarnings("ignore", message="PyTensor could not link to a BLAS")
+        # The summary printed after the fit lists every failed check with its advice.
+        warnings.filterwarnings("ignore", category=ConvergenceWarning)
         return estimator.fit(X)
 
 
@@ -828,7 +831,7 @@ def _write_fit_dir(
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    diagnostics = report.diagnostics_table(estimator.idata_)
+    diagnostics = report.diagnostics_table(estimator.idata_, estimator.membership_)
     _print_fit_summary(console, table, diagnostics, out, show_report=reference is None)
 
 

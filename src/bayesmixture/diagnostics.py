@@ -57,8 +57,10 @@ __all__ = [
     "RHAT_MAX",
     "Finding",
     "diagnose",
+    "findings_frame",
     "label_switching_table",
     "run_checks",
+    "warn_if_unreliable",
 ]
 
 RHAT_MAX = 1.01
@@ -180,7 +182,7 @@ def run_checks(
         Relabelled posterior, with ``sample_stats`` when the sampler recorded them.
     membership : xarray.Dataset, optional
         ``probability`` with dims (obs, component); without it, collapsed components are
-        judged by their weights alone.
+        not checked (their row says so, with status "ok").
     permutations : xarray.DataArray, optional
         Dims (chain, draw, component); taken from the group ``label_permutation`` of
         ``idata`` when not given. Without either, label switching is not reported.
@@ -301,7 +303,7 @@ def ess_finding(summary: pd.DataFrame, kind: str, n_chains: int) -> Finding:
     )
     if ess.empty:
         detail = f"The {kind} ESS could not be computed (no varying parameter)."
-        return Finding(f"ess_{kind}", "warning", np.nan, detail, advice, title, "n/a", target)
+        return Finding(f"ess_{kind}", "warning", np.nan, detail, advice, title, "n/a", shown_target)
     name, value = ess.idxmin(), float(ess.min())
     return Finding(
         f"ess_{kind}",
@@ -373,8 +375,9 @@ def collapsed_finding(posterior: xr.Dataset, membership: xr.Dataset | None) -> F
     """Components with mean weight below 1/(10 N) or fewer than one expected member."""
     title, target = "Components with almost no rows", "none"
     advice = (
-        "A component that holds almost no data is fitted to its prior alone; fit fewer "
-        "components (compare several with .select()) or use a sparser weights prior."
+        "A component that holds almost no data is fitted to its prior alone, so its "
+        "parameters mean nothing; fit fewer components (compare several with .select()), "
+        "unless a sparse weights prior emptied it on purpose."
     )
     if membership is None:
         detail = "Not checked: it needs the membership probabilities of the rows."
@@ -386,10 +389,12 @@ def collapsed_finding(posterior: xr.Dataset, membership: xr.Dataset | None) -> F
     collapsed = expected < 1.0
     if weights is not None and weights.shape == expected.shape:
         collapsed |= weights < 1.0 / (10.0 * n_obs)
+    labels = membership[COMPONENT_DIM].values if COMPONENT_DIM in membership.coords else None
     said = []
     for k in np.flatnonzero(collapsed):
+        label = labels[k] if labels is not None else k
         weight = f"mean weight {weights[k]:.2g}, " if weights is not None else ""
-        said.append(f"component {k}: {weight}{expected[k]:.2g} expected members")
+        said.append(f"component {label}: {weight}{expected[k]:.2g} expected members")
     detail = (
         "; ".join(said) + f" (of {n_obs} rows)."
         if said
@@ -403,7 +408,7 @@ def collapsed_finding(posterior: xr.Dataset, membership: xr.Dataset | None) -> F
         detail,
         advice,
         title,
-        ", ".join(str(k) for k in np.flatnonzero(collapsed)) or "none",
+        "; ".join(said) or "none",
         target,
     )
 

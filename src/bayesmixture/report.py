@@ -220,8 +220,8 @@ def diagnostics_table(
     idata : arviz.InferenceData
         The fit (relabelled posterior, optional ``sample_stats`` and ``label_permutation``).
     membership : xarray.Dataset, optional
-        ``probability`` (obs, component) of the rows; adds expected members to the check of
-        collapsed components (otherwise judged by the weights alone).
+        ``probability`` (obs, component) of the rows, needed by the check of collapsed
+        components (reported as not checked without it).
 
     Returns
     -------
