@@ -22,6 +22,7 @@ from sklearn.preprocessing import FunctionTransformer
 
 import bayesmixture as bm
 from bayesmixture.datasets import PENGUIN_MEASUREMENTS
+from bayesmixture.membership._evaluator import stacked_draws
 
 QUICK = {"draws": 300, "tune": 300, "chains": 2, "progressbar": False}
 
@@ -73,6 +74,10 @@ def test_predict_proba_on_training_rows_equals_membership(penguin_fit, penguins)
     np.testing.assert_array_equal(
         penguin_fit.predict(penguins[PENGUIN_MEASUREMENTS]), penguin_fit.membership_["label"]
     )
+
+
+def test_fast_scorer_equals_pymc_on_penguins(penguin_fit, penguins):
+    _fast_scorer_equals_pymc(penguin_fit, penguins[PENGUIN_MEASUREMENTS].to_numpy()[::7] * 1.1)
 
 
 def test_score_samples_is_the_mixture_density_in_data_units(penguin_fit, penguins):
@@ -257,6 +262,24 @@ def test_other_covariance_types_cluster_separated_data(covariance_type):
         np.testing.assert_allclose(cov[0], cov[1])
     # true within-component variance 0.5 in every direction
     np.testing.assert_allclose(np.diagonal(cov, axis1=1, axis2=2), 0.5, rtol=0.35)
+    _fast_scorer_equals_pymc(fit, X + 0.3)
+
+
+def _fast_scorer_equals_pymc(fit, rows):
+    """New rows are scored by a matrix product; it must equal PyMC's own densities."""
+    from bayesmixture.estimators._gaussian_scorer import GaussianEvaluator
+
+    value, data = fit._new_value(rows)
+    fast = fit._scoring_evaluator(value, data)
+    assert isinstance(fast, GaussianEvaluator)
+    draws = stacked_draws(fit.idata_.posterior, fast.rv_names)
+    pymc_draws = stacked_draws(fit.idata_.posterior, fit._get_evaluator().rv_names)
+    log_resp, log_marginal = fast.responsibilities(draws, value, block_elements=5_000)
+    ref_resp, ref_marginal = fit._get_evaluator().responsibilities(pymc_draws, value)
+    # Same draws and model; the quadratic form is expanded, so agreement is to rounding of
+    # terms of size ~|x|^2 on the standardised scale.
+    np.testing.assert_allclose(log_marginal, ref_marginal, rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(np.exp(log_resp), np.exp(ref_resp), atol=1e-9)
 
 
 def test_random_starts_still_give_one_labelling():

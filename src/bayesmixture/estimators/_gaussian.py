@@ -14,8 +14,10 @@ from bayesmixture._cholesky import (
     lkj_cpc_concentration,
     n_pairs,
 )
+from bayesmixture._spec import lookup
 from bayesmixture._validation import check_case_weights, check_positive_int, group_codes
 from bayesmixture.estimators._base import BayesianMixture, FitData, validate_table
+from bayesmixture.estimators._gaussian_scorer import GaussianEvaluator
 from bayesmixture.estimators._starts import INITS, STARTS, GaussianStart
 from bayesmixture.likelihood import mixture
 from bayesmixture.membership._summary import summarise
@@ -407,6 +409,16 @@ class GaussianMixture(BayesianMixture):
         elif groups is not None and "label_group_names" not in extra:
             raise ValueError("groups= was given, but the mixture was fitted without groups.")
         return value, data
+
+    def _scoring_evaluator(self, value: np.ndarray, data: dict):
+        extra = self._fit_data.extra
+        plain = not data and "label_group_names" not in extra and "group_names" not in extra
+        if plain and not np.isnan(value).any() and "weights" in self.idata_.posterior:
+            # One matrix product per block instead of one small solve per row and draw.
+            return GaussianEvaluator(
+                lookup(self.model_, self._mixture_name), extra["center"], extra["scale"]
+            )
+        return super()._scoring_evaluator(value, data)
 
     def _membership_of(self, X, y=None, *, groups=None):
         if "label_group_names" not in getattr(self, "_fit_data", FitData(None, 0)).extra:

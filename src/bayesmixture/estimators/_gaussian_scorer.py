@@ -1,0 +1,124 @@
+"""Scoring new rows of a Gaussian mixture by one matrix product per block of draws.
+
+The general evaluator (``membership._evaluator``) runs PyMC's MvNormal log density, which
+solves one small triangular system per row and draw: for 100,000 rows and 4,000 draws that
+is over a billion tiny solves. For a Gaussian component the log density is a quadratic form,
+
+    log w_k + log N(x | mu_k, Sigma_k) = c_k + b_k' x + sum_{i<=j} q_kij x_i x_j,
+
+with P = Sigma_k^-1, b_k = P mu_k, q_kii = -P_ii / 2, q_kij = -P_ij (i < j) and
+c_k = log w_k - (D log 2 pi + log det Sigma_k + mu_k' P mu_k) / 2. With the features
+phi(x) = (1, x, x_i x_j) of each row, every (draw, component) pair is one column of a weight
+matrix, and a block of draws is one matrix product phi(X) @ W. The result equals PyMC's
+density to rounding (tested to 1e-9 relative on standardised data).
+
+Used by :class:`~bayesmixture.GaussianMixture` to score new rows without groups or missing
+entries; everything else goes through the general evaluator.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+from scipy.special import logsumexp
+
+from bayesmixture.membership._evaluator import (
+    BLOCK_ELEMENTS,
+    ROW_BLOCK,
+    Chunk,
+    MixtureEvaluator,
+)
+
+LOG_2PI = np.log(2.0 * np.pi)
+
+
+class GaussianEvaluator:
+    """Per-draw log responsibilities and marginal densities of a Gaussian mixture.
+
+    Duck-types :class:`~bayesmixture.membership._evaluator.MixtureEvaluator` for
+    ``summarise`` and ``predictive_log_density``. Draws are read from the posterior's
+    ``weights``, ``means`` and ``covariances`` (data units) and moved to the model's
+    standardised scale, where new values arrive.
+
+    Parameters
+    ----------
+    spec : MixtureSpec
+        The mixture's record (for the number of components).
+    center, scale : ndarray of shape (n_features,)
+        The standardisation of the fit.
+    """
+
+    rv_names = ("weights", "means", "covariances")
+    row_chunkable = True
+    backend = "numpy"
+
+    def __init__(self, spec, center: np.ndarray, scale: np.ndarray):
+        self.spec = spec
+        self.center = np.asarray(center, dtype=float)
+        self.scale = np.asarray(scale, dtype=float)
+
+    def data_values(self, data) -> dict:
+        return {}
+
+    def chunks(
+        self,
+        draws,
+        value: np.ndarray,
+        *,
+        data=None,
+        groups=None,
+        case_weights=None,
+        draw_index=None,
+        block_elements: int = BLOCK_ELEMENTS,
+    ) -> Iterator[Chunk]:
+        """Blocks of (log_resp, log_marginal) over draws and rows, as the general evaluator."""
+        if groups is not None or data:
+            raise ValueError("the Gaussian scorer takes rows without groups or data.")
+        value = np.asarray(value, dtype=float)
+        n_rows, K = len(value), self.spec.n_components
+        index = np.arange(len(draws["weights"])) if draw_index is None else draw_index
+        row_block = min(n_rows, ROW_BLOCK)
+        draw_block = max(1, min(len(index), block_elements // max(1, row_block * K)))
+        for row_start in range(0, n_rows, row_block):
+            row_stop = min(n_rows, row_start + row_block)
+            features = quadratic_features(value[row_start:row_stop])
+            for start in range(0, len(index), draw_block):
+                stop = min(len(index), start + draw_block)
+                picked = index[start:stop]
+                weights = self._coefficients(
+                    draws["weights"][picked], draws["means"][picked], draws["covariances"][picked]
+                )  # (F, draws * K)
+                joint = (features @ weights).reshape(row_stop - row_start, stop - start, K)
+                joint = joint.transpose(1, 0, 2)  # (draw, row, component)
+                log_marginal = logsumexp(joint, axis=-1)
+                yield Chunk(
+                    start, stop, row_start, row_stop, joint - log_marginal[..., None], log_marginal
+                )
+
+    def responsibilities(self, draws, value, **kwargs) -> tuple[np.ndarray, np.ndarray]:
+        """All blocks assembled: log_resp (draws, obs, K) and log_marginal (draws, obs)."""
+        return MixtureEvaluator.responsibilities(self, draws, value, **kwargs)
+
+    def _coefficients(self, w: np.ndarray, means: np.ndarray, covs: np.ndarray) -> np.ndarray:
+        """Columns of W for each (draw, component), on the standardised scale."""
+        mu = (means - self.center) / self.scale  # (S, K, D)
+        cov = covs / np.multiply.outer(self.scale, self.scale)  # (S, K, D, D)
+        chol = np.linalg.cholesky(cov)
+        D = mu.shape[-1]
+        eye = np.broadcast_to(np.eye(D), chol.shape)
+        chol_inv = np.linalg.solve(chol, eye)
+        precision = np.swapaxes(chol_inv, -1, -2) @ chol_inv
+        log_det = 2.0 * np.log(np.diagonal(chol, axis1=-2, axis2=-1)).sum(-1)
+        b = np.einsum("skij,skj->ski", precision, mu)
+        c = np.log(w) - 0.5 * (D * LOG_2PI + log_det + np.einsum("ski,ski->sk", mu, b))
+        rows, cols = np.triu_indices(D)
+        q = -precision[..., rows, cols] * np.where(rows == cols, 0.5, 1.0)
+        columns = np.concatenate([c[..., None], b, q], axis=-1)  # (S, K, F)
+        return columns.reshape(-1, columns.shape[-1]).T
+
+
+def quadratic_features(x: np.ndarray) -> np.ndarray:
+    """(1, x_1..x_D, x_i x_j for i <= j) of each row: shape (n, 1 + D + D(D+1)/2)."""
+    rows, cols = np.triu_indices(x.shape[1])
+    return np.concatenate([np.ones((len(x), 1)), x, x[:, rows] * x[:, cols]], axis=1)
