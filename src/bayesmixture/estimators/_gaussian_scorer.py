@@ -21,7 +21,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import numpy as np
-from scipy.special import logsumexp
 
 from bayesmixture.membership._evaluator import (
     BLOCK_ELEMENTS,
@@ -90,10 +89,15 @@ class GaussianEvaluator:
                     draws["weights"][picked], draws["means"][picked], draws["covariances"][picked]
                 )  # (F, draws * K)
                 joint = (features @ weights).reshape(row_stop - row_start, stop - start, K)
-                joint = joint.transpose(1, 0, 2)  # (draw, row, component)
-                log_marginal = logsumexp(joint, axis=-1)
+                # logsumexp over the K components by hand: scipy's is ~7x slower here.
+                peak = joint.max(axis=-1, keepdims=True)
+                joint -= peak
+                log_sum = np.log(np.exp(joint).sum(axis=-1, keepdims=True))
+                joint -= log_sum  # now log responsibilities
+                log_marginal = (peak + log_sum)[..., 0]
+                # (draw, row, component) views of the (row, draw, component) blocks
                 yield Chunk(
-                    start, stop, row_start, row_stop, joint - log_marginal[..., None], log_marginal
+                    start, stop, row_start, row_stop, joint.transpose(1, 0, 2), log_marginal.T
                 )
 
     def responsibilities(self, draws, value, **kwargs) -> tuple[np.ndarray, np.ndarray]:
