@@ -26,7 +26,7 @@ import copy
 import threading
 from collections import Counter, OrderedDict
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from functools import partial
 from types import SimpleNamespace
@@ -274,6 +274,8 @@ def _estimator_payload(estimator, draws: int | None) -> _Payload:
     model = estimator.model_
     posterior = estimator.idata_.posterior
     names = [rv.name for rv in model.free_RVs]
+    # Deterministics too: the Gaussian scorer reads the means and covariances directly.
+    names += [var.name for var in model.deterministics if var.name in posterior]
     thinned, _ = _thinned(posterior, names, draws)
     slim = copy.copy(estimator)
     for attr in _HEAVY_ATTRIBUTES:
@@ -293,7 +295,12 @@ def _estimator_payload(estimator, draws: int | None) -> _Payload:
 def _score_estimator_rows(payload: _Payload, rows, output: str) -> np.ndarray:
     estimator = payload.estimator
     value, data = estimator._new_value(rows)
-    with _borrowed_evaluator(payload) as evaluator:
+    fast = getattr(estimator, "_fast_scorer", None)
+    fast = fast(payload.model, payload.posterior, value, data) if fast else None
+    if fast is not None:  # nothing to compile; the block is still counted
+        with _lock:
+            _uses[payload.token] += 1
+    with _borrowed_evaluator(payload) if fast is None else nullcontext(fast) as evaluator:
         if output == "log_density":
             log_density = predictive_log_density(
                 evaluator, payload.posterior, value, data=data or None

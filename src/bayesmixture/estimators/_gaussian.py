@@ -411,14 +411,18 @@ class GaussianMixture(BayesianMixture):
         return value, data
 
     def _scoring_evaluator(self, value: np.ndarray, data: dict):
+        fast = self._fast_scorer(self.model_, self.idata_.posterior, value, data)
+        return fast if fast is not None else super()._scoring_evaluator(value, data)
+
+    def _fast_scorer(self, model, posterior, value: np.ndarray, data: dict):
+        """The matrix-product scorer when it applies (no groups, no gaps), else None."""
         extra = self._fit_data.extra
         plain = not data and "label_group_names" not in extra and "group_names" not in extra
-        if plain and not np.isnan(value).any() and "weights" in self.idata_.posterior:
+        if plain and not np.isnan(value).any() and "weights" in posterior:
             # One matrix product per block instead of one small solve per row and draw.
-            return GaussianEvaluator(
-                lookup(self.model_, self._mixture_name), extra["center"], extra["scale"]
-            )
-        return super()._scoring_evaluator(value, data)
+            spec = lookup(model, self._mixture_name)
+            return GaussianEvaluator(spec, extra["center"], extra["scale"])
+        return None
 
     def _membership_of(self, X, y=None, *, groups=None):
         if "label_group_names" not in getattr(self, "_fit_data", FitData(None, 0)).extra:
