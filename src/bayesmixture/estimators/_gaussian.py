@@ -498,33 +498,26 @@ class GaussianMixture(BayesianMixture):
 
 
 def _standardisation(array: np.ndarray, names, standardize: bool, weights=None):
-    """Column means and sds of the observed entries (weighted by frequency weights)."""
+    """Column means and sds of the observed entries, weighted by frequency weights if given.
+
+    With integer weights these are the mean and sd of the data with rows repeated.
+    """
     n_features = array.shape[1]
     if not standardize:
         return np.zeros(n_features), np.ones(n_features)
-    if weights is not None:
-        # Frequency weights: the mean and sd of the data with rows repeated.
-        observed = ~np.isnan(array)
-        w = np.where(observed, weights[:, None], 0.0)
-        total = w.sum(axis=0)
-        if np.any(total == 0):
-            raise ValueError("X has columns whose observed entries all have sample_weight 0.")
-        filled = np.where(observed, array, 0.0)
-        center = (w * filled).sum(axis=0) / total
-        scale = np.sqrt((w * (filled - center) ** 2).sum(axis=0) / total)
-        constant = [names[j] for j in np.flatnonzero(scale == 0)]
-        if constant:
-            raise ValueError(
-                f"X has constant columns {constant}; standardize=True divides by each "
-                "column's standard deviation. Drop those columns."
-            )
-        return center, scale
-    observed = (~np.isnan(array)).sum(axis=0)
-    unobserved = [names[j] for j in np.flatnonzero(observed == 0)]
+    observed = ~np.isnan(array)
+    row_weights = np.ones(len(array)) if weights is None else weights
+    w = np.where(observed, row_weights[:, None], 0.0)
+    total = w.sum(axis=0)
+    unobserved = [names[j] for j in np.flatnonzero(total == 0)]
     if unobserved:
-        raise ValueError(f"X has no observed entries in columns {unobserved}; drop them.")
-    center = np.nanmean(array, axis=0)
-    scale = np.nanstd(array, axis=0)
+        raise ValueError(
+            f"X has no observed entries with positive sample_weight in columns {unobserved}; "
+            "drop them."
+        )
+    filled = np.where(observed, array, 0.0)
+    center = (w * filled).sum(axis=0) / total
+    scale = np.sqrt((w * (filled - center) ** 2).sum(axis=0) / total)
     constant = [names[j] for j in np.flatnonzero(scale == 0)]
     if constant:
         raise ValueError(
