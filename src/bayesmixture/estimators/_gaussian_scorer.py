@@ -106,6 +106,9 @@ class GaussianEvaluator:
 
     def _coefficients(self, w: np.ndarray, means: np.ndarray, covs: np.ndarray) -> np.ndarray:
         """Columns of W for each (draw, component), on the standardised scale."""
+        # Contiguous copies: the same draws then give the same bits, however they are stored
+        # (a posterior loaded from disk is laid out differently from a fresh one).
+        w, means, covs = (np.ascontiguousarray(a, dtype=float) for a in (w, means, covs))
         mu = (means - self.center) / self.scale  # (S, K, D)
         cov = covs / np.multiply.outer(self.scale, self.scale)  # (S, K, D, D)
         chol = np.linalg.cholesky(cov)
