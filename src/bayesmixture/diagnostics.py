@@ -382,7 +382,11 @@ def collapsed_finding(posterior: xr.Dataset, membership: xr.Dataset | None) -> F
     if membership is None:
         detail = "Not checked: it needs the membership probabilities of the rows."
         return Finding("collapsed_components", "ok", np.nan, detail, advice, title, "n/a", target)
-    probability = membership["probability"].transpose(OBS_DIM, COMPONENT_DIM).values
+    # Rows, or groups when a group shares one label: whichever dimension is not the component.
+    probability = membership["probability"]
+    (unit_dim,) = (dim for dim in probability.dims if dim != COMPONENT_DIM)
+    probability = probability.transpose(unit_dim, COMPONENT_DIM).values
+    units = "rows" if unit_dim == OBS_DIM else f"{unit_dim}s"
     n_obs = probability.shape[0]
     expected = probability.sum(axis=0)  # (component,)
     weights = _mean_weights(posterior)
@@ -396,10 +400,10 @@ def collapsed_finding(posterior: xr.Dataset, membership: xr.Dataset | None) -> F
         weight = f"mean weight {weights[k]:.2g}, " if weights is not None else ""
         said.append(f"component {label}: {weight}{expected[k]:.2g} expected members")
     detail = (
-        "; ".join(said) + f" (of {n_obs} rows)."
+        "; ".join(said) + f" (of {n_obs} {units})."
         if said
         else f"Every component has at least one expected member (fewest: {expected.min():.1f} "
-        f"of {n_obs} rows)."
+        f"of {n_obs} {units})."
     )
     return Finding(
         "collapsed_components",

@@ -97,7 +97,7 @@ def compare(fits, *, ic: str = "loo") -> pd.DataFrame:
     >>> fits = {k: bm.Mixture("normal", k, draws=100, tune=100, chains=2, random_seed=0,
     ...                       progressbar=False).fit(y) for k in (1, 2)}
     >>> table = bm.compare(fits)
-    >>> table.index[0]
+    >>> int(table.index[0])
     2
     """
     labelled = dict(fits) if isinstance(fits, Mapping) else {i: f for i, f in enumerate(fits)}

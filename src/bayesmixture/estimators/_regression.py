@@ -112,17 +112,20 @@ class MixtureRegression(BayesianMixture):
         """Fit to the design ``X`` (one table, or a list of one table per component) and ``y``."""
         return self._fit(X, y)
 
-    def predict_proba(self, X, y):
-        """Membership probabilities of rows (X, y): which regression produced each y."""
-        return super().predict_proba(X, y)
+    def predict_proba(self, X, y, *, draws: int | None = None):
+        """Membership probabilities of rows (X, y): which regression produced each y.
 
-    def predict(self, X, y):
+        ``draws`` thins the posterior for Dask input only (see the base class).
+        """
+        return super().predict_proba(X, y, draws=draws)
+
+    def predict(self, X, y, *, draws: int | None = None):
         """Most probable regression of each row (X, y)."""
-        return super().predict(X, y)
+        return super().predict(X, y, draws=draws)
 
-    def score_samples(self, X, y):
+    def score_samples(self, X, y, *, draws: int | None = None):
         """Posterior predictive log density of each y given its X, in y's units."""
-        return super().score_samples(X, y)
+        return super().score_samples(X, y, draws=draws)
 
     # ------------------------------------------------------------------ contract
 
