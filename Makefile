@@ -28,6 +28,10 @@ test: $(VENV)/.installed-test
 test-all: $(VENV)/.installed-test
 	$(BIN)/python -m pytest
 
+# Benchmarks against PyMC, nutpie, numpyro and scikit-learn; fills docs/benchmarks.md.
+bench: $(VENV)/.installed-test
+	$(BIN)/python benchmarks/run_all.py
+
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check src tests benchmarks examples
 	$(BIN)/ruff format --check src tests benchmarks examples
