@@ -6,10 +6,11 @@ then ``predict_proba_lazy`` scores rows generated block by block on the workers 
 next to the in-memory ``predict_proba`` in this process on a subset. Reported: rows/s of both
 (and their ratio, same run), the one-off compile per worker, the peak resident memory of each
 worker for two block sizes (to fit the memory formula), and the time 10 million rows would
-take at the measured rate. Figures are summarised in docs/scaling.md.
+take at the measured rate. The table goes to the "dask-scoring" section of docs/benchmarks.md
+(``--no-write``: print it instead); docs/scaling.md summarises it.
 
-Run: ``.venv/bin/python benchmarks/bench_dask_scoring.py [--rows 600000] [--chunk 100000]``
-(about 8 minutes on 2 cores).
+Run: ``.venv/bin/python benchmarks/bench_dask_scoring.py [--rows 10000000] [--chunk 100000]``
+(the default 10 million rows take about 20 minutes on 2 idle cores; ``--rows 600000`` about 3).
 """
 
 from __future__ import annotations
@@ -20,9 +21,10 @@ import os
 import platform
 import resource
 import time
+from pathlib import Path
 
 import numpy as np
-from _common import dump_results
+from _common import context_block, dump_results, fmt, md_table, uptime, write_section
 
 import bayesmixture as bm
 from bayesmixture._dask import _cache_info, predict_proba_lazy
@@ -169,7 +171,7 @@ def machine() -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=600_000)
+    parser.add_argument("--rows", type=int, default=10_000_000)
     parser.add_argument("--chunk", type=int, default=100_000)
     parser.add_argument("--small-chunk", type=int, default=25_000)
     parser.add_argument("--in-memory-rows", type=int, default=50_000)
@@ -178,6 +180,7 @@ def main() -> None:
     parser.add_argument("--out", default=None, help="write the results as JSON here")
     parser.add_argument("--memory-rows", default="25000,250000,1000000")
     parser.add_argument("--only-memory", action="store_true", help="skip the cluster runs")
+    parser.add_argument("--no-write", action="store_true", help="do not write docs/benchmarks.md")
     parser.add_argument("--probe", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--probe-draws", type=int, default=50, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -186,6 +189,7 @@ def main() -> None:
         return
 
     load_at_start = os.getloadavg()
+    loads = [uptime()]
     started = time.perf_counter()
     gm = fit_estimator(args.seed)
     fit_wall = time.perf_counter() - started
@@ -196,8 +200,11 @@ def main() -> None:
         print(json.dumps({"machine": machine(), "block_memory": by_rows}, indent=2))
         return
     memory_run = cluster_run(gm, 4 * args.small_chunk, args.small_chunk)
+    loads.append(uptime())
     main_run = cluster_run(gm, args.rows, args.chunk)
+    loads.append(uptime())
     local = in_memory_rate(gm, args.in_memory_rows)
+    loads.append(uptime())
     # Peak RSS = base + slope * chunk rows, from the two block sizes.
     peaks = [np.mean(memory_run["peak_rss_mib"]), np.mean(main_run["peak_rss_mib"])]
     slope = (peaks[1] - peaks[0]) / (args.chunk - args.small_chunk)
@@ -216,6 +223,77 @@ def main() -> None:
         "target_hours_at_measured_rate": args.target_rows / main_run["rows_per_s"] / 3600,
     }
     dump_results(results, args.out)
+    if not args.no_write:
+        write_section("dask-scoring", render(results, args, loads))
+
+
+def render(results: dict, args: argparse.Namespace, loads: list[str]) -> str:
+    """The docs/benchmarks.md section of this run."""
+    command = "bench_dask_scoring.py " + " ".join(
+        f"--{name.replace('_', '-')} {value}"
+        for name, value in (("rows", args.rows), ("chunk", args.chunk), ("seed", args.seed))
+    )
+    settings = (
+        f"GaussianMixture(3) fitted to 1,000 4-D rows (4 chains x 250 draws = "
+        f"{results['n_draws']:,} draws, fit {results['fit_wall_s']:.0f} s); rows scored with "
+        "`predict_proba` on `LocalCluster(n_workers=2, threads_per_worker=1, processes=True, "
+        'memory_limit="4GiB")`, generated block by block on the workers and summed there (no '
+        "gather); in-memory run in the parent process afterwards."
+    )
+    rows = []
+    local = results["in_memory"]
+    rows.append(
+        [
+            "in-memory `predict_proba`, one process",
+            f"{local['rows']:,}",
+            "—",
+            fmt(local["wall_s"]),
+            f"{local['rows_per_s']:,.0f}",
+            "—",
+            "—",
+        ]
+    )
+    for name, run in (
+        ("cluster", results["cluster_small_chunks"]),
+        ("cluster", results["cluster"]),
+    ):
+        rows.append(
+            [
+                name,
+                f"{run['rows']:,}",
+                f"{run['chunk']:,}",
+                fmt(run["wall_s"]),
+                f"{run['rows_per_s']:,.0f}",
+                " / ".join(f"{x:,.0f}" for x in run["peak_rss_mib"]),
+                " / ".join(str(x) for x in run["compiles_per_worker"]),
+            ]
+        )
+    headers = [
+        "run",
+        "rows",
+        "block rows",
+        "wall (s)",
+        "rows/s",
+        "peak RSS MiB per worker",
+        "compiles per worker",
+    ]
+    probes = ", ".join(
+        f"{p['rows']:,} rows: {p['after']['peak_rss_mib']:,.0f} MiB"
+        for p in results["block_memory"]
+    )
+    notes = [
+        f"- Cluster ÷ in-memory rate: {results['ratio_cluster_to_in_memory']:.2f} (same run).",
+        f"- Memory: peak RSS per worker ≈ {results['memory_base_mib']:,.0f} MiB + "
+        f"{results['memory_mib_per_1000_rows']:.2f} MiB per 1,000 rows of a block (fitted on "
+        "the two cluster runs); one block in a fresh process at "
+        f"{args.probe_draws} draws peaked at {probes}.",
+        f"- {results['target_rows']:,} rows at the main run's rate: "
+        f"{results['target_hours_at_measured_rate'] * 60:.0f} min.",
+    ]
+    context = context_block(Path(__file__).name, command, settings, loads)
+    return "\n".join(
+        ["## Scoring on a Dask cluster", "", context, md_table(headers, rows), "", *notes]
+    )
 
 
 if __name__ == "__main__":
