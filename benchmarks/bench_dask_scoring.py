@@ -180,7 +180,11 @@ def main() -> None:
     parser.add_argument("--out", default=None, help="write the results as JSON here")
     parser.add_argument("--memory-rows", default="25000,250000,1000000")
     parser.add_argument("--only-memory", action="store_true", help="skip the cluster runs")
-    parser.add_argument("--no-write", action="store_true", help="do not write docs/benchmarks.md")
+    parser.add_argument(
+        "--no-write",
+        action="store_true",
+        help="print the section instead of writing docs/benchmarks.md",
+    )
     parser.add_argument("--probe", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--probe-draws", type=int, default=50, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -223,8 +227,11 @@ def main() -> None:
         "target_hours_at_measured_rate": args.target_rows / main_run["rows_per_s"] / 3600,
     }
     dump_results(results, args.out)
-    if not args.no_write:
-        write_section("dask-scoring", render(results, args, loads))
+    section = render(results, args, loads)
+    if args.no_write:
+        print(section)
+    else:
+        write_section("dask-scoring", section)
 
 
 def render(results: dict, args: argparse.Namespace, loads: list[str]) -> str:
