@@ -5,11 +5,16 @@ Scripts, in order, each writing its own section of docs/benchmarks.md:
 - ``bench_penguins.py``: the blog's penguin model, every path, cold and warm;
 - ``bench_scaling_n.py``: 1-D mixtures at N = 1e3 ... 1e6 and a 4-D mixture at N = 1e5;
 - ``bench_prediction.py``: membership of 100,000 new rows from 4,000 draws;
-- ``profile_fit.py``: where the time of our penguin fit goes.
+- ``profile_fit.py``: where the time of our penguin fit goes;
+- ``bench_gradient.py``: one gradient of the penguin model per PyTensor backend (what BLAS
+  would change);
+- ``bench_dask_scoring.py``: 10 million rows scored on a 2-worker Dask cluster (about 20
+  minutes; ``--only`` without ``dask`` skips it).
 
-The caps below keep a run to roughly 40 minutes on an idle 2-core machine; paths that reach
-them are recorded as timeouts (and, in the scaling benchmark, not run at larger N). Options
-after ``--`` are not taken: run a script on its own for other settings (each has ``--help``).
+The caps below keep a run to roughly 70 minutes (the Dask step included) on an idle 2-core
+machine; paths that reach them are recorded as timeouts (and, in the scaling benchmark, not
+run at larger N). Options after ``--`` are not taken: run a script on its own for other
+settings (each has ``--help``).
 
 Run: ``.venv/bin/python benchmarks/run_all.py [--only penguins,scaling] [--cap-factor 1.0]``.
 """
@@ -34,6 +39,8 @@ STEPS = {
     "prediction": ("bench_prediction.py", ["--tune", "300", "--cap", "600", "--fit-cap", "900"]),
     # the fit figures come from the penguins step's ours-auto runs
     "profile": ("profile_fit.py", ["--from-results", str(HERE / "results" / "penguins.json")]),
+    "gradient": ("bench_gradient.py", []),
+    "dask": ("bench_dask_scoring.py", ["--out", str(HERE / "results" / "dask_scoring.json")]),
 }
 
 
