@@ -80,14 +80,21 @@ def summaries(posterior, order) -> dict:
     }
 
 
-def run_nuts(y, labels, *, draws, tune, chains, seed) -> dict:
+def run_nuts(y, labels, *, draws, tune, chains, seed, sampler="auto") -> dict:
     started = time.perf_counter()
     est = bm.Mixture(
-        "normal", 3, draws=draws, tune=tune, chains=chains, random_seed=seed, progressbar=False
+        "normal",
+        3,
+        draws=draws,
+        tune=tune,
+        chains=chains,
+        sampler=sampler,
+        random_seed=seed,
+        progressbar=False,
     ).fit(y)
     wall = time.perf_counter() - started
     posterior = est.idata_.posterior
-    out = {"wall_s": wall, "draws": draws, "tune": tune, "chains": chains}
+    out = {"wall_s": wall, "draws": draws, "tune": tune, "chains": chains, "sampler": sampler}
     out |= scores(posterior, est.membership_["label"].values, labels)
     out["posterior"] = summaries(posterior, out["order"])
     steps = est.idata_.sample_stats["n_steps"].values
@@ -126,15 +133,18 @@ def advi_against_nuts(advi: dict, nuts: dict) -> dict:
     return out
 
 
-def gradient_seconds(y) -> float:
-    """One log-density-and-gradient evaluation of the NUTS model at this size."""
+def gradient_seconds(y, mode: str | None = None) -> float:
+    """One log-density-and-gradient evaluation of the NUTS model at this size.
+
+    ``mode``: PyTensor's default (C) or ``"JAX"``, the backend ``sampler="numpyro"`` runs on.
+    """
     from pymc.blocking import DictToArrayBijection
     from threadpoolctl import threadpool_limits
 
     est = bm.Mixture("normal", 3)
     model = est._build_model(est._validate_fit_data(y))
     point = DictToArrayBijection.map(model.initial_point()).data
-    fn = model.logp_dlogp_function(ravel_inputs=True)
+    fn = model.logp_dlogp_function(ravel_inputs=True, mode=mode)
     fn.set_extra_values({})
     with threadpool_limits(1):
         fn(point)
@@ -161,6 +171,8 @@ def nuts_with_cap(args) -> dict:
         str(args.tune),
         "--chains",
         str(args.chains),
+        "--sampler",
+        args.sampler,
         "--out",
         f"{args.out or 'large_n'}.nuts.json",
     ]
@@ -199,10 +211,27 @@ def main() -> None:
     parser.add_argument("--chains", type=int, default=4)
     parser.add_argument("--cap", type=float, default=600.0, help="NUTS wall-clock cap (s)")
     parser.add_argument("--out", default=None)
+    parser.add_argument(
+        "--sampler", default="auto", help="NUTS backend of bm.Mixture (auto, pymc, numpyro, nutpie)"
+    )
+    parser.add_argument(
+        "--gradient-only",
+        action="store_true",
+        help="print one gradient's seconds at --n for the C and JAX backends, and stop",
+    )
     args = parser.parse_args()
 
     y, labels = make_data(args.n, args.seed)
-    nuts_args = {"draws": args.draws, "tune": args.tune, "chains": args.chains, "seed": args.seed}
+    if args.gradient_only:
+        print(json.dumps({mode or "C": gradient_seconds(y, mode) for mode in (None, "JAX")}))
+        return
+    nuts_args = {
+        "draws": args.draws,
+        "tune": args.tune,
+        "chains": args.chains,
+        "seed": args.seed,
+        "sampler": args.sampler,
+    }
     results = {"stage": args.stage, "n_obs": args.n}
     if args.stage == "nuts":
         results |= run_nuts(y, labels, **nuts_args)

@@ -109,13 +109,14 @@ class BayesianMixture(BaseEstimator):
             random_seed=int(rng.integers(2**31 - 1)),
             progressbar=self.progressbar,
         )
-        evaluator = MixtureEvaluator(model, lookup(model, self._mixture_name))
+        evaluator = self._training_evaluator(model, idata.posterior, fit)
         relabelled, perms, membership = _relabel_and_assign(
             evaluator, idata, fit, self._relabel_method(fit)
         )
         # Everything succeeded: only now does the estimator change.
         self._fit_data = fit
-        self._evaluator = evaluator
+        # the general evaluator is kept for later use; a specialised one is not
+        self._evaluator = evaluator if isinstance(evaluator, MixtureEvaluator) else None
         self.model_ = model
         self.idata_ = relabelled
         self.permutations_ = perms
@@ -144,6 +145,10 @@ class BayesianMixture(BaseEstimator):
             evaluator = MixtureEvaluator(model, lookup(model, self._mixture_name))
             self._evaluator = evaluator
         return evaluator
+
+    def _training_evaluator(self, model: pm.Model, posterior, fit: FitData):
+        """The evaluator that relabels the draws and scores the training rows."""
+        return MixtureEvaluator(model, lookup(model, self._mixture_name))
 
     def _scoring_evaluator(self, value: np.ndarray, data: dict):
         """The evaluator that scores these new rows (subclasses may have faster ones)."""

@@ -410,15 +410,26 @@ class GaussianMixture(BayesianMixture):
             raise ValueError("groups= was given, but the mixture was fitted without groups.")
         return value, data
 
+    def _training_evaluator(self, model, posterior, fit: FitData):
+        # The matrix-product scorer also relabels and scores the training rows when they
+        # are plain (no groups, case weights or gaps): no membership function to compile.
+        spec = lookup(model, self._mixture_name)
+        if spec.groups is None and spec.case_weights is None:
+            fast = self._fast_scorer(model, posterior, fit.value, {}, extra=fit.extra)
+            if fast is not None:
+                return fast
+        return super()._training_evaluator(model, posterior, fit)
+
     def _scoring_evaluator(self, value: np.ndarray, data: dict):
         fast = self._fast_scorer(self.model_, self.idata_.posterior, value, data)
         return fast if fast is not None else super()._scoring_evaluator(value, data)
 
-    def _fast_scorer(self, model, posterior, value: np.ndarray, data: dict):
+    def _fast_scorer(self, model, posterior, value: np.ndarray, data: dict, *, extra=None):
         """The matrix-product scorer when it applies (no groups, no gaps), else None."""
-        extra = self._fit_data.extra
+        extra = self._fit_data.extra if extra is None else extra
         plain = not data and "label_group_names" not in extra and "group_names" not in extra
-        if plain and not np.isnan(value).any() and "weights" in posterior:
+        has_draws = all(name in posterior for name in GaussianEvaluator.rv_names)
+        if plain and not np.isnan(value).any() and has_draws:
             # One matrix product per block instead of one small solve per row and draw.
             spec = lookup(model, self._mixture_name)
             return GaussianEvaluator(spec, extra["center"], extra["scale"])
