@@ -83,7 +83,7 @@ def instrument(timers: StepTimers) -> None:
     timers.wrap(GaussianMixture, "_validate_fit_data", "validation")
     timers.wrap(GaussianMixture, "_build_model", "model building")
     timers.wrap(GaussianMixture, "_initial_values", "EM start")
-    timers.wrap(base, "MixtureEvaluator", "membership evaluator build")
+    timers.wrap(GaussianMixture, "_training_evaluator", "membership evaluator build")
     timers.wrap(base, "find_permutations", "relabelling (Stephens)")
     timers.wrap(base, "permute_posterior", "permuting the posterior")
     timers.wrap(base, "summarise", "membership of the training rows")
