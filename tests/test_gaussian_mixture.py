@@ -76,6 +76,25 @@ def test_predict_proba_on_training_rows_equals_membership(penguin_fit, penguins)
     )
 
 
+def test_training_membership_equals_the_general_evaluator(penguin_fit):
+    # The fit relabels and scores its rows with the matrix-product scorer; PyMC's own
+    # density through the general evaluator must give the same membership (rounding only).
+    from bayesmixture.membership._summary import summarise
+
+    posterior = penguin_fit.idata_.posterior
+    general = summarise(
+        penguin_fit._get_evaluator(),
+        posterior,
+        penguin_fit._fit_data.value,
+        None,
+        obs_coords=np.arange(penguin_fit._fit_data.n_obs),
+        component_coords=posterior["component"].values,
+    )
+    np.testing.assert_allclose(
+        general["probability"].values, penguin_fit.membership_["probability"].values, atol=1e-9
+    )
+
+
 def test_fast_scorer_equals_pymc_on_penguins(penguin_fit, penguins):
     _fast_scorer_equals_pymc(penguin_fit, penguins[PENGUIN_MEASUREMENTS].to_numpy()[::7] * 1.1)
 
