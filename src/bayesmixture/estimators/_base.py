@@ -30,11 +30,18 @@ from bayesmixture._validation import (
 )
 from bayesmixture.diagnostics import diagnose, warn_if_unreliable
 from bayesmixture.inference import SAMPLERS, resolve_sampler, sample
+from bayesmixture.inference._compiled import CompiledDensity, sample_compiled, to_inference_data
 from bayesmixture.membership._evaluator import MixtureEvaluator
 from bayesmixture.membership._summary import predictive_log_density, summarise
 from bayesmixture.relabel import find_permutations, permute_posterior
 
 COMPONENT_DIM = "component"
+# Tuning draws when ``tune=None``: nutpie's adaptation on the compiled path settles in a few
+# hundred draws; PyMC's NUTS wants its usual 1000 (docs/benchmarks.md, "defaults").
+DEFAULT_COMPILED_TUNE = 500
+DEFAULT_PYMC_TUNE = 1000
+# Jitter (unconstrained scale) of chain starts around the estimator's initial solution.
+START_JITTER = 0.02
 RAW_POSTERIOR_GROUP = "unrelabelled_posterior"
 PERMUTATION_GROUP = "label_permutation"
 
@@ -84,7 +91,8 @@ class BayesianMixture(BaseEstimator):
 
     def _check_sampling_params(self) -> None:
         check_positive_int(self.draws, "draws")
-        check_positive_int(self.tune, "tune", minimum=0)
+        if self.tune is not None:
+            check_positive_int(self.tune, "tune", minimum=0)
         check_positive_int(self.chains, "chains")
         if self.sampler not in SAMPLERS:
             raise ValueError(
@@ -98,17 +106,7 @@ class BayesianMixture(BaseEstimator):
         rng = np.random.default_rng(self.random_seed)
         fit = self._validate_fit_data(X, y, **fit_params)
         model = self._build_model(fit)
-        initvals = self._initial_values(fit, rng)
-        idata = sample(
-            model,
-            sampler=self.sampler,
-            draws=self.draws,
-            tune=self.tune,
-            chains=self.chains,
-            initvals=initvals,
-            random_seed=int(rng.integers(2**31 - 1)),
-            progressbar=self.progressbar,
-        )
+        idata = self._draw_posterior(model, fit, rng)
         evaluator = self._training_evaluator(model, idata.posterior, fit)
         relabelled, perms, membership = _relabel_and_assign(
             evaluator, idata, fit, self._relabel_method(fit)
@@ -128,6 +126,64 @@ class BayesianMixture(BaseEstimator):
             del self.feature_names_in_
         warn_if_unreliable(self.diagnose(), owner=type(self).__name__, stacklevel=3)
         return self
+
+    def _compiled_density(self, fit: FitData):
+        """The compiled density of this fit, or the reason there is none (a str)."""
+        return f"{type(self).__name__} has no compiled density"
+
+    def _resolved_tune(self, compiled: bool) -> int:
+        if self.tune is not None:
+            return self.tune
+        return DEFAULT_COMPILED_TUNE if compiled else DEFAULT_PYMC_TUNE
+
+    def _draw_posterior(self, model: pm.Model, fit: FitData, rng: np.random.Generator):
+        """Sample the posterior: the compiled density where it covers the fit, else PyMC's graph.
+
+        ``sampler="auto"`` takes the compiled path whenever it exists (measured fastest,
+        docs/benchmarks.md); ``sampler="compiled"`` insists on it and says why it cannot.
+        """
+        initvals = self._initial_values(fit, rng)
+        seed = int(rng.integers(2**31 - 1))
+        density = None
+        if self.sampler in ("auto", "compiled"):
+            density = self._compiled_density(fit)
+            if isinstance(density, str):
+                if self.sampler == "compiled":
+                    raise ValueError(
+                        f"sampler='compiled' does not cover this fit: {density}. Use "
+                        "sampler='auto' (it falls back to PyMC's graph) or 'pymc'."
+                    )
+                density = None
+        if density is None:
+            return sample(
+                model,
+                sampler=self.sampler,
+                draws=self.draws,
+                tune=self._resolved_tune(False),
+                chains=self.chains,
+                initvals=initvals,
+                random_seed=seed,
+                progressbar=self.progressbar,
+            )
+        start = density.to_theta(initvals[0]) if initvals else np.zeros(density.n_dim)
+        theta, stats, seconds = sample_compiled(
+            CompiledDensity(
+                density.logp_cfunc, density.expand_cfunc, density.payload, density.n_dim
+            ),
+            lambda chain_rng: start + START_JITTER * chain_rng.standard_normal(start.shape),
+            draws=self.draws,
+            tune=self._resolved_tune(True),
+            chains=self.chains,
+            random_seed=seed,
+            progressbar=self.progressbar,
+            low_rank_mass_matrix=True,
+        )
+        values = self._posterior_values(density, theta, fit)
+        return to_inference_data(model, values, stats, sampler="compiled", seconds=seconds)
+
+    def _posterior_values(self, density, theta: np.ndarray, fit: FitData) -> dict:
+        """Every posterior variable of the model, by name, from unconstrained draws."""
+        return density.from_theta(theta)
 
     # ------------------------------------------------------------------ prediction
 

@@ -317,7 +317,10 @@ class GaussianMixture(BayesianMixture):
                 weights = W[group_index]
             else:
                 weights = pm.Dirichlet("weights", alpha, dims="component")
-            mu = pm.Normal("mu", 0.0, self.mean_prior_sd, dims=("component", "feature"))
+            # float64 scales: PyTensor stores a Python float such as 1.5 as a float32
+            # constant, and its log then loses ~1e-8 per term.
+            mean_sd = np.float64(self.mean_prior_sd)
+            mu = pm.Normal("mu", 0.0, mean_sd, dims=("component", "feature"))
             chol = self._cholesky_factors(D)
             mixture(
                 "X",
@@ -342,7 +345,7 @@ class GaussianMixture(BayesianMixture):
             "diag": ("component", "feature"),
             "spherical": ("component",),
         }[kind]
-        sd = pm.HalfNormal("sd", self.scale_prior_sd, dims=sd_dims)
+        sd = pm.HalfNormal("sd", np.float64(self.scale_prior_sd), dims=sd_dims)
         if kind == "spherical":
             return sd[:, None, None] * pt.eye(D)
         if kind == "diag" or D == 1:
@@ -361,6 +364,28 @@ class GaussianMixture(BayesianMixture):
         pm.Deterministic("covariances", cov, dims=("component", "feature", "feature2"))
         sigmas = pt.sqrt(pt.diagonal(cov, axis1=-2, axis2=-1))
         pm.Deterministic("sigmas", sigmas, dims=("component", "feature"))
+
+    def _compiled_density(self, fit: FitData):
+        from bayesmixture.estimators._fast.gaussian import unsupported_reason
+
+        reason = unsupported_reason(fit)
+        if reason is not None:
+            return f"the compiled Gaussian density does not cover {reason}"
+        from bayesmixture.estimators._fast.gaussian import GaussianDensity
+
+        alpha = _dirichlet_concentration(self.weights_prior, self.n_components)
+        return GaussianDensity(self, fit, alpha)
+
+    def _posterior_values(self, density, theta: np.ndarray, fit: FitData) -> dict:
+        values = density.from_theta(theta)
+        # the deterministics of _report_original_units, in numpy
+        center, scale = fit.extra["center"], fit.extra["scale"]
+        chol = density.cholesky(values)
+        cov = np.matmul(chol, np.swapaxes(chol, -1, -2)) * np.outer(scale, scale)
+        values["means"] = values["mu"] * scale + center
+        values["covariances"] = cov
+        values["sigmas"] = np.sqrt(np.diagonal(cov, axis1=-2, axis2=-1))
+        return values
 
     def _initial_values(self, fit: FitData, rng: np.random.Generator) -> list[dict]:
         # EM and k-means need complete rows: missing entries start at the column mean (0).

@@ -19,12 +19,20 @@ import numpy as np
 import pymc as pm
 from threadpoolctl import threadpool_limits
 
-__all__ = ["SAMPLERS", "available_samplers", "fit_advi_minibatch", "resolve_sampler", "sample"]
+__all__ = [
+    "SAMPLERS",
+    "available_samplers",
+    "fit_advi_minibatch",
+    "resolve_sampler",
+    "sample",
+]
 
-SAMPLERS = ("auto", "pymc", "nutpie", "numpyro")
-# Order in which "auto" picks, fastest measured first (docs/benchmarks.md).
+# "compiled": the built-in estimators' hand-written densities on nutpie's NUTS (the fast
+# path; see bayesmixture.inference._compiled). The others sample any PyMC model.
+SAMPLERS = ("auto", "compiled", "pymc", "nutpie", "numpyro")
+# Order in which "auto" picks for a PyMC graph, fastest measured first (docs/benchmarks.md).
 _AUTO_ORDER = ("pymc", "numpyro", "nutpie")
-_REQUIRES = {"pymc": "pymc", "nutpie": "nutpie", "numpyro": "numpyro"}
+_REQUIRES = {"compiled": "nutpie", "pymc": "pymc", "nutpie": "nutpie", "numpyro": "numpyro"}
 
 
 def available_samplers() -> list[str]:
@@ -39,6 +47,8 @@ def resolve_sampler(sampler: str) -> str:
     installed = available_samplers()
     if sampler == "auto":
         return next(name for name in _AUTO_ORDER if name in installed)
+    if sampler == "compiled" and importlib.util.find_spec("numba") is None:
+        raise ValueError("sampler='compiled' needs the package 'numba'; install it.")
     if sampler not in installed:
         raise ValueError(
             f"sampler={sampler!r} needs the package {_REQUIRES[sampler]!r}, which is not "
@@ -96,6 +106,12 @@ def sample(
     (2, 50)
     """
     name = resolve_sampler(sampler)
+    if name == "compiled":
+        raise ValueError(
+            "sampler='compiled' runs the built-in estimators' compiled densities "
+            "(GaussianMixture, Mixture); a PyMC model of your own samples with 'pymc', "
+            "'nutpie' or 'numpyro' (or 'auto')."
+        )
     if initvals is not None and len(initvals) != chains:
         raise ValueError(
             f"initvals has {len(initvals)} entries; expected one per chain ({chains})."

@@ -1,0 +1,204 @@
+"""GaussianMixture's compiled density: pack the payload, map values to and from theta.
+
+``theta`` is PyMC's value vector of the estimator's model, in ``model.value_vars`` order:
+``weights_simplex__`` (or ``group_weights_simplex__``), ``mu``, ``sd_log__`` and, for full
+and tied covariances with more than one feature, ``cpc_logodds__``. The kernel in
+:mod:`._gaussian_kernel` evaluates the model's log-density (Jacobians included) there; a test
+holds it equal to PyMC's ``model.compile_logp()`` and ``compile_dlogp()`` to 1e-10.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import betaln, gammaln
+
+from bayesmixture._cholesky import lkj_cpc_concentration
+from bayesmixture.estimators._fast import _gaussian_kernel as kernel
+
+COVARIANCE_CODES = {
+    "full": kernel.FULL,
+    "tied": kernel.TIED,
+    "diag": kernel.DIAG,
+    "spherical": kernel.SPHERICAL,
+}
+
+
+def unsupported_reason(fit) -> str | None:
+    """Why the compiled density does not cover this fit, or None when it does."""
+    if "missing_entries" in fit.extra:
+        return "rows with missing entries (missing='marginalize')"
+    return None
+
+
+def _structure(covariance_type: str, n_features: int) -> int:
+    code = COVARIANCE_CODES[covariance_type]
+    if n_features == 1 and code == kernel.FULL:
+        return kernel.DIAG  # one feature: the model has no correlations
+    if n_features == 1 and code == kernel.TIED:
+        return kernel.TIED  # one shared sd, no CPCs (n_cpc_params is 0 for D = 1)
+    return code
+
+
+class GaussianDensity:
+    """Everything the sampler needs for one fit: payload, sizes and the value maps.
+
+    Parameters
+    ----------
+    estimator : GaussianMixture
+        Its priors and covariance structure.
+    fit : FitData
+        The validated (standardised) training data.
+    alpha : ndarray of shape (n_components,)
+        Dirichlet concentration of the weights.
+    """
+
+    logp_cfunc = kernel.logp_cfunc
+    expand_cfunc = kernel.expand_cfunc
+
+    def __init__(self, estimator, fit, alpha: np.ndarray):
+        X = np.asarray(fit.value, dtype=float)
+        N, D = X.shape
+        K = int(estimator.n_components)
+        self.covariance_type = estimator.covariance_type
+        self.cov = _structure(estimator.covariance_type, D)
+        self.n_obs, self.n_features, self.n_components = N, D, K
+        group_index = fit.data.get("group_index")
+        self.n_weight_rows = 1 if group_index is None else len(fit.extra["group_names"])
+        self.weights_name = "weights" if group_index is None else "group_weights"
+        label_codes = fit.extra.get("label_group_codes")
+        case_weights = fit.extra.get("sample_weight")
+        self.n_sd = kernel.n_scale_params(self.cov, K, D)
+        self.n_cpc = kernel.n_cpc_params(self.cov, K, D) if D > 1 else 0
+        self.n_dim = self.n_weight_rows * (K - 1) + K * D + self.n_sd + self.n_cpc
+        pairs = D * (D - 1) // 2
+        conc = lkj_cpc_concentration(estimator.lkj_eta, D) if pairs else np.zeros(0)
+        constant = self.n_weight_rows * (gammaln(alpha.sum()) - gammaln(alpha).sum() + np.log(K))
+        constant += K * D * (-kernel.HALF_LOG_2PI - np.log(estimator.mean_prior_sd))
+        constant += self.n_sd * (0.5 * np.log(2.0 / np.pi) - np.log(estimator.scale_prior_sd))
+        n_factors = 1 if self.cov == kernel.TIED else K
+        if self.n_cpc:
+            constant -= n_factors * betaln(conc, conc).sum()
+        header = np.zeros(kernel.HEADER)
+        header[kernel.N_OBS], header[kernel.N_FEATURES], header[kernel.N_COMPONENTS] = N, D, K
+        header[kernel.COVARIANCE] = self.cov
+        header[kernel.N_WEIGHT_ROWS] = self.n_weight_rows
+        if label_codes is not None:
+            header[kernel.HAS_LABEL_GROUPS] = 1.0
+            header[kernel.N_LABEL_GROUPS] = len(fit.extra["label_group_names"])
+        header[kernel.CONSTANT] = constant
+        header[kernel.MEAN_PRIOR_SD] = estimator.mean_prior_sd
+        header[kernel.SCALE_PRIOR_SD] = estimator.scale_prior_sd
+        header[kernel.N_DIM] = self.n_dim
+        parts = [
+            header,
+            np.asarray(alpha, dtype=float),
+            conc if self.n_cpc else np.zeros(pairs),
+            X.ravel(),
+            np.zeros(N) if group_index is None else np.asarray(group_index, dtype=float),
+            np.zeros(N) if label_codes is None else np.asarray(label_codes, dtype=float),
+            np.ones(N) if case_weights is None else np.asarray(case_weights, dtype=float),
+        ]
+        payload = np.ascontiguousarray(np.concatenate(parts))
+        payload[kernel.PAYLOAD_SIZE] = payload.size
+        payload.flags.writeable = False
+        self.payload = payload
+
+    # ------------------------------------------------------------------ evaluation
+
+    def logp_and_grad(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
+        """Log-density and gradient at one unconstrained point (for tests and checks)."""
+        grad = np.empty(self.n_dim)
+        value = kernel.logp_and_grad(np.ascontiguousarray(theta, dtype=float), self.payload, grad)
+        return float(value), grad
+
+    # ------------------------------------------------------------------ value maps
+
+    def _slices(self) -> dict[str, slice]:
+        K, D = self.n_components, self.n_features
+        sizes = {
+            self.weights_name: self.n_weight_rows * (K - 1),
+            "mu": K * D,
+            "sd": self.n_sd,
+            "cpc": self.n_cpc,
+        }
+        out, start = {}, 0
+        for name, size in sizes.items():
+            out[name] = slice(start, start + size)
+            start += size
+        return out
+
+    def _sd_shape(self) -> tuple[int, ...]:
+        K, D = self.n_components, self.n_features
+        return {
+            kernel.FULL: (K, D),
+            kernel.DIAG: (K, D),
+            kernel.TIED: (D,),
+            kernel.SPHERICAL: (K,),
+        }[self.cov]
+
+    def _cpc_shape(self) -> tuple[int, ...]:
+        pairs = self.n_features * (self.n_features - 1) // 2
+        return (pairs,) if self.cov == kernel.TIED else (self.n_components, pairs)
+
+    def to_theta(self, values: dict) -> np.ndarray:
+        """Constrained values by variable name (as the estimator's starts) -> theta."""
+        theta = np.empty(self.n_dim)
+        cut = self._slices()
+        log_w = np.log(np.asarray(values[self.weights_name], dtype=float))
+        log_w = log_w.reshape(self.n_weight_rows, self.n_components)
+        simplex = log_w[:, :-1] - log_w.mean(axis=1, keepdims=True)
+        theta[cut[self.weights_name]] = simplex.ravel()
+        theta[cut["mu"]] = np.asarray(values["mu"], dtype=float).ravel()
+        theta[cut["sd"]] = np.log(np.asarray(values["sd"], dtype=float)).ravel()
+        if self.n_cpc:
+            cpc = np.asarray(values["cpc"], dtype=float).ravel()
+            theta[cut["cpc"]] = np.log(cpc) - np.log1p(-cpc)
+        return theta
+
+    def from_theta(self, theta: np.ndarray) -> dict[str, np.ndarray]:
+        """theta of shape (..., n_dim) -> the model's free variables in constrained space."""
+        theta = np.asarray(theta, dtype=float)
+        batch = theta.shape[:-1]
+        cut = self._slices()
+        K, D = self.n_components, self.n_features
+        y = theta[..., cut[self.weights_name]].reshape(*batch, self.n_weight_rows, K - 1)
+        a = np.concatenate([y, -y.sum(axis=-1, keepdims=True)], axis=-1)
+        a = np.exp(a - a.max(axis=-1, keepdims=True))
+        weights = a / a.sum(axis=-1, keepdims=True)
+        out = {
+            self.weights_name: weights[..., 0, :] if self.weights_name == "weights" else weights,
+            "mu": theta[..., cut["mu"]].reshape(*batch, K, D),
+            "sd": np.exp(theta[..., cut["sd"]]).reshape(*batch, *self._sd_shape()),
+        }
+        if self.n_cpc:
+            u = theta[..., cut["cpc"]].reshape(*batch, *self._cpc_shape())
+            out["cpc"] = 1.0 / (1.0 + np.exp(-u))
+        return out
+
+    def cholesky(self, values: dict) -> np.ndarray:
+        """Cholesky factors (..., K, D, D) on the model scale from constrained values."""
+        K, D = self.n_components, self.n_features
+        sd = values["sd"]
+        batch = sd.shape[: sd.ndim - len(self._sd_shape())]
+        if self.cov == kernel.SPHERICAL:
+            return sd[..., :, None, None] * np.eye(D)
+        if self.cov == kernel.DIAG:
+            return sd[..., :, :, None] * np.eye(D)
+        if self.n_cpc:
+            corr = _corr_cholesky(2.0 * values["cpc"] - 1.0, D)
+        else:
+            corr = np.broadcast_to(np.eye(D), (*batch, D, D))
+        factor = sd[..., :, None] * corr
+        if self.cov == kernel.TIED:
+            factor = np.broadcast_to(factor[..., None, :, :], (*batch, K, D, D))
+        return factor
+
+
+def _corr_cholesky(z: np.ndarray, D: int) -> np.ndarray:
+    """CPCs z (..., D (D - 1) / 2) in (-1, 1) -> correlation Cholesky factors (..., D, D)."""
+    rows, cols = np.tril_indices(D, -1)
+    Z = np.zeros((*z.shape[:-1], D, D))
+    Z[..., rows, cols] = z
+    log_remaining = np.log1p(-(Z**2))
+    exclusive = np.cumsum(log_remaining, axis=-1) - log_remaining
+    return np.tril((Z + np.eye(D)) * np.exp(0.5 * exclusive))
