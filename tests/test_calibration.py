@@ -31,6 +31,7 @@ and nutpie (Numba) 0.15 s after a 15-50 s compile.
 
 from __future__ import annotations
 
+import importlib.util
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -46,11 +47,13 @@ from scipy import stats
 
 import bayesmixture as bm
 
-pytest.importorskip("numpyro")
-
-import jax
-from numpyro.infer.hmc import hmc
-from pymc.sampling.jax import get_jaxified_graph
+# find_spec, not importorskip: importing numpyro would import JAX at collection.
+pytestmark = pytest.mark.skipif(
+    importlib.util.find_spec("numpyro") is None, reason="needs numpyro"
+)
+# JAX is imported when a calibration test runs, never at collection, and conftest.py runs
+# these tests last: once JAX's threads exist, PyMC samples chains one after the other in this
+# process, which must not slow every other test.
 
 ALPHA = 0.01
 N_OBS = 30
@@ -76,6 +79,10 @@ class CompiledNUTS:
     """
 
     def __init__(self, model: pm.Model, data: str, *, n_tune: int, n_draws: int, loglik=1.0):
+        import jax
+        from numpyro.infer.hmc import hmc
+        from pymc.sampling.jax import get_jaxified_graph
+
         value_vars = model.value_vars
         y = pt.tensor("y", shape=model[data].type.shape, dtype=model[data].dtype)
         prior = model.logp(vars=model.free_RVs)  # priors and the transforms' Jacobians
@@ -108,6 +115,8 @@ class CompiledNUTS:
         self.logp = jax.jit(lambda point, y: logp_fn(*(point[name] for name in names), y)[0])
 
     def __call__(self, y: np.ndarray, seed: int) -> tuple[dict[str, np.ndarray], int]:
+        import jax
+
         draws, n_divergent = self._run(jax.random.PRNGKey(seed), y)
         return {name: np.asarray(value) for name, value in draws.items()}, int(n_divergent)
 

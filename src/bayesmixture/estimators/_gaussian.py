@@ -52,8 +52,13 @@ class GaussianMixture(BayesianMixture):
     standardize : bool, default True
         Centre and scale every column before fitting; results are reported in the data's
         own units (``means``, ``sigmas``, ``covariances`` in the posterior).
-    draws, tune, chains : int, default 1000, 1000, 4
-        Kept draws, tuning steps and chains.
+    draws : int, default 1000
+        Kept draws per chain.
+    tune : int or None, default None
+        Tuning steps per chain. None: 300 on the compiled path (nutpie's adaptation
+        settles in a few hundred draws; docs/benchmarks.md, "defaults"), 1000 on PyMC's.
+    chains : int, default 4
+        Chains, run in parallel on every core.
     sampler : {"auto", "pymc", "nutpie", "numpyro"}, default "auto"
         Sampling backend (see :func:`bayesmixture.inference.sample`).
     init : {"em", "kmeans", "random"}, default "em"
@@ -117,7 +122,7 @@ class GaussianMixture(BayesianMixture):
         covariance_type: str = "full",
         standardize: bool = True,
         draws: int = 1000,
-        tune: int = 1000,
+        tune: int | None = None,
         chains: int = 4,
         sampler: str = "auto",
         init: str = "em",

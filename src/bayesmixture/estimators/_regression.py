@@ -83,7 +83,7 @@ class MixtureRegression(BayesianMixture):
         coef_prior_sd: float = 2.5,
         noise_prior_sd: float = 1.0,
         draws: int = 1000,
-        tune: int = 1000,
+        tune: int | None = None,
         chains: int = 4,
         sampler: str = "auto",
         init: str = "em",
