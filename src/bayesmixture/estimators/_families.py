@@ -2,7 +2,8 @@
 
 Priors are weakly informative and scaled by the data (as bambi does): e.g. a normal
 component's mean is Normal(mean(y), 2.5 sd(y)) and its sd HalfNormal(2.5 sd(y)). Every
-parameter is one variable with dim ``component``, so relabelling permutes it.
+parameter is one variable with dim ``component``, so relabelling permutes it. Priors are data
+(:class:`Prior`): the PyMC model and the compiled density read the same table.
 """
 
 from __future__ import annotations
@@ -34,13 +35,40 @@ class DataScale:
         return cls(float(np.mean(y)), sd, float(logs.mean()), float(logs.std()) or 1.0)
 
 
+# PyMC distribution of each kind of prior; its default transform gives the unconstrained value
+# (none for normal, log for halfnormal, lognormal and gamma, log-odds for beta).
+PRIOR_DISTRIBUTIONS = {
+    "normal": pm.Normal,
+    "halfnormal": pm.HalfNormal,
+    "lognormal": pm.LogNormal,
+    "gamma": pm.Gamma,
+    "beta": pm.Beta,
+}
+
+
+@dataclass(frozen=True)
+class Prior:
+    """One parameter's prior: a kind of :data:`PRIOR_DISTRIBUTIONS` and its parameters.
+
+    The parameters enter PyMC as float64: PyTensor stores a Python float that float32 holds
+    exactly (1.5, 2.0) as a float32 constant, and its log then loses ~1e-8 per term.
+    """
+
+    kind: str
+    params: tuple[float, ...]
+
+    def variable(self, name: str, dims):
+        params = [np.float64(p) for p in self.params]
+        return PRIOR_DISTRIBUTIONS[self.kind](name, *params, dims=dims)
+
+
 @dataclass(frozen=True)
 class Family:
     """How one family of components enters a mixture."""
 
     name: str
     support: str
-    priors: Callable[..., dict]  # (scale, dims, prefix) -> parameter variables by name
+    prior_specs: Callable[[DataScale], dict[str, Prior]]  # parameter name -> prior, in order
     dist: Callable[..., object]  # parameters (and trials) -> unnamed PyMC distribution
     start: Callable[[np.ndarray], dict]  # data of one component -> its parameter values
 
@@ -48,56 +76,58 @@ class Family:
     def discrete(self) -> bool:
         return self.support == COUNT
 
+    def priors(self, scale: DataScale, dims, prefix: str = "") -> dict:
+        """The parameters' PyMC variables (named ``prefix + parameter``), in order."""
+        specs = self.prior_specs(scale)
+        return {param: prior.variable(prefix + param, dims) for param, prior in specs.items()}
 
-def _normal_priors(s: DataScale, dims, prefix=""):
+
+def _normal_priors(s: DataScale) -> dict[str, Prior]:
     return {
-        "mu": pm.Normal(prefix + "mu", s.mean, 2.5 * s.sd, dims=dims),
-        "sigma": pm.HalfNormal(prefix + "sigma", 2.5 * s.sd, dims=dims),
+        "mu": Prior("normal", (s.mean, 2.5 * s.sd)),
+        "sigma": Prior("halfnormal", (2.5 * s.sd,)),
     }
 
 
-def _studentt_priors(s: DataScale, dims, prefix=""):
-    return {**_normal_priors(s, dims, prefix), "nu": pm.Gamma(prefix + "nu", 2.0, 0.1, dims=dims)}
+def _studentt_priors(s: DataScale) -> dict[str, Prior]:
+    return {**_normal_priors(s), "nu": Prior("gamma", (2.0, 0.1))}
 
 
-def _lognormal_priors(s: DataScale, dims, prefix=""):
+def _lognormal_priors(s: DataScale) -> dict[str, Prior]:
     return {
-        "mu": pm.Normal(prefix + "mu", s.log_mean, 2.5 * s.log_sd, dims=dims),
-        "sigma": pm.HalfNormal(prefix + "sigma", 2.5 * s.log_sd, dims=dims),
+        "mu": Prior("normal", (s.log_mean, 2.5 * s.log_sd)),
+        "sigma": Prior("halfnormal", (2.5 * s.log_sd,)),
     }
 
 
-def _gamma_priors(s: DataScale, dims, prefix=""):
+def _gamma_priors(s: DataScale) -> dict[str, Prior]:
     return {
-        "mean": pm.LogNormal(prefix + "mean", np.log(max(s.mean, 1e-8)), 1.5, dims=dims),
-        "shape": pm.Gamma(prefix + "shape", 2.0, 0.5, dims=dims),
+        "mean": Prior("lognormal", (np.log(max(s.mean, 1e-8)), 1.5)),
+        "shape": Prior("gamma", (2.0, 0.5)),
     }
 
 
-def _exponential_priors(s: DataScale, dims, prefix=""):
-    return {"mean": pm.LogNormal(prefix + "mean", np.log(max(s.mean, 1e-8)), 1.5, dims=dims)}
+def _exponential_priors(s: DataScale) -> dict[str, Prior]:
+    return {"mean": Prior("lognormal", (np.log(max(s.mean, 1e-8)), 1.5))}
 
 
-def _beta_priors(s: DataScale, dims, prefix=""):
+def _beta_priors(s: DataScale) -> dict[str, Prior]:
     return {
-        "mean": pm.Beta(prefix + "mean", 1.0, 1.0, dims=dims),
-        "concentration": pm.Gamma(prefix + "concentration", 2.0, 0.1, dims=dims),
+        "mean": Prior("beta", (1.0, 1.0)),
+        "concentration": Prior("gamma", (2.0, 0.1)),
     }
 
 
-def _count_rate_priors(s: DataScale, dims, prefix=""):
-    return {"mu": pm.LogNormal(prefix + "mu", np.log(s.mean + 0.5), 1.5, dims=dims)}
+def _count_rate_priors(s: DataScale) -> dict[str, Prior]:
+    return {"mu": Prior("lognormal", (np.log(s.mean + 0.5), 1.5))}
 
 
-def _negbinomial_priors(s: DataScale, dims, prefix=""):
-    return {
-        **_count_rate_priors(s, dims, prefix),
-        "alpha": pm.Gamma(prefix + "alpha", 2.0, 0.5, dims=dims),
-    }
+def _negbinomial_priors(s: DataScale) -> dict[str, Prior]:
+    return {**_count_rate_priors(s), "alpha": Prior("gamma", (2.0, 0.5))}
 
 
-def _binomial_priors(s: DataScale, dims, prefix=""):
-    return {"p": pm.Beta(prefix + "p", 1.0, 1.0, dims=dims)}
+def _binomial_priors(s: DataScale) -> dict[str, Prior]:
+    return {"p": Prior("beta", (1.0, 1.0))}
 
 
 def _moments(y):

@@ -178,6 +178,20 @@ class Mixture(BayesianMixture):
             mixture("y", weights, components, y_data, dims="obs")
         return model
 
+    def _compiled_density(self, fit: FitData):
+        from bayesmixture.estimators._fast.univariate import (
+            UnivariateDensity,
+            unsupported_reason,
+        )
+        from bayesmixture.estimators._gaussian import _dirichlet_concentration
+
+        reason = unsupported_reason(self._families, DataScale.of(fit.value))
+        if reason is not None:
+            return f"the compiled univariate density does not cover {reason}"
+        # the model has no deterministics: the free variables are the whole posterior
+        alpha = _dirichlet_concentration(self.weights_prior, self.n_components)
+        return UnivariateDensity(self, fit, alpha)
+
     def _initial_values(self, fit: FitData, rng: np.random.Generator) -> list[dict]:
         groups = self._start_groups(fit.value, rng)
         trials = fit.extra.get("trials")

@@ -1,0 +1,212 @@
+"""Mixture's compiled density: pack the payload, map values to and from theta.
+
+``theta`` is PyMC's value vector of the estimator's model, in ``model.value_vars`` order:
+``weights_simplex__``, then the components' parameters with PyMC's default transforms (log
+for positive parameters, log-odds for those in (0, 1)). A single family (``family="normal"``)
+has one variable per parameter with dim ``component``, so theta holds the parameters block by
+block; a list of families has variables ``c{k}_{parameter}``, component by component. The
+priors are read from the same table that builds the PyMC model (``Family.prior_specs``).
+The kernel in :mod:`._univariate_kernel` evaluates the model's log-density (Jacobians included)
+there; a test holds it equal to PyMC's ``model.compile_logp()`` and ``compile_dlogp()`` to 1e-10.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import expit, gammaln
+
+from bayesmixture.estimators._families import FAMILIES, DataScale, Prior
+from bayesmixture.estimators._fast import _univariate_kernel as kernel
+
+FAMILY_CODES = {
+    "normal": kernel.NORMAL,
+    "studentt": kernel.STUDENTT,
+    "lognormal": kernel.LOGNORMAL,
+    "gamma": kernel.GAMMA,
+    "exponential": kernel.EXPONENTIAL,
+    "beta": kernel.BETA,
+    "poisson": kernel.POISSON,
+    "negbinomial": kernel.NEGBINOMIAL,
+    "binomial": kernel.BINOMIAL,
+}
+PRIOR_CODES = {
+    "normal": kernel.PRIOR_NORMAL,
+    "halfnormal": kernel.PRIOR_HALFNORMAL,
+    "lognormal": kernel.PRIOR_LOGNORMAL,
+    "gamma": kernel.PRIOR_GAMMA,
+    "beta": kernel.PRIOR_BETA,
+}
+# PyMC's default transform of each prior kind: (forward, backward).
+_TRANSFORMS = {
+    "normal": (lambda x: x, lambda u: u),
+    "halfnormal": (np.log, np.exp),
+    "lognormal": (np.log, np.exp),
+    "gamma": (np.log, np.exp),
+    "beta": (lambda x: np.log(x / (1 - x)), expit),
+}
+
+
+def unsupported_reason(families: list[str], scale: DataScale) -> str | None:
+    """Why the compiled density does not cover these families, or None when it does."""
+    unknown = sorted({name for name in families if name not in FAMILY_CODES})
+    if unknown:
+        return f"families {unknown}"
+    kinds = {
+        prior.kind for name in families for prior in FAMILIES[name].prior_specs(scale).values()
+    }
+    if kinds - set(PRIOR_CODES):
+        return f"priors {sorted(kinds - set(PRIOR_CODES))}"
+    return None
+
+
+def _prior_constant(prior: Prior) -> float:
+    """The part of a prior's log-density (with its transform's Jacobian) not in the kernel."""
+    p = [float(v) for v in prior.params]
+    if prior.kind == "normal":
+        return -np.log(np.sqrt(2.0 * np.pi)) - np.log(p[1])
+    if prior.kind == "halfnormal":
+        return np.log(np.sqrt(2.0 / np.pi)) - np.log(p[0])
+    if prior.kind == "lognormal":
+        return -0.5 * np.log(2.0 * np.pi) - np.log(p[1])
+    if prior.kind == "gamma":  # PyMC stores scale = 1 / beta and takes its reciprocal back
+        return -gammaln(p[0]) + p[0] * np.log(_gamma_rate(p[1]))
+    return -(gammaln(p[0]) + gammaln(p[1]) - gammaln(p[0] + p[1]))  # beta
+
+
+def _gamma_rate(beta: float) -> float:
+    return 1.0 / (1.0 / beta)
+
+
+def _observation_table(y: np.ndarray, trials) -> np.ndarray:
+    """(N_OBS_COLUMNS, n_obs): y and its observation-only terms; NaN/-inf outside a support."""
+    n = np.broadcast_to(np.asarray(1 if trials is None else trials, dtype=float), y.shape)
+    table = np.zeros((kernel.N_OBS_COLUMNS, len(y)))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        table[kernel.OBS_Y] = y
+        table[kernel.OBS_LOG_Y] = np.log(y)
+        table[kernel.OBS_LOG1M_Y] = np.log1p(-y)
+        table[kernel.OBS_LOG_FACTORIAL] = gammaln(y + 1)
+        table[kernel.OBS_TRIALS] = n
+        table[kernel.OBS_LOG_BINOM] = gammaln(n + 1) - gammaln(y + 1) - gammaln(n - y + 1)
+    return table
+
+
+class UnivariateDensity:
+    """Everything the sampler needs for one fit of Mixture: payload, sizes and the value maps.
+
+    Parameters
+    ----------
+    estimator : Mixture
+        Its families (one, or one per component) and whether they are homogeneous.
+    fit : FitData
+        The validated training data (``fit.extra["trials"]`` for binomial components).
+    alpha : ndarray of shape (n_components,)
+        Dirichlet concentration of the weights.
+    """
+
+    logp_cfunc = kernel.logp_cfunc
+    expand_cfunc = kernel.expand_cfunc
+
+    def __init__(self, estimator, fit, alpha: np.ndarray):
+        y = np.asarray(fit.value, dtype=float)
+        K = int(estimator.n_components)
+        self.n_obs, self.n_components = len(y), K
+        self.families = list(estimator._families)
+        self.homogeneous = bool(estimator._homogeneous)
+        scale = DataScale.of(y)
+        self.priors = [FAMILIES[name].prior_specs(scale) for name in self.families]
+        self.params = list(self._layout())
+        self.n_dim = (K - 1) + len(self.params)
+        table, prior_constant = self._component_table()
+        header = np.zeros(kernel.HEADER)
+        header[kernel.N_OBS], header[kernel.N_COMPONENTS] = self.n_obs, K
+        # Dirichlet normaliser and the simplex Jacobian's log K, then the priors' normalisers
+        header[kernel.CONSTANT] = (
+            gammaln(alpha.sum()) - gammaln(alpha).sum() + np.log(K) + prior_constant
+        )
+        header[kernel.N_DIM] = self.n_dim
+        parts = [
+            header,
+            np.asarray(alpha, dtype=float),
+            table.ravel(),
+            _observation_table(y, fit.extra.get("trials")).ravel(),
+        ]
+        payload = np.ascontiguousarray(np.concatenate(parts))
+        payload[kernel.PAYLOAD_SIZE] = payload.size
+        payload.flags.writeable = False
+        self.payload = payload
+
+    def _layout(self):
+        """(component, position in it, variable name, prior, theta index), in theta order."""
+        K, start = self.n_components, self.n_components - 1
+        if self.homogeneous:  # one variable per parameter, dim "component"
+            for j, (name, prior) in enumerate(self.priors[0].items()):
+                for k in range(K):
+                    yield k, j, name, prior, start + j * K + k
+            return
+        t = start
+        for k, priors in enumerate(self.priors):  # variables c{k}_{parameter}
+            for j, (name, prior) in enumerate(priors.items()):
+                yield k, j, f"c{k}_{name}", prior, t
+                t += 1
+
+    def _component_table(self) -> tuple[np.ndarray, float]:
+        """The kernel's component table, and the constant terms of the priors' log-densities."""
+        table = np.zeros((self.n_components, kernel.COMPONENT_WIDTH))
+        table[:, kernel.FAMILY] = [FAMILY_CODES[name] for name in self.families]
+        table[:, kernel.STRIDE] = self.n_components if self.homogeneous else 1
+        constant = 0.0
+        for k, j, _, prior, t in self.params:
+            if j == 0:
+                table[k, kernel.START] = t
+            a, b = (*prior.params, 0.0)[:2]  # HalfNormal has one parameter
+            if prior.kind == "gamma":
+                b = _gamma_rate(b)
+            column = kernel.PRIORS + 3 * j
+            table[k, column : column + 3] = PRIOR_CODES[prior.kind], a, b
+            constant += _prior_constant(prior)
+        return table, constant
+
+    # ------------------------------------------------------------------ evaluation
+
+    def logp_and_grad(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
+        """Log-density and gradient at one unconstrained point (for tests and checks).
+
+        The payload is copied into a writeable array: the types the C callback compiled the
+        kernel for, so this call needs no compilation of its own.
+        """
+        grad = np.empty(self.n_dim)
+        theta = np.ascontiguousarray(theta, dtype=float)
+        value = kernel.logp_and_grad(theta, np.array(self.payload), grad)
+        return float(value), grad
+
+    # ------------------------------------------------------------------ value maps
+
+    def _variables(self) -> dict[str, tuple[str, list[int]]]:
+        """Variable name -> (prior kind, theta indices), in theta order."""
+        out: dict[str, tuple[str, list[int]]] = {}
+        for _, _, name, prior, t in self.params:
+            out.setdefault(name, (prior.kind, []))[1].append(t)
+        return out
+
+    def to_theta(self, values: dict) -> np.ndarray:
+        """Constrained values by variable name (as the estimator's starts) -> theta."""
+        theta = np.empty(self.n_dim)
+        log_w = np.log(np.asarray(values["weights"], dtype=float))
+        theta[: self.n_components - 1] = log_w[:-1] - log_w.mean()
+        for name, (kind, index) in self._variables().items():
+            forward = _TRANSFORMS[kind][0]
+            theta[index] = forward(np.asarray(values[name], dtype=float)).ravel()
+        return theta
+
+    def from_theta(self, theta: np.ndarray) -> dict[str, np.ndarray]:
+        """theta of shape (..., n_dim) -> the model's free variables in constrained space."""
+        theta = np.asarray(theta, dtype=float)
+        y = theta[..., : self.n_components - 1]
+        a = np.concatenate([y, -y.sum(axis=-1, keepdims=True)], axis=-1)
+        a = np.exp(a - a.max(axis=-1, keepdims=True))
+        out = {"weights": a / a.sum(axis=-1, keepdims=True)}
+        for name, (kind, index) in self._variables().items():
+            values = _TRANSFORMS[kind][1](theta[..., index])
+            out[name] = values if self.homogeneous else values[..., 0]
+        return out
