@@ -71,7 +71,7 @@ class Mixture(BayesianMixture):
         *,
         trials=None,
         draws: int = 1000,
-        tune: int = 1000,
+        tune: int | None = None,
         chains: int = 4,
         sampler: str = "auto",
         init: str = "kmeans",
