@@ -75,23 +75,43 @@ def main() -> None:
         if meets and chosen is None:
             chosen = (chains, tune)
         times = sorted(r["seconds"] for r in runs)
-        rows.append([
-            str(chains), str(tune), f"{ess:.0f}", f"{rhat:.3f}", str(wrong),
-            str(max(r["divergences"] for r in runs)), f"{times[len(times) // 2]:.1f}",
-            "yes" if meets else "no",
-        ])
+        rows.append(
+            [
+                str(chains),
+                str(tune),
+                f"{ess:.0f}",
+                f"{rhat:.3f}",
+                str(wrong),
+                str(max(r["divergences"] for r in runs)),
+                f"{times[len(times) // 2]:.1f}",
+                "yes" if meets else "no",
+            ]
+        )
     notes = [
         f"Goal: worst seed min bulk ESS >= {ESS_GOAL:.0f}, max R-hat <= {RHAT_GOAL}, at most 6 "
         "misassigned. Cheapest setting meeting it: "
-        + ("none" if chosen is None else f"chains={chosen[0]}, tune={chosen[1]}") + ".",
+        + ("none" if chosen is None else f"chains={chosen[0]}, tune={chosen[1]}")
+        + ".",
         "Times are in-process fits with a warm Numba cache (no import, no compile).",
     ]
     section = table_section(
         "## Defaults: tune and chains on the compiled path",
-        context_block("benchmarks/bench_defaults.py", "make bench",
-                      f"draws=1000, seeds 1..{args.seeds}, sampler='auto' (compiled)", loads),
-        ["chains", "tune", "worst min ESS", "worst max R-hat", "max misassigned",
-         "max divergences", "median fit (s)", "meets goal"],
+        context_block(
+            "benchmarks/bench_defaults.py",
+            "make bench",
+            f"draws=1000, seeds 1..{args.seeds}, sampler='auto' (compiled)",
+            loads,
+        ),
+        [
+            "chains",
+            "tune",
+            "worst min ESS",
+            "worst max R-hat",
+            "max misassigned",
+            "max divergences",
+            "median fit (s)",
+            "meets goal",
+        ],
         rows,
         notes,
     )

@@ -110,7 +110,7 @@ def child_predict(params: dict[str, Any], clock: Clock) -> None:
 
         import bayesmixture as bm
         from bayesmixture._spec import lookup
-        from bayesmixture.membership._evaluator import MixtureEvaluator
+        from bayesmixture.evaluation import MixtureEvaluator
     with clock.phase("load"):
         gm = bm.load(params["fit"])
         rows = pd.DataFrame(np.load(params["new_rows"]), columns=params["columns"])

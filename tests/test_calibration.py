@@ -48,9 +48,7 @@ from scipy import stats
 import bayesmixture as bm
 
 # find_spec, not importorskip: importing numpyro would import JAX at collection.
-pytestmark = pytest.mark.skipif(
-    importlib.util.find_spec("numpyro") is None, reason="needs numpyro"
-)
+pytestmark = pytest.mark.skipif(importlib.util.find_spec("numpyro") is None, reason="needs numpyro")
 # JAX is imported when a calibration test runs, never at collection, and conftest.py runs
 # these tests last: once JAX's threads exist, PyMC samples chains one after the other in this
 # process, which must not slow every other test.

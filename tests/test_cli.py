@@ -133,7 +133,7 @@ def test_summary_and_settings_describe_the_fit(fitted, data_dir):
     assert settings["columns"] == ["a", "b"]
     assert settings["seed"] == 1 and settings["draws"] == 100 and settings["chains"] == 2
     assert settings["rows_used"] == N_ROWS - 2 and settings["rows_dropped"] == MISSING_ROWS
-    assert settings["sampler_used"] in {"pymc", "nutpie", "numpyro"}
+    assert settings["sampler_used"] in {"compiled", "pymc", "nutpie", "numpyro"}
     assert settings["command"].startswith(f"bayesmixture fit {data_dir / 'data.csv'} --columns a,b")
     assert "--seed 1" in settings["command"]
 

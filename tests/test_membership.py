@@ -286,7 +286,7 @@ def test_each_evaluator_backend_matches_brute_force(normal_case, backend):
     if backend == "JAX":
         pytest.importorskip("jax")
     from bayesmixture._spec import lookup
-    from bayesmixture.membership._evaluator import MixtureEvaluator, stacked_draws
+    from bayesmixture.evaluation import MixtureEvaluator, stacked_draws
 
     model, idata, y, draws = normal_case
     evaluator = MixtureEvaluator(model, lookup(model, "y"), backend=backend)

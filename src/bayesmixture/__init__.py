@@ -5,6 +5,7 @@ whole posterior, prediction on new data without re-sampling, and label switching
 """
 
 from bayesmixture import datasets, exceptions
+from bayesmixture._version import __version__
 from bayesmixture.checks import ModelFinding, check_model
 from bayesmixture.diagnostics import diagnose
 from bayesmixture.estimators import GaussianMixture, Mixture, MixtureRegression
@@ -13,8 +14,6 @@ from bayesmixture.likelihood import mixture
 from bayesmixture.membership import membership, predict_membership, predictive_logpdf
 from bayesmixture.relabel import LabelSwitchingReport, label_switching, relabel
 from bayesmixture.selection import SelectionResult, compare, log_likelihood, select
-
-__version__ = "0.1.0"
 
 __all__ = [
     "GaussianMixture",

@@ -39,14 +39,18 @@ from pytensor.graph.traversal import ancestors
 
 from bayesmixture._spec import lookup
 from bayesmixture._validation import check_positive_int
-from bayesmixture.membership import _check_new_observed, _component_coords
-from bayesmixture.membership._evaluator import (
+from bayesmixture.evaluation import (
+    COMPONENT_DIM,
     MixtureEvaluator,
-    _rows_are_independent,
+    check_new_observed,
+    check_posterior,
+    component_coords,
+    predictive_log_density,
+    rows_are_independent,
     stacked_draws,
+    summarise,
 )
-from bayesmixture.membership._summary import predictive_log_density, summarise
-from bayesmixture.relabel import _check_method, _check_posterior, find_permutations
+from bayesmixture.relabel import check_method, find_permutations
 
 try:
     import dask
@@ -67,7 +71,6 @@ __all__ = [
     "score_samples_lazy",
 ]
 
-COMPONENT_DIM = "component"
 # Tokens whose compiled evaluators a process keeps (least recently used ones are dropped).
 CACHED_TOKENS = 4
 _HEAVY_ATTRIBUTES = ("idata_", "membership_", "permutations_", "_evaluator")
@@ -429,14 +432,14 @@ def predictive_logpdf_lazy(
 
 def _model_payload(model, idata, name, observed, draws, relabel) -> tuple[_Payload, da.Array]:
     spec = lookup(model, name)
-    posterior = _check_posterior(idata)
+    posterior = check_posterior(idata)
     observed = _check_collection(observed, "observed", frames=False)
     if any(np.isnan(n) for n in observed.shape):
         raise ValueError(
             f"observed has shape {observed.shape} with unknown sizes; call "
             "observed.compute_chunk_sizes() first (e.g. after DataFrame.to_dask_array())."
         )
-    row_chunkable = _rows_are_independent(spec)
+    row_chunkable = rows_are_independent(spec)
     if not row_chunkable:
         raise ValueError(
             f"the weights or components of mixture {name!r} are indexed by observation (or it "
@@ -445,10 +448,10 @@ def _model_payload(model, idata, name, observed, draws, relabel) -> tuple[_Paylo
         )
     # Same checks and messages as in memory, on one row with the input's dtype and shape.
     stand_in = SimpleNamespace(spec=spec, row_chunkable=row_chunkable)
-    _check_sample(partial(_check_new_observed, stand_in), observed, None)
+    _check_sample(partial(check_new_observed, stand_in), observed, None)
     method = None if relabel is False else "stephens" if relabel is True else relabel
     if method is not None:
-        _check_method(method)
+        check_method(method)
     names = _upstream_free_rvs(model, spec)
     thinned, index = _thinned(posterior, names, draws)
     perms = evaluator = None
@@ -461,7 +464,7 @@ def _model_payload(model, idata, name, observed, draws, relabel) -> tuple[_Paylo
         name=name,
         posterior=thinned,
         perms=perms,
-        component_coords=_component_coords(model, spec),
+        component_coords=component_coords(model, spec),
     )
     if evaluator is not None:  # a local scheduler can reuse it
         with _lock:
@@ -472,7 +475,7 @@ def _model_payload(model, idata, name, observed, draws, relabel) -> tuple[_Paylo
 
 def _score_model_rows(payload: _Payload, rows, output: str) -> np.ndarray:
     with _borrowed_evaluator(payload) as evaluator:
-        value = _check_new_observed(evaluator, rows, None)
+        value = check_new_observed(evaluator, rows, None)
         if output == "log_density":
             return predictive_log_density(evaluator, payload.posterior, value)
         result = summarise(

@@ -116,7 +116,8 @@ def diagnose(fit) -> pd.DataFrame:
     ----------
     fit : fitted GaussianMixture, Mixture or MixtureRegression
         Its relabelled posterior ``idata_``, ``membership_`` and ``permutations_`` are read;
-        nothing is modified or re-sampled.
+        nothing is modified or re-sampled. Any object with those attributes and the
+        estimators' ``_check_fitted()`` is taken (this module imports no estimator).
 
     Returns
     -------
@@ -148,9 +149,7 @@ def diagnose(fit) -> pd.DataFrame:
     >>> sorted(set(table["status"]) - {"ok", "warning"})
     []
     """
-    from bayesmixture.estimators._base import BayesianMixture
-
-    if not isinstance(fit, BayesianMixture):
+    if not callable(getattr(fit, "_check_fitted", None)):
         raise TypeError(
             f"diagnose takes a fitted bayesmixture estimator (GaussianMixture, Mixture, "
             f"MixtureRegression), got {type(fit).__name__}; fit one first, or load one with "

@@ -11,14 +11,16 @@ re-sampled, so a loaded estimator predicts exactly as the saved one did.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import warnings
 from pathlib import Path
 
 import arviz as az
 import numpy as np
 import xarray as xr
+
+from bayesmixture._atomic import atomic_path
+from bayesmixture._registry import estimator_class
+from bayesmixture._version import __version__
 
 FORMAT = "bayesmixture-fit"
 FORMAT_VERSION = 1
@@ -56,15 +58,8 @@ def save(estimator, path) -> Path:
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*not defined in the InferenceData scheme")
         idata = az.InferenceData(**groups)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(handle)
-    try:
+    with atomic_path(path) as temporary:
         idata.to_netcdf(temporary)
-        os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes it private; files are not
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
     return path
 
 
@@ -78,7 +73,8 @@ def load(path):
     Returns
     -------
     estimator
-        Fitted, ready to predict without sampling.
+        Fitted, ready to predict without sampling; its class is the registered estimator
+        class of the saved name (see ``bayesmixture/_registry.py``).
 
     Raises
     ------
@@ -87,8 +83,6 @@ def load(path):
     ValueError
         If the file is not a bayesmixture fit, is corrupt, or was written by a newer format.
     """
-    from bayesmixture import estimators
-
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no saved fit at {str(path)!r}.")
@@ -108,7 +102,7 @@ def load(path):
             f"bayesmixture {spec['library_version']}; this version reads up to "
             f"{FORMAT_VERSION}. Upgrade bayesmixture to load it."
         )
-    cls = getattr(estimators, spec["estimator"], None)
+    cls = estimator_class(spec["estimator"])
     if cls is None:
         raise ValueError(f"{str(path)!r} holds an unknown estimator {spec['estimator']!r}.")
     estimator = cls(**spec["params"])
@@ -117,12 +111,6 @@ def load(path):
         warnings.filterwarnings("ignore", message=".*not defined in the InferenceData scheme")
         estimator._restore(az.InferenceData(**groups), idata["membership"], spec["fit"])
     return estimator
-
-
-def _umask() -> int:
-    current = os.umask(0)
-    os.umask(current)
-    return current
 
 
 def _read(path: Path) -> az.InferenceData:
@@ -143,8 +131,6 @@ def _read(path: Path) -> az.InferenceData:
 
 
 def _spec_of(estimator) -> dict:
-    from bayesmixture import __version__
-
     return {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,

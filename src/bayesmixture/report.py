@@ -12,8 +12,6 @@ from __future__ import annotations
 import base64
 import html
 import io
-import os
-import secrets
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -25,6 +23,7 @@ from matplotlib.figure import Figure
 from scipy.optimize import linear_sum_assignment
 
 from bayesmixture import plots
+from bayesmixture._atomic import atomic_path
 from bayesmixture.diagnostics import Finding, label_switching_table, run_checks
 
 __all__ = [
@@ -190,15 +189,8 @@ def write_report(path, *args, **kwargs) -> Path:
     """
     path = Path(path)
     page = build_report(*args, **kwargs)
-    # A plain open (not mkstemp) so the page gets the usual permissions of new files.
-    temporary = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
-    try:
-        with open(temporary, "x", encoding="utf-8") as stream:
-            stream.write(page)
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
+    with atomic_path(path) as temporary, open(temporary, "x", encoding="utf-8") as stream:
+        stream.write(page)
     return path
 
 

@@ -21,12 +21,14 @@ import xarray as xr
 from sklearn.base import clone
 
 from bayesmixture._spec import lookup
+from bayesmixture.evaluation import MixtureEvaluator, stacked_draws
 from bayesmixture.exceptions import PredictionWarning
-from bayesmixture.membership._evaluator import MixtureEvaluator, stacked_draws
 
 __all__ = ["SelectionResult", "compare", "log_likelihood", "n_components_posterior", "select"]
 
 PARETO_K_THRESHOLD = 0.7
+# How select() chooses K: PSIS-LOO over sampled fits, or an EM screen by BIC.
+METHODS = ("loo", "bic")
 
 
 def log_likelihood(fit, name: str | None = None) -> xr.DataArray:
@@ -46,7 +48,7 @@ def log_likelihood(fit, name: str | None = None) -> xr.DataArray:
         Dims (chain, draw, obs) (``group`` for grouped membership).
     """
     model, idata, name, offset = _unpack(fit, name)
-    evaluator = MixtureEvaluator(model, lookup(model, name))
+    evaluator = _evaluator_of(fit, model, name)
     spec = evaluator.spec
     posterior = idata.posterior
     draws = stacked_draws(posterior, evaluator.rv_names)
@@ -203,7 +205,7 @@ def n_components_posterior(fit, *, random_seed=None, name: str | None = None) ->
         Probability of each count, indexed by the number of non-empty components.
     """
     model, idata, name, _ = _unpack(fit, name)
-    evaluator = MixtureEvaluator(model, lookup(model, name))
+    evaluator = _evaluator_of(fit, model, name)
     spec = evaluator.spec
     rng = np.random.default_rng(random_seed)
     draws = stacked_draws(idata.posterior, evaluator.rv_names)
@@ -247,6 +249,14 @@ def _unpack(fit, name):
     raise TypeError(
         f"{type(fit).__name__} is not a fitted estimator or a (model, idata[, name]) pair."
     )
+
+
+def _evaluator_of(fit, model, name):
+    """The estimator's own scorer of its training rows (e.g. GaussianMixture's matrix-product
+    scorer, no compile), else the general evaluator on PyMC's graph."""
+    if hasattr(fit, "idata_") and hasattr(fit, "_training_evaluator"):
+        return fit._training_evaluator(model, fit.idata_.posterior, fit._fit_data)
+    return MixtureEvaluator(model, lookup(model, name))
 
 
 def _posterior_of(fit):

@@ -1,7 +1,18 @@
-"""Estimators with the scikit-learn shape: fit, predict_proba, score_samples, summary."""
+"""Estimators with the scikit-learn shape: fit, predict_proba, score_samples, summary.
 
-from bayesmixture.estimators._gaussian import GaussianMixture
+Also the tables of choices the estimators take (component families, covariance types), for
+the command line and the docs to read instead of repeating them.
+"""
+
+from bayesmixture._registry import register_estimator
+from bayesmixture.estimators._families import FAMILIES
+from bayesmixture.estimators._gaussian import COVARIANCE_TYPES, GaussianMixture
 from bayesmixture.estimators._regression import MixtureRegression
 from bayesmixture.estimators._univariate import Mixture
 
-__all__ = ["GaussianMixture", "Mixture", "MixtureRegression"]
+__all__ = ["COVARIANCE_TYPES", "FAMILIES", "GaussianMixture", "Mixture", "MixtureRegression"]
+
+# bayesmixture.load finds a saved fit's class here (bayesmixture/_registry.py).
+register_estimator(GaussianMixture)
+register_estimator(Mixture)
+register_estimator(MixtureRegression)

@@ -29,16 +29,15 @@ from bayesmixture._validation import (
     is_dask_collection,
 )
 from bayesmixture.diagnostics import diagnose, warn_if_unreliable
+from bayesmixture.evaluation import MixtureEvaluator, predictive_log_density, summarise
 from bayesmixture.inference import SAMPLERS, resolve_sampler, sample
 from bayesmixture.inference._compiled import CompiledDensity, sample_compiled, to_inference_data
-from bayesmixture.membership._evaluator import MixtureEvaluator
-from bayesmixture.membership._summary import predictive_log_density, summarise
 from bayesmixture.relabel import find_permutations, permute_posterior
 
 COMPONENT_DIM = "component"
 # Tuning draws when ``tune=None``: nutpie's adaptation on the compiled path settles in a few
 # hundred draws; PyMC's NUTS wants its usual 1000 (docs/benchmarks.md, "defaults").
-DEFAULT_COMPILED_TUNE = 500
+DEFAULT_COMPILED_TUNE = 300
 DEFAULT_PYMC_TUNE = 1000
 # Jitter (unconstrained scale) of chain starts around the estimator's initial solution.
 START_JITTER = 0.02
@@ -146,7 +145,11 @@ class BayesianMixture(BaseEstimator):
         seed = int(rng.integers(2**31 - 1))
         density = None
         if self.sampler in ("auto", "compiled"):
-            density = self._compiled_density(fit)
+            density = (
+                "tune=0 (nutpie's NUTS needs at least one tuning step)"
+                if self._resolved_tune(True) == 0
+                else self._compiled_density(fit)
+            )
             if isinstance(density, str):
                 if self.sampler == "compiled":
                     raise ValueError(

@@ -20,7 +20,7 @@ from bayesmixture.estimators._base import BayesianMixture, FitData, validate_tab
 from bayesmixture.estimators._gaussian_scorer import GaussianEvaluator
 from bayesmixture.estimators._starts import INITS, STARTS, GaussianStart
 from bayesmixture.likelihood import mixture
-from bayesmixture.membership._summary import summarise
+from bayesmixture.evaluation import summarise
 
 COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
 # Jitter of chain starts around the initial solution (model scale): small enough to stay in

@@ -21,6 +21,8 @@ from bayesmixture.likelihood import mixture
 COEFFICIENTS = ("component", "shared")
 NOISE = ("component", "shared")
 START_JITTER = 0.02
+# Prior sd of the gate coefficients of covariate-dependent weights.
+GATE_PRIOR_SD = 1.5
 
 
 class MixtureRegression(BayesianMixture):
@@ -252,16 +254,21 @@ class MixtureRegression(BayesianMixture):
         if not fit.extra["gate"]:
             return pm.Dirichlet("weights", np.full(K, float(self.weights_prior)), dims="component")
         gate = pm.Data("X_gate", fit.data["X_gate"], dims=("obs", "gate_input"))
-        gamma = pm.Normal("gate_coefficients", 0.0, 1.5, dims=("gate_feature", "component"))
+        gamma = pm.Normal(
+            "gate_coefficients",
+            0.0,
+            np.float64(GATE_PRIOR_SD),
+            dims=("gate_feature", "component"),
+        )
         logits = gamma[0] + pt.dot(gate, gamma[1:])
         return pm.math.softmax(logits, axis=-1)
 
     def _component_means(self, design, extra):
         K, n_coef = self.n_components, len(extra["names"])
         shared = self.coefficients == "shared"
-        beta = pm.Normal(
-            "beta", 0.0, self.coef_prior_sd, dims=("coef",) if shared else ("component", "coef")
-        )
+        # float64 scales: PyTensor would store a literal like 2.5 as a float32 constant
+        coef_sd = np.float64(self.coef_prior_sd)
+        beta = pm.Normal("beta", 0.0, coef_sd, dims=("coef",) if shared else ("component", "coef"))
         if extra["per_component"]:
             subscripts = "kni,i->nk" if shared else "kni,ki->nk"
             mean = pt.einsum(subscripts, design, beta)
@@ -275,7 +282,7 @@ class MixtureRegression(BayesianMixture):
         coefficients = coef_std * y_scale / x_scale
         pm.Deterministic("coefficients", coefficients, dims=("component", "coef"))
         if self.fit_intercept:
-            alpha = pm.Normal("alpha", 0.0, self.coef_prior_sd, dims="component")
+            alpha = pm.Normal("alpha", 0.0, coef_sd, dims="component")
             mean = mean + alpha
             intercepts = y_center + y_scale * alpha - pt.dot(coefficients, x_center)
             pm.Deterministic("intercepts", intercepts, dims="component")
@@ -284,12 +291,42 @@ class MixtureRegression(BayesianMixture):
     def _noise_sd(self, extra):
         y_scale = extra["y_scale"]
         if not isinstance(self.noise, str):
-            return float(self.noise) / y_scale
+            return np.float64(float(self.noise) / y_scale)
         dims = "component" if self.noise == "component" else None
-        sigma = pm.HalfNormal("sigma", self.noise_prior_sd, dims=dims)
+        sigma = pm.HalfNormal("sigma", np.float64(self.noise_prior_sd), dims=dims)
         sigmas = pt.broadcast_to(sigma * y_scale, (self.n_components,))
         pm.Deterministic("sigmas", sigmas, dims="component")
         return sigma
+
+    def _compiled_density(self, fit: FitData):
+        # every option of the model is covered (tests/test_fast_density_regression.py)
+        from bayesmixture.estimators._fast.regression import RegressionDensity
+
+        return RegressionDensity(self, fit, gate_prior_sd=GATE_PRIOR_SD)
+
+    def _posterior_values(self, density, theta: np.ndarray, fit: FitData) -> dict:
+        values = density.from_theta(theta)
+        # the deterministics of _component_means and _noise_sd, in numpy
+        extra, K = fit.extra, self.n_components
+        beta = values["beta"]
+        batch = beta.shape[: beta.ndim - (1 if self.coefficients == "shared" else 2)]
+        coef_std = np.broadcast_to(
+            beta[..., None, :] if self.coefficients == "shared" else beta,
+            (*batch, K, len(extra["names"])),
+        )
+        coefficients = coef_std * extra["y_scale"] / extra["x_scale"]
+        values["coefficients"] = coefficients
+        if self.fit_intercept:
+            values["intercepts"] = (
+                extra["y_center"]
+                + extra["y_scale"] * values["alpha"]
+                - coefficients @ extra["x_center"]
+            )
+        if isinstance(self.noise, str):
+            sigma = values["sigma"]
+            sigma = sigma[..., None] if self.noise == "shared" else sigma
+            values["sigmas"] = np.broadcast_to(sigma * extra["y_scale"], (*batch, K)).copy()
+        return values
 
     def _initial_values(self, fit: FitData, rng: np.random.Generator) -> list[dict]:
         extra = fit.extra

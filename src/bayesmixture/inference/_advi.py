@@ -24,7 +24,7 @@ from pymc.variational.minibatch_rv import create_minibatch_rv
 
 from bayesmixture._spec import lookup
 from bayesmixture._validation import check_positive_int
-from bayesmixture.membership._evaluator import _rows_are_independent
+from bayesmixture.evaluation import rows_are_independent
 
 __all__ = ["fit_advi_minibatch"]
 
@@ -137,7 +137,7 @@ def fit_advi_minibatch(
 def _check_mixture(model: pm.Model, name: str) -> np.ndarray:
     """The mixture's data, after checking that its rows can be drawn in batches."""
     spec = lookup(model, name)
-    if not _rows_are_independent(spec) or spec.case_weights is not None:
+    if not rows_are_independent(spec) or spec.case_weights is not None:
         raise ValueError(
             f"mixture {name!r} has per-observation weights, groups or case_weights, which "
             "cannot follow random batches of rows; fit it with bayesmixture.inference.sample."

@@ -16,16 +16,17 @@ import pymc as pm
 import xarray as xr
 
 from bayesmixture._spec import MixtureSpec, lookup
-from bayesmixture._validation import as_numeric_array, is_dask_collection
-from bayesmixture.membership._evaluator import MixtureEvaluator
-from bayesmixture.membership._summary import predictive_log_density, summarise
-from bayesmixture.relabel import (
-    COMPONENT_DIM,
-    _check_method,
-    _check_posterior,
-    find_permutations,
+from bayesmixture._validation import is_dask_collection
+from bayesmixture.evaluation import (
+    MixtureEvaluator,
+    check_new_observed,
+    check_posterior,
+    component_coords,
+    predictive_log_density,
+    summarise,
     training_value,
 )
+from bayesmixture.relabel import check_method, find_permutations
 
 __all__ = ["membership", "predict_membership", "predictive_logpdf"]
 
@@ -84,7 +85,7 @@ def membership(
     (('obs', 'component'), True)
     """
     spec = lookup(model, name)
-    posterior = _check_posterior(idata)
+    posterior = check_posterior(idata)
     evaluator = MixtureEvaluator(model, spec)
     perms = _permutations(evaluator, posterior, relabel)
     value = training_value(evaluator)
@@ -153,9 +154,9 @@ def predict_membership(
         return predict_membership_lazy(model, idata, name, observed, draws=draws, relabel=relabel)
     _dask_refuses(draws=draws)
     spec = lookup(model, name)
-    posterior = _check_posterior(idata)
+    posterior = check_posterior(idata)
     evaluator = MixtureEvaluator(model, spec)
-    new_value = _check_new_observed(evaluator, observed, data)
+    new_value = check_new_observed(evaluator, observed, data)
     perms = _permutations(evaluator, posterior, relabel)
     return _summarise(
         evaluator,
@@ -212,9 +213,9 @@ def predictive_logpdf(
         return predictive_logpdf_lazy(model, idata, name, observed, draws=draws)
     _dask_refuses(draws=draws)
     spec = lookup(model, name)
-    posterior = _check_posterior(idata)
+    posterior = check_posterior(idata)
     evaluator = MixtureEvaluator(model, spec)
-    new_value = _check_new_observed(evaluator, observed, data)
+    new_value = check_new_observed(evaluator, observed, data)
     log_density = predictive_log_density(evaluator, posterior, new_value, data=data)
     return xr.DataArray(
         log_density,
@@ -243,47 +244,20 @@ def _dask_refuses(**options) -> None:
 def _permutations(evaluator, posterior, relabel) -> np.ndarray | None:
     if relabel is False:
         return None
-    method = "stephens" if relabel is True else _check_method(relabel)
+    method = "stephens" if relabel is True else check_method(relabel)
     return find_permutations(evaluator, posterior, method)
 
 
 def _summarise(evaluator, posterior, value, perms, *, obs_coords, **kwargs) -> xr.Dataset:
-    component_coords = _component_coords(evaluator.model, evaluator.spec)
     return summarise(
         evaluator,
         posterior,
         value,
         perms,
         obs_coords=obs_coords,
-        component_coords=component_coords,
+        component_coords=component_coords(evaluator.model, evaluator.spec),
         **kwargs,
     )
-
-
-def _check_new_observed(evaluator: MixtureEvaluator, observed, data) -> np.ndarray:
-    spec = evaluator.spec
-    if spec.groups is not None:
-        raise ValueError(
-            f"mixture {spec.name!r} has grouped membership; new observations need groups too, "
-            "which predict_membership does not take yet: build a model on the new groups."
-        )
-    value = as_numeric_array(observed, "observed", allow_nan=spec.allow_missing)
-    train = training_value(evaluator)
-    if value.ndim == 0 and train.ndim == 1:
-        value = value.reshape(1)
-    row_shape = train.shape[spec.batch_ndim :]
-    if value.ndim != train.ndim or value.shape[spec.batch_ndim :] != row_shape:
-        raise ValueError(
-            f"observed has shape {value.shape}; the mixture {spec.name!r} was built on data of "
-            f"shape {train.shape}, so new observations need shape (n_new, *{row_shape})."
-        )
-    if not evaluator.row_chunkable and not data and len(value) != len(train):
-        raise ValueError(
-            f"the weights or components of mixture {spec.name!r} are indexed by observation "
-            f"(built on {len(train)}), so {len(value)} new observations need their own values: "
-            "put those covariates/weights in pm.Data containers and pass them as data={...}."
-        )
-    return value
 
 
 def _obs_coords(model: pm.Model, spec: MixtureSpec, n_rows: int):
@@ -295,10 +269,3 @@ def _obs_coords(model: pm.Model, spec: MixtureSpec, n_rows: int):
         if len(coords) == n_rows:
             return coords
     return np.arange(n_rows)
-
-
-def _component_coords(model: pm.Model, spec: MixtureSpec):
-    coords = model.coords.get(COMPONENT_DIM)
-    if coords is not None and len(coords) == spec.n_components:
-        return np.asarray(coords)
-    return np.arange(spec.n_components)

@@ -9,6 +9,7 @@ the highest likelihood, so chains that found the same clusters in different orde
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import arviz as az
@@ -18,18 +19,46 @@ import pymc as pm
 import xarray as xr
 
 from bayesmixture._spec import lookup
-from bayesmixture.membership._evaluator import MixtureEvaluator, stacked_draws
-from bayesmixture.relabel._assign import permute_axis
+from bayesmixture.evaluation import (
+    COMPONENT_DIM,
+    MixtureEvaluator,
+    check_posterior,
+    permute_axis,
+    stacked_draws,
+    training_value,
+)
 from bayesmixture.relabel._ecr import ecr_permutations
 from bayesmixture.relabel._pivot import pivot_permutations
 from bayesmixture.relabel._stephens import stephens_permutations
 
 __all__ = ["LabelSwitchingReport", "label_switching", "relabel"]
 
-METHODS = ("stephens", "ecr", "pivot")
-COMPONENT_DIM = "component"
 # Rows used to find permutations; evenly spaced, so the answer does not depend on a seed.
 MAX_RELABEL_OBS = 2000
+
+
+# ---------------------------------------------------------------------- the methods
+
+
+def _stephens(resp: np.ndarray, reference: int, posterior: xr.Dataset) -> np.ndarray:
+    return stephens_permutations(resp, initial=resp[reference])
+
+
+def _ecr(resp: np.ndarray, reference: int, posterior: xr.Dataset) -> np.ndarray:
+    return ecr_permutations(resp, pivot=resp[reference].argmax(axis=-1))
+
+
+def _pivot(resp: np.ndarray, reference: int, posterior: xr.Dataset) -> np.ndarray:
+    return pivot_permutations(_component_parameters(posterior, resp.shape[-1]), reference)
+
+
+# Relabelling methods by name: (resp (draw, obs, component), index of the reference draw,
+# posterior) -> permutations (draw, component).
+METHODS: dict[str, Callable[[np.ndarray, int, xr.Dataset], np.ndarray]] = {
+    "stephens": _stephens,
+    "ecr": _ecr,
+    "pivot": _pivot,
+}
 
 
 def relabel(
@@ -79,8 +108,8 @@ def relabel(
     (('chain', 'draw', 'component'), True)
     """
     spec = lookup(model, name)
-    method = _check_method(method)
-    posterior = _check_posterior(idata)
+    method = check_method(method)
+    posterior = check_posterior(idata)
     evaluator = MixtureEvaluator(model, spec)
     perms = find_permutations(evaluator, posterior, method)
     return permute_posterior(idata, perms, weights_name=_named_weights(model, spec)), _as_dataarray(
@@ -102,17 +131,7 @@ def find_permutations(evaluator: MixtureEvaluator, posterior: xr.Dataset, method
     )
     resp = np.exp(log_resp)
     reference = int(np.argmax(log_marginal.sum(axis=1)))
-    if method == "stephens":
-        return stephens_permutations(resp, initial=resp[reference])
-    if method == "ecr":
-        return ecr_permutations(resp, pivot=resp[reference].argmax(axis=-1))
-    params = _component_parameters(posterior, spec.n_components)
-    return pivot_permutations(params, reference)
-
-
-def training_value(evaluator: MixtureEvaluator) -> np.ndarray:
-    """The observed data the mixture was built with."""
-    return evaluator.spec.data()
+    return METHODS[method](resp, reference, posterior)
 
 
 def permute_posterior(
@@ -200,8 +219,8 @@ def label_switching(
     ['share_switched', 'modal_permutation']
     """
     spec = lookup(model, name)
-    method = _check_method(method)
-    posterior = _check_posterior(idata)
+    method = check_method(method)
+    posterior = check_posterior(idata)
     perms = find_permutations(MixtureEvaluator(model, spec), posterior, method)
     n_chains = posterior.sizes["chain"]
     by_chain = perms.reshape(n_chains, -1, spec.n_components)
@@ -220,18 +239,13 @@ def label_switching(
     return LabelSwitchingReport(per_chain=per_chain, chains_disagree=bool(disagree), method=method)
 
 
-def _check_method(method) -> str:
+def check_method(method) -> str:
+    """``method`` if it names a relabelling method, else a ValueError listing them."""
     if method not in METHODS:
-        raise ValueError(f"method={method!r} is not a relabelling method; choose one of {METHODS}.")
+        raise ValueError(
+            f"method={method!r} is not a relabelling method; choose one of {tuple(METHODS)}."
+        )
     return method
-
-
-def _check_posterior(idata) -> xr.Dataset:
-    if not isinstance(idata, az.InferenceData):
-        raise TypeError(f"idata must be an arviz.InferenceData, got {type(idata).__name__}.")
-    if "posterior" not in idata.groups():
-        raise ValueError("idata has no posterior group; pass the result of pm.sample().")
-    return idata.posterior
 
 
 def _relabel_rows(evaluator: MixtureEvaluator, n_rows: int) -> np.ndarray:

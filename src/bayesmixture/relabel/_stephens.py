@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from bayesmixture.relabel._assign import best_permutations, permute_last_axis
+from bayesmixture.evaluation import permute_last_axis
+from bayesmixture.relabel._assign import best_permutations
 
 _FLOOR = 1e-300
 

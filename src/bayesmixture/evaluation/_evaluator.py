@@ -74,7 +74,7 @@ class MixtureEvaluator:
             for length in model.dim_lengths.values()
             if isinstance(length, SharedVariable) and length in upstream
         }
-        self.row_chunkable = _rows_are_independent(spec)
+        self.row_chunkable = rows_are_independent(spec)
         self._fn = self._compile(None)
         self._masked_fns: dict[bytes, object] = {}
 
@@ -244,7 +244,7 @@ def _value_dtype(spec: MixtureSpec) -> str:
     return "int64" if all(d.startswith("int") for d in dtypes) else pytensor.config.floatX
 
 
-def _rows_are_independent(spec: MixtureSpec) -> bool:
+def rows_are_independent(spec: MixtureSpec) -> bool:
     """Rows can be evaluated in blocks when nothing is indexed by observation."""
     if spec.groups is not None or spec.weights.ndim > 1:
         return False
@@ -252,18 +252,3 @@ def _rows_are_independent(spec: MixtureSpec) -> bool:
         return all(d.ndim == d.owner.op.ndim_supp for d in _flat(spec.components))
     own_axes = spec.ndim_supp + int(spec.batched)
     return all(comp.ndim == own_axes for comp in spec.components)
-
-
-def stacked_draws(posterior, names) -> dict[str, np.ndarray]:
-    """Posterior arrays (chain, draw, ...) -> (chain * draw, ...), named; checks presence."""
-    missing = [name for name in names if name not in posterior.data_vars]
-    if missing:
-        raise ValueError(
-            f"idata.posterior lacks {missing}, which the mixture depends on; pass the "
-            "InferenceData sampled from this model."
-        )
-    out = {}
-    for name in names:
-        array = posterior[name].values
-        out[name] = array.reshape(-1, *array.shape[2:])
-    return out

@@ -1,14 +1,13 @@
-"""Average per-draw responsibilities into the membership Dataset (bounded memory)."""
+"""Chunked summaries over every draw: the membership Dataset and the predictive density."""
 
 from __future__ import annotations
 
 import numpy as np
 import xarray as xr
 
-from bayesmixture.membership._evaluator import MixtureEvaluator, stacked_draws
-from bayesmixture.relabel._assign import permute_last_axis
-
-COMPONENT_DIM = "component"
+from bayesmixture.evaluation._arrays import permute_last_axis
+from bayesmixture.evaluation._evaluator import MixtureEvaluator
+from bayesmixture.evaluation._inputs import COMPONENT_DIM, stacked_draws
 
 
 def summarise(
@@ -33,6 +32,10 @@ def summarise(
     total_sq = np.zeros_like(total)
     every_draw = np.empty((n_chains * n_draws, n_terms, spec.n_components)) if per_draw else None
     chunks = evaluator.chunks(draws, value, data=data, groups=groups, case_weights=case_weights)
+    if _fused(evaluator, perms, every_draw, data, groups):
+        # one pass over rows and draws keeping only the sums (e.g. GaussianMixture's scorer)
+        total, total_sq, _ = evaluator.totals(draws, value, density=False)
+        chunks = ()
     for chunk in chunks:
         resp = np.exp(chunk.log_resp)
         if perms is not None:
@@ -73,8 +76,16 @@ def predictive_log_density(
 
     draws = stacked_draws(posterior, evaluator.rv_names)
     n_draws = posterior.sizes["chain"] * posterior.sizes["draw"]
+    if _fused(evaluator, None, None, data, None):
+        return evaluator.totals(draws, value)[2] - np.log(n_draws)
     total = np.full(len(value), -np.inf)
     for chunk in evaluator.chunks(draws, value, data=data):
         rows = slice(chunk.row_start, chunk.row_stop)
         total[rows] = np.logaddexp(total[rows], logsumexp(chunk.log_marginal, axis=0))
     return total - np.log(n_draws)
+
+
+def _fused(evaluator, perms, every_draw, data, groups) -> bool:
+    """Whether the evaluator's fused ``totals`` pass can replace the chunk loop."""
+    plain = perms is None and every_draw is None and not data and groups is None
+    return plain and hasattr(evaluator, "totals")

@@ -1,0 +1,66 @@
+"""From the command's options to a fitted estimator of the library (the CLI's only model code)."""
+
+from __future__ import annotations
+
+import secrets
+import warnings
+
+import pandas as pd
+from rich.console import Console
+
+import bayesmixture as bm
+from bayesmixture.cli._errors import InputError
+from bayesmixture.cli._input import Rows, check_components_fit
+from bayesmixture.cli._options import FitOptions
+from bayesmixture.cli._progress import FitProgress, stderr_console
+from bayesmixture.exceptions import ConvergenceWarning
+
+
+def make_estimator(options: FitOptions):
+    """The unfitted estimator the options ask for: GaussianMixture or a one-family Mixture."""
+    params = {
+        "draws": options.draws,
+        "tune": options.tune,
+        "chains": options.chains,
+        "sampler": options.sampler,
+        "random_seed": options.seed,
+        "progressbar": options.progress,
+    }
+    if options.model == "gaussian":
+        return bm.GaussianMixture(options.components, covariance_type=options.covariance, **params)
+    return bm.Mixture(options.model, options.components, **params)
+
+
+def model_input(frame: pd.DataFrame, model: str):
+    """What the estimator's fit/predict takes: the table, or its one column."""
+    if model == "gaussian":
+        return frame
+    if frame.shape[1] != 1:
+        raise InputError(
+            f"--model {model} models one column, but {frame.shape[1]} were chosen "
+            f"({', '.join(frame.columns)}); pass one with --columns, or use --model gaussian."
+        )
+    return frame.iloc[:, 0]
+
+
+def fit_rows(rows: Rows, options: FitOptions, console: Console):
+    """Fit the chosen model to the rows, with a spinner while it compiles."""
+    check_components_fit(options.components, rows)
+    resolve_seed(options)
+    estimator = make_estimator(options)
+    X = model_input(rows.frame, options.model)
+    what = f"{options.components} clusters"
+    with (
+        FitProgress(stderr_console(), options, stdout=console, what=what),
+        warnings.catch_warnings(),
+    ):
+        warnings.filterwarnings("ignore", message="PyTensor could not link to a BLAS")
+        # The summary printed after the fit lists every failed check with its advice.
+        warnings.filterwarnings("ignore", category=ConvergenceWarning)
+        return estimator.fit(X)
+
+
+def resolve_seed(options: FitOptions) -> None:
+    """Draw a seed when none was given, and record it in ``options`` so the fit can be repeated."""
+    if options.seed is None:
+        options.seed = secrets.randbelow(2**31 - 1)
