@@ -4,7 +4,8 @@ A benchmark script is both the parent and the child. The parent starts
 ``python <script> --child CASE --params JSON`` with ``subprocess`` and ``sys.executable``, in a
 new session (so a wall-clock cap can kill the whole process group, forked samplers included)
 and with ``PYTENSOR_FLAGS=base_compiledir=<dir>,compiledir=<dir>/c`` (C modules and PyTensor's
-Numba cache) and ``NUMBA_CACHE_DIR=<dir>/numba`` (our compiled densities): a new empty directory for a *cold* run, the same directory again for the *warm*
+Numba cache) and ``NUMBA_CACHE_DIR=<dir>/numba`` (our compiled densities): a new empty
+directory for a *cold* run, the same directory again for the *warm*
 run. JAX keeps no compile cache between processes unless asked to, so JAX paths compile
 again in every process, warm or cold. The child times its own phases with :class:`Clock` and
 prints one JSON line (``RESULT_MARK`` + JSON) that the parent parses.

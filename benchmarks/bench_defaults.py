@@ -17,8 +17,16 @@ import time
 import warnings
 from pathlib import Path
 
-from _common import add_no_write, context_block, convergence, misassigned, publish
-from _common import script_parser, table_section, uptime
+from _common import (
+    add_no_write,
+    context_block,
+    convergence,
+    misassigned,
+    publish,
+    script_parser,
+    table_section,
+    uptime,
+)
 
 SCRIPT = Path(__file__).resolve()
 RESULTS = SCRIPT.parent / "results" / "defaults.json"

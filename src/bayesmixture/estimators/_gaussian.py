@@ -19,8 +19,8 @@ from bayesmixture._validation import check_case_weights, check_positive_int, gro
 from bayesmixture.estimators._base import BayesianMixture, FitData, validate_table
 from bayesmixture.estimators._gaussian_scorer import GaussianEvaluator
 from bayesmixture.estimators._starts import INITS, STARTS, GaussianStart
-from bayesmixture.likelihood import mixture
 from bayesmixture.evaluation import summarise
+from bayesmixture.likelihood import mixture
 
 COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
 # Jitter of chain starts around the initial solution (model scale): small enough to stay in
