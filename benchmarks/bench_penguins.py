@@ -330,7 +330,8 @@ def render(report: dict[str, Any]) -> str:
     notes = [
         "- *cold*: new empty PyTensor compile directory (C modules and PyTensor's Numba "
         "cache) and new empty Numba cache of our compiled densities; *warm*: a second "
-        "process reusing both. JAX keeps no cache between processes here, so numpyro and JAX evaluators compile again in every process.",
+        "process reusing both. JAX keeps no cache between processes here, so numpyro and "
+        "JAX evaluators compile again in every process.",
         "- *start + import*: from process start through `import pymc` (reference paths), "
         "`import sklearn.mixture` or `import bayesmixture`; a backend imported later "
         "(nutpie, jax) counts in *compile*.",
