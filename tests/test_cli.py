@@ -319,3 +319,27 @@ def test_python_dash_m_runs_the_command_line(monkeypatch, capsys):
     stdout = capsys.readouterr().out
     for name in ("fit", "predict", "select", "demo"):
         assert name in stdout
+
+
+def test_a_family_added_to_the_table_reaches_the_cli_and_the_estimator():
+    # Adding a Mixture family touches estimators/_families.py only: the CLI's --model choices
+    # and the estimator's validation read that table (checked in a fresh interpreter, since
+    # the CLI reads the table when it is imported).
+    code = """
+import dataclasses
+from bayesmixture.estimators import _families
+_families.FAMILIES["halfnormalish"] = dataclasses.replace(
+    _families.FAMILIES["normal"], name="halfnormalish"
+)
+from typer.testing import CliRunner
+from bayesmixture.cli import app
+import bayesmixture as bm
+bm.Mixture("halfnormalish", 2)._check_params()
+help_text = CliRunner().invoke(app, ["fit", "--help"], terminal_width=200).output
+print("LISTED" if "halfnormalish" in help_text else "MISSING")
+"""
+    import subprocess
+
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "LISTED" in done.stdout
