@@ -7,14 +7,22 @@ value vector of the model (``model.value_vars`` order, transforms and Jacobians 
 in the payload instead of being frozen into the compiled code, one compilation serves every
 data set and every covariance type, and Numba caches it on disk.
 
-The mixture's gradient uses the responsibilities: with v_ik = L_k^{-1} (x_i - mu_k) and
-a_ik = d logp / d log p_k(x_i),
+Rows with missing entries (``missing="marginalize"``) contribute the marginal density of their
+observed coordinates o, N(x_o | mu_o, Sigma_oo) with Sigma_oo = L_o L_o^T (L_o: rows o of L).
+Rows are taken by missingness pattern; pattern 0 is the complete one (o = every coordinate).
+Gram-Schmidt on the rows of L_o gives L_o = J_o Q_o with J_o lower triangular and Q_o
+orthonormal rows, so J_o is the Cholesky factor of Sigma_oo (for pattern 0, exactly J = L and
+Q = I). With v_io = J_o^{-1} (x_io - mu_o) and a_ik = d logp / d log p_k(x_i), summed over the
+rows of pattern o,
 
-    d/d mu_k = L_k^{-T} sum_i a_ik v_ik
-    d/d L_k  = tril(L_k^{-T} (sum_i a_ik v_ik v_ik^T - (sum_i a_ik) I)),
+    d/d mu_o = J_o^{-T} sum_i a_ik v_io
+    d/d L_o  = 2 (d/d Sigma_oo) L_o = J_o^{-T} (sum_i a_ik v_io v_io^T - (sum_i a_ik) I) Q_o,
 
+added into rows o of d/dL (for pattern 0: tril(L^{-T} (sum_i a_ik v_i v_i^T - n I)));
 then the chain rule to the standard deviations and the canonical partial correlations (CPCs,
-see ``bayesmixture._cholesky``) and to their unconstrained values.
+see ``bayesmixture._cholesky``) and to their unconstrained values. J_o and Q_o are stored
+padded to (D, D) (identity and zero rows below the observed block), so the full-size
+triangular solves act on the observed block alone.
 """
 
 from __future__ import annotations
@@ -28,6 +36,9 @@ import numpy as np
 N_OBS, N_FEATURES, N_COMPONENTS, COVARIANCE, N_WEIGHT_ROWS = 0, 1, 2, 3, 4
 HAS_LABEL_GROUPS, N_LABEL_GROUPS, CONSTANT, MEAN_PRIOR_SD, SCALE_PRIOR_SD = 5, 6, 7, 8, 9
 N_DIM, PAYLOAD_SIZE = 10, 11
+# Missingness patterns besides the complete one; 0 (no gaps): the payload ends after the case
+# weights, else it goes on with the patterns' masks and each row's pattern.
+N_PATTERNS = 12
 HEADER = 16
 FULL, TIED, DIAG, SPHERICAL = 0, 1, 2, 3
 HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
@@ -150,6 +161,50 @@ def _solve_upper_transposed(L, B, out):
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
+def _pattern_factors(L, masks, cols, n_seen, J, Q, log_det):
+    """Factor Sigma_oo = L_o L_o^T of every missingness pattern p and factor f.
+
+    Pattern 0 is the complete one; ``masks[p - 1]`` (D,) is 1 where pattern p's coordinates
+    are observed. Fills ``cols[p]`` with those coordinates, ``n_seen[p]`` with their number d,
+    ``J[p, f]`` and ``Q[p, f]`` with L_o = J_o Q_o (modified Gram-Schmidt on the rows of L_o;
+    identity and zero rows below the first d) and ``log_det[p, f]`` with log |J_o|.
+    """
+    D = L.shape[1]
+    for p in range(J.shape[0]):
+        d = 0
+        for a in range(D):
+            if p == 0 or masks[p - 1, a] != 0.0:
+                cols[p, d] = a
+                d += 1
+        n_seen[p] = d
+        for f in range(L.shape[0]):
+            R, U = J[p, f], Q[p, f]
+            total = 0.0
+            for a in range(D):
+                for j in range(D):
+                    R[a, j] = 1.0 if a == j and a >= d else 0.0
+                    U[a, j] = L[f, cols[p, a], j] if a < d else 0.0
+                if a >= d:
+                    continue
+                for m in range(a):
+                    dot = 0.0
+                    for j in range(D):
+                        dot += U[m, j] * U[a, j]
+                    R[a, m] = dot
+                    for j in range(D):
+                        U[a, j] -= dot * U[m, j]
+                norm = 0.0
+                for j in range(D):
+                    norm += U[a, j] * U[a, j]
+                norm = math.sqrt(norm)
+                R[a, a] = norm
+                total += math.log(norm)
+                for j in range(D):
+                    U[a, j] /= norm
+            log_det[p, f] = total
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def _factor_grad(theta, sd_start, cpc_start, cov, f, n_features, GL, C, sd, cpc_conc, grad):
     """Chain rule from d/dL of factor f to its unconstrained sds and CPCs (priors included)."""
     D = n_features
@@ -219,6 +274,12 @@ def logp_and_grad(theta, payload, grad):
     label_group = payload[off : off + N]
     off += N
     case_weight = payload[off : off + N]
+    off += N
+    # missingness patterns: 0 is the complete one, the payload holds the masks of the others
+    n_pat = int(payload[N_PATTERNS]) + 1
+    masks = payload[off : off + (n_pat - 1) * D].reshape((n_pat - 1, D))
+    off += (n_pat - 1) * D
+    row_pattern = payload[off : off + N]
 
     for q in range(grad.shape[0]):
         grad[q] = 0.0
@@ -256,26 +317,35 @@ def logp_and_grad(theta, payload, grad):
     C = np.empty((n_factors, D, D))
     sd = np.empty((n_factors, D))
     _cholesky_factors(theta, sd_start, cpc_start, cov, n_factors, D, L, C, sd)
-    log_det = np.zeros(n_factors)
-    for f in range(n_factors):
-        for i in range(D):
-            log_det[f] += math.log(L[f, i, i])
+    cols = np.empty((n_pat, D), dtype=np.int64)
+    n_seen = np.empty(n_pat, dtype=np.int64)
+    J = np.empty((n_pat, n_factors, D, D))
+    Q = np.empty((n_pat, n_factors, D, D))
+    log_det = np.empty((n_pat, n_factors))
+    _pattern_factors(L, masks, cols, n_seen, J, Q, log_det)
+    mu_o = np.zeros((n_pat, K, D))  # the means of each pattern's observed coordinates
+    for p in range(n_pat):
+        for k in range(K):
+            for a in range(n_seen[p]):
+                mu_o[p, k, a] = theta[mu_start + k * D + cols[p, a]]
 
-    # component log-densities and whitened residuals
+    # component log-densities and whitened residuals (rows of X: observed entries first)
     lp = np.empty((N, K))
     V = np.empty((N, K, D))
     for i in range(N):
+        p = int(row_pattern[i]) if n_pat > 1 else 0
+        d = n_seen[p]
         for k in range(K):
             f = 0 if cov == TIED else k
             q = 0.0
-            for a in range(D):
-                s = X[i, a] - theta[mu_start + k * D + a]
+            for a in range(d):
+                s = X[i, a] - mu_o[p, k, a]
                 for b in range(a):
-                    s -= L[f, a, b] * V[i, k, b]
-                v = s / L[f, a, a]
+                    s -= J[p, f, a, b] * V[i, k, b]
+                v = s / J[p, f, a, a]
                 V[i, k, a] = v
                 q += v * v
-            lp[i, k] = -0.5 * q - log_det[f] - D * HALF_LOG_2PI
+            lp[i, k] = -0.5 * q - log_det[p, f] - d * HALF_LOG_2PI
 
     # mix: A[i, k] = d logp / d lp[i, k]; g_log_w = d logp / d log w (likelihood part)
     A = np.empty((N, K))
@@ -323,43 +393,55 @@ def logp_and_grad(theta, payload, grad):
 
     _weights_grad(theta, 0, G, K, alpha, log_w, g_log_w, grad)
 
-    # sufficient statistics of the whitened residuals
-    av = np.zeros((K, D))
-    M = np.zeros((n_factors, D, D))
+    # sufficient statistics of the whitened residuals, by pattern
+    av = np.zeros((n_pat, K, D))
+    M = np.zeros((n_pat, n_factors, D, D))
+    n_k = np.zeros((n_pat, n_factors))
     for i in range(N):
+        p = int(row_pattern[i]) if n_pat > 1 else 0
+        d = n_seen[p]
         for k in range(K):
             a_ik = A[i, k]
             if a_ik == 0.0:
                 continue
             f = 0 if cov == TIED else k
-            for a in range(D):
+            n_k[p, f] += a_ik
+            for a in range(d):
                 va = a_ik * V[i, k, a]
-                av[k, a] += va
+                av[p, k, a] += va
                 for b in range(a + 1):
-                    M[f, a, b] += va * V[i, k, b]
-    n_k = np.zeros(n_factors)
-    for i in range(N):
-        for k in range(K):
-            n_k[0 if cov == TIED else k] += A[i, k]
+                    M[p, f, a, b] += va * V[i, k, b]
     # means
     step = np.empty(D)
-    for k in range(K):
-        f = 0 if cov == TIED else k
-        _solve_upper_transposed(L[f], av[k], step)
-        for a in range(D):
-            grad[mu_start + k * D + a] += step[a]
+    for p in range(n_pat):
+        for k in range(K):
+            _solve_upper_transposed(J[p, 0 if cov == TIED else k], av[p, k], step)
+            for a in range(n_seen[p]):
+                grad[mu_start + k * D + cols[p, a]] += step[a]
     # factors
     B = np.empty((D, D))
+    BQ = np.empty((D, D))
+    H = np.empty((D, D))
     GL = np.empty((D, D))
     for f in range(n_factors):
-        for a in range(D):
-            for b in range(D):
-                B[a, b] = M[f, a, b] if b <= a else M[f, b, a]
-            B[a, a] -= n_k[f]
-        _solve_upper_transposed(L[f], B, GL)
-        for a in range(D):
-            for b in range(a + 1, D):
-                GL[a, b] = 0.0
+        GL[:] = 0.0
+        for p in range(n_pat):
+            d = n_seen[p]
+            for a in range(D):
+                for b in range(D):
+                    B[a, b] = M[p, f, a, b] if b <= a else M[p, f, b, a]
+                if a < d:
+                    B[a, a] -= n_k[p, f]
+            for a in range(D):
+                for j in range(D):
+                    t = 0.0
+                    for b in range(d):
+                        t += B[a, b] * Q[p, f, b, j]
+                    BQ[a, j] = t
+            _solve_upper_transposed(J[p, f], BQ, H)
+            for a in range(d):
+                for j in range(cols[p, a] + 1):
+                    GL[cols[p, a], j] += H[a, j]
         _factor_grad(theta, sd_start, cpc_start, cov, f, D, GL, C, sd, cpc_conc, grad)
     return logp
 

@@ -5,6 +5,12 @@
 and tied covariances with more than one feature, ``cpc_logodds__``. The kernel in
 :mod:`._gaussian_kernel` evaluates the model's log-density (Jacobians included) there; a test
 holds it equal to PyMC's ``model.compile_logp()`` and ``compile_dlogp()`` to 1e-10.
+
+Payload, in order: the header (``kernel.HEADER`` slots), the Dirichlet concentration, the CPC
+concentrations, X (n_obs, n_features; a row with missing entries holds its observed entries
+first, then zeros), each row's weight row, label group and case weight; then, only when
+some rows have missing entries (header slot ``N_PATTERNS`` > 0), the masks of their
+missingness patterns and each row's pattern (see ``_missingness_patterns``).
 """
 
 from __future__ import annotations
@@ -24,10 +30,29 @@ COVARIANCE_CODES = {
 
 
 def unsupported_reason(fit) -> str | None:
-    """Why the compiled density does not cover this fit, or None when it does."""
-    if "missing_entries" in fit.extra:
-        return "rows with missing entries (missing='marginalize')"
+    """Why the compiled density does not cover this fit, or None when it does.
+
+    Every fit GaussianMixture builds is covered: every covariance type, per-group weights,
+    shared labels, case weights and rows with missing entries, in any combination.
+    """
     return None
+
+
+def _missingness_patterns(X: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """X (n_obs, n_features) with NaN gaps -> what the kernel reads of its missing entries.
+
+    Returns each row's observed entries first, then zeros (n_obs, n_features); the masks of
+    the missingness patterns other than the complete one (n_patterns, n_features; 1 =
+    observed), and each row's pattern (n_obs; 0 = complete, p = row p - 1 of the masks).
+    """
+    observed = ~np.isnan(X)
+    first = np.argsort(~observed, axis=1, kind="stable")  # observed first, in their order
+    packed = np.take_along_axis(np.where(observed, X, 0.0), first, axis=1)
+    incomplete = ~observed.all(axis=1)
+    patterns, codes = np.unique(observed[incomplete], axis=0, return_inverse=True)
+    row_pattern = np.zeros(len(X))
+    row_pattern[incomplete] = codes.ravel() + 1
+    return packed, patterns.astype(float), row_pattern
 
 
 def _structure(covariance_type: str, n_features: int) -> int:
@@ -58,6 +83,7 @@ class GaussianDensity:
     def __init__(self, estimator, fit, alpha: np.ndarray):
         X = np.asarray(fit.value, dtype=float)
         N, D = X.shape
+        X, patterns, row_pattern = _missingness_patterns(X)
         K = int(estimator.n_components)
         self.covariance_type = estimator.covariance_type
         self.cov = _structure(estimator.covariance_type, D)
@@ -98,6 +124,9 @@ class GaussianDensity:
             np.zeros(N) if label_codes is None else np.asarray(label_codes, dtype=float),
             np.ones(N) if case_weights is None else np.asarray(case_weights, dtype=float),
         ]
+        if len(patterns):  # keep the layout of complete data: the gaps' arrays come last
+            header[kernel.N_PATTERNS] = len(patterns)
+            parts += [patterns.ravel(), row_pattern]
         payload = np.ascontiguousarray(np.concatenate(parts))
         payload[kernel.PAYLOAD_SIZE] = payload.size
         payload.flags.writeable = False
