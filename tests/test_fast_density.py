@@ -33,6 +33,19 @@ def _data(rng, n_obs=40, n_features=3):
     return centres + rng.standard_normal((n_obs, n_features)) * np.linspace(1.0, 2.0, n_features)
 
 
+def _gaps(n_obs=40) -> np.ndarray:
+    """20% of the entries of _data(n_features=3), in both clusters: 8 rows lack x1, 8 rows lack
+    x0 and 4 rows have only x2. PyMC's gradient graph grows with each missingness pattern
+    (~8 s of compile per pattern), so the patterns are few and chosen: a gap in the middle,
+    one at the start, and a row with one coordinate observed (moved to the front)."""
+    rows = np.arange(n_obs)
+    gaps = np.zeros((n_obs, 3), dtype=bool)
+    gaps[rows % 5 == 1, 1] = True
+    gaps[rows % 5 == 4, 0] = True
+    gaps[rows % 10 == 3, :2] = True
+    return gaps
+
+
 OPTIONS = {
     "plain": ({}, {}),
     "sparse-weights": ({"weights_prior": "sparse"}, {}),
@@ -45,7 +58,22 @@ OPTIONS = {
         {},
         {"groups": np.arange(40) // 4, "shared_label": True, "sample_weight": np.arange(40) % 4},
     ),
+    # rows with missing entries (the data get _gaps()), alone and with the other options
+    "missing": ({"missing": "marginalize"}, {}),
+    "missing-sample-weight": (
+        {"missing": "marginalize"},
+        {"sample_weight": np.r_[np.zeros(3), np.arange(37) % 3 + 0.5]},
+    ),
+    "missing-group-weights": ({"missing": "marginalize"}, {"groups": np.arange(40) % 4}),
+    "missing-shared-label": (
+        {"missing": "marginalize"},
+        {"groups": np.arange(40) // 5, "shared_label": True},
+    ),
 }
+# Missing entries need several features. PyMC's gradient graph of a model with gaps costs
+# ~8 s per missingness pattern to compile, so the default run checks the gradient for "full"
+# (the structure that exercises every path: CPCs, sds, means) and `make test-all` the rest.
+MISSING_GRADIENT_QUICK = ("full",)
 
 
 def _density_and_model(X, covariance_type, params, fit_params):
@@ -57,22 +85,26 @@ def _density_and_model(X, covariance_type, params, fit_params):
     return density, model
 
 
-# Compiling PyMC's gradient graph takes ~6 s a model even without a C compiler, so the
-# default run checks the gradient for every covariance type and for every option under "full";
-# `make test-all` checks every combination.
+# Compiling PyMC's gradient graph takes ~6 s a model even without a C compiler (~30 s with
+# missing entries), so the default run checks the gradient for every covariance type, for every
+# option under "full" and, with missing entries, for "full" and "diag"; `make test-all` checks
+# every combination.
 def _cases():
     for n_features in (1, 3):
         for covariance_type in COVARIANCE_TYPES:
             for option in sorted(OPTIONS):
                 if n_features == 1 and option not in ("plain", "group-weights"):
                     continue
-                quick = n_features == 3 and (option == "plain" or covariance_type == "full")
+                if option.startswith("missing"):
+                    quick = option == "missing" and covariance_type in MISSING_GRADIENT_QUICK
+                else:
+                    quick = n_features == 3 and (option == "plain" or covariance_type == "full")
                 marks = () if quick else (pytest.mark.slow,)
                 yield pytest.param(
                     n_features,
                     covariance_type,
                     option,
-                    quick,
+                    True,  # the gradient too (the "-logp" cases below skip it)
                     marks=marks,
                     id=f"{n_features}-{covariance_type}-{option}",
                 )
@@ -94,6 +126,8 @@ def _cases():
 @pytest.mark.parametrize(("n_features", "covariance_type", "option", "check_grad"), list(_cases()))
 def test_gaussian_density_equals_pymc(rng, n_features, covariance_type, option, check_grad):
     X = _data(rng, n_features=n_features)
+    if option.startswith("missing"):
+        X[_gaps()] = np.nan
     density, model = _density_and_model(X, covariance_type, *OPTIONS[option])
     reference = model.compile_logp(jacobian=True, mode=PYTHON_MODE)
     reference_grad = model.compile_dlogp(jacobian=True, mode=PYTHON_MODE) if check_grad else None
@@ -129,12 +163,23 @@ def test_theta_round_trip_and_deterministics(rng, covariance_type):
     )
 
 
-def test_missing_entries_take_pymc_path(rng):
+@pytest.mark.filterwarnings("ignore::bayesmixture.exceptions.ConvergenceWarning")  # 30 draws
+def test_missing_entries_take_the_compiled_path(rng):
     X = _data(rng)
-    X[0, 1] = np.nan
-    gm = bm.GaussianMixture(2, missing="marginalize", sampler="compiled")
-    gm._check_params()
-    fit = gm._validate_fit_data(X, None)
-    assert "missing entries" in gm._compiled_density(fit)
-    with pytest.raises(ValueError, match="sampler='compiled' does not cover this fit"):
-        gm.fit(X)
+    gaps = _gaps()
+    X[gaps] = np.nan
+    gm = bm.GaussianMixture(
+        2,
+        missing="marginalize",
+        sampler="compiled",
+        draws=30,
+        tune=30,
+        chains=1,
+        progressbar=False,
+        random_seed=0,
+    ).fit(X)
+    assert gm.idata_.posterior.attrs["bayesmixture_sampler"] == "compiled"
+    # observed data as PyMC records them for a model with missing entries: the gaps as 0
+    observed = gm.idata_.observed_data["X"].values
+    np.testing.assert_array_equal(observed[gaps], 0.0)
+    np.testing.assert_array_equal(observed[~gaps], gm._fit_data.value[~gaps])

@@ -7,22 +7,22 @@ value vector of the model (``model.value_vars`` order, transforms and Jacobians 
 in the payload instead of being frozen into the compiled code, one compilation serves every
 data set and every covariance type, and Numba caches it on disk.
 
-Rows with missing entries (``missing="marginalize"``) contribute the marginal density of their
-observed coordinates o, N(x_o | mu_o, Sigma_oo) with Sigma_oo = L_o L_o^T (L_o: rows o of L).
-Rows are taken by missingness pattern; pattern 0 is the complete one (o = every coordinate).
-Gram-Schmidt on the rows of L_o gives L_o = J_o Q_o with J_o lower triangular and Q_o
-orthonormal rows, so J_o is the Cholesky factor of Sigma_oo (for pattern 0, exactly J = L and
-Q = I). With v_io = J_o^{-1} (x_io - mu_o) and a_ik = d logp / d log p_k(x_i), summed over the
-rows of pattern o,
+The mixture's gradient uses the responsibilities a_ik = d logp / d log p_k(x_i). Rows are
+taken by missingness pattern o, pattern 0 being the complete rows (o = every coordinate): a
+row with missing entries (``missing="marginalize"``) contributes the marginal density of its
+observed coordinates, N(x_o | mu_o, Sigma_oo) with Sigma_oo = L_o L_o^T (L_o: rows o of L).
+Modified Gram-Schmidt on the rows of L_o gives L_o = J_o Q_o, with J_o lower triangular (the
+Cholesky factor of Sigma_oo) and Q_o with orthonormal rows; for pattern 0, exactly J = L and
+Q = I. With v_io = J_o^{-1} (x_io - mu_o) and sums over the rows of pattern o,
 
     d/d mu_o = J_o^{-T} sum_i a_ik v_io
     d/d L_o  = 2 (d/d Sigma_oo) L_o = J_o^{-T} (sum_i a_ik v_io v_io^T - (sum_i a_ik) I) Q_o,
 
-added into rows o of d/dL (for pattern 0: tril(L^{-T} (sum_i a_ik v_i v_i^T - n I)));
+added into rows o of d/dL (for pattern 0, tril(L^{-T} (sum_i a_ik v_i v_i^T - n_k I)));
 then the chain rule to the standard deviations and the canonical partial correlations (CPCs,
 see ``bayesmixture._cholesky``) and to their unconstrained values. J_o and Q_o are stored
-padded to (D, D) (identity and zero rows below the observed block), so the full-size
-triangular solves act on the observed block alone.
+padded to (D, D) (identity, zero rows) so that the full-size triangular solves act on the
+observed block alone.
 """
 
 from __future__ import annotations

@@ -39,11 +39,16 @@ def unsupported_reason(fit) -> str | None:
 
 
 def _missingness_patterns(X: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """X (n_obs, n_features) with NaN gaps -> what the kernel reads of its missing entries.
+    """X (n_obs, n_features) with missing (NaN) entries, as the kernel reads it.
 
-    Returns each row's observed entries first, then zeros (n_obs, n_features); the masks of
-    the missingness patterns other than the complete one (n_patterns, n_features; 1 =
-    observed), and each row's pattern (n_obs; 0 = complete, p = row p - 1 of the masks).
+    Returns
+    -------
+    packed : ndarray of shape (n_obs, n_features)
+        Each row's observed entries first, in their order, then zeros.
+    masks : ndarray of shape (n_patterns, n_features)
+        1 where a missingness pattern observes a coordinate; every pattern but the complete one.
+    row_pattern : ndarray of shape (n_obs,)
+        0 for complete rows, p for the rows with pattern ``masks[p - 1]``.
     """
     observed = ~np.isnan(X)
     first = np.argsort(~observed, axis=1, kind="stable")  # observed first, in their order
