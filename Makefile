@@ -2,8 +2,10 @@
 PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
-# Long statistical runs are marked `slow`; `make test-all` runs them too.
-PYTEST_ARGS ?= -m "not slow"
+# Long statistical runs are marked `slow`; `make test-all` runs them too. Test files are
+# spread over two worker processes (pytest-xdist), one file per worker at a time, so that
+# module- and session-scoped fits are built once per file.
+PYTEST_ARGS ?= -m "not slow" -n 2 --dist loadfile
 
 .PHONY: demo test test-all lint bench clean
 
@@ -26,7 +28,7 @@ test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test-all: $(VENV)/.installed-test
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 # Benchmarks against PyMC, nutpie, numpyro and scikit-learn; fills docs/benchmarks.md.
 bench: $(VENV)/.installed-test
