@@ -3,6 +3,7 @@
 Scripts, in order, each writing its own section of docs/benchmarks.md:
 
 - ``bench_penguins.py``: the blog's penguin model, every path, cold and warm;
+- ``bench_defaults.py``: tune x chains of the compiled path on the penguins, 5 seeds;
 - ``bench_scaling_n.py``: 1-D mixtures at N = 1e3 ... 1e6 and a 4-D mixture at N = 1e5;
 - ``bench_prediction.py``: membership of 100,000 new rows from 4,000 draws;
 - ``profile_fit.py``: where the time of our penguin fit goes;
@@ -30,7 +31,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 # name -> (script, arguments with the default caps)
 STEPS = {
-    "penguins": ("bench_penguins.py", ["--cap", "420"]),
+    "penguins": ("bench_penguins.py", ["--cap", "600"]),
+    "defaults": ("bench_defaults.py", []),
     "scaling": (
         "bench_scaling_n.py",
         ["--sizes", "1000,10000,100000,1000000", "--sizes-4d", "100000", "--cap", "150"],
