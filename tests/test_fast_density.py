@@ -9,23 +9,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from pytensor.compile.mode import Mode
 
 import bayesmixture as bm
 from bayesmixture.estimators._fast.gaussian import GaussianDensity
 from bayesmixture.estimators._gaussian import _dirichlet_concentration
+from pymc_reference import PYTHON_MODE, random_points, theta_of
 
-PYTHON_MODE = Mode(linker="py", optimizer="fast_compile")
 COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
-
-
-def _theta(model, point) -> np.ndarray:
-    return np.concatenate([np.asarray(point[v.name]).ravel() for v in model.value_vars])
-
-
-def _random_points(model, rng, n=4):
-    start = model.initial_point()
-    return [{k: v + 0.7 * rng.standard_normal(v.shape) for k, v in start.items()} for _ in range(n)]
 
 
 def _data(rng, n_obs=40, n_features=3):
@@ -131,8 +121,8 @@ def test_gaussian_density_equals_pymc(rng, n_features, covariance_type, option, 
     density, model = _density_and_model(X, covariance_type, *OPTIONS[option])
     reference = model.compile_logp(jacobian=True, mode=PYTHON_MODE)
     reference_grad = model.compile_dlogp(jacobian=True, mode=PYTHON_MODE) if check_grad else None
-    for point in _random_points(model, rng):
-        value, grad = density.logp_and_grad(_theta(model, point))
+    for point in random_points(model, rng):
+        value, grad = density.logp_and_grad(theta_of(model, point))
         # same formulas in float64 on both sides: only rounding separates them
         assert value == pytest.approx(float(reference(point)), rel=1e-10)
         if reference_grad is not None:
@@ -143,8 +133,8 @@ def test_gaussian_density_equals_pymc(rng, n_features, covariance_type, option, 
 def test_theta_round_trip_and_deterministics(rng, covariance_type):
     X = _data(rng)
     density, model = _density_and_model(X, covariance_type, {}, {})
-    point = _random_points(model, rng, n=1)[0]
-    theta = _theta(model, point)
+    point = random_points(model, rng, n=1)[0]
+    theta = theta_of(model, point)
     values = density.from_theta(theta[None, None])  # (chain, draw, ...)
     # the constrained values and deterministics PyMC computes from the same point
     outputs = model.unobserved_value_vars

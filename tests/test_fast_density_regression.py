@@ -13,12 +13,11 @@ import itertools
 
 import numpy as np
 import pytest
-from pytensor.compile.mode import Mode
 
 import bayesmixture as bm
 from bayesmixture.estimators._fast.regression import RegressionDensity
+from pymc_reference import PYTHON_MODE, random_points, theta_of
 
-PYTHON_MODE = Mode(linker="py", optimizer="fast_compile")
 N_OBS, N_COEF, N_COMPONENTS = 30, 3, 3
 GATE = [0, 2]  # weights_from: two of the three columns
 
@@ -89,21 +88,12 @@ def _fitted_parts(params: dict, per_component: bool, rng: np.random.Generator, *
     return reg, fit, reg._build_model(fit), reg._compiled_density(fit)
 
 
-def _theta(model, point) -> np.ndarray:
-    return np.concatenate([np.asarray(point[v.name]).ravel() for v in model.value_vars])
-
-
-def _random_points(model, rng, n=4):
-    start = model.initial_point()
-    return [{k: v + 0.7 * rng.standard_normal(v.shape) for k, v in start.items()} for _ in range(n)]
-
-
 def _check_against_pymc(model, density, rng, *, check_grad: bool) -> None:
     assert isinstance(density, RegressionDensity)
     reference = model.compile_logp(jacobian=True, mode=PYTHON_MODE)
     reference_grad = model.compile_dlogp(jacobian=True, mode=PYTHON_MODE) if check_grad else None
-    for point in _random_points(model, rng):
-        value, grad = density.logp_and_grad(_theta(model, point))
+    for point in random_points(model, rng):
+        value, grad = density.logp_and_grad(theta_of(model, point))
         # same formulas in float64 on both sides: only rounding separates them
         assert value == pytest.approx(float(reference(point)), rel=1e-10)
         if reference_grad is not None:
@@ -151,8 +141,8 @@ def test_single_component_density_equals_pymc(rng, weights_from):
 def test_posterior_values_match_pymc_values_and_deterministics(rng, case):
     params, per_component = GRADIENT_CASES[case]
     reg, fit, model, density = _fitted_parts(params, per_component, rng)
-    point = _random_points(model, rng, n=1)[0]
-    theta = _theta(model, point)
+    point = random_points(model, rng, n=1)[0]
+    theta = theta_of(model, point)
     values = reg._posterior_values(density, theta[None, None], fit)  # (chain, draw, ...)
     # the constrained values and deterministics PyMC computes from the same point
     outputs = model.unobserved_value_vars

@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from pytensor.compile.mode import Mode
 from scipy.special import digamma as scipy_digamma
 
 import bayesmixture as bm
 from bayesmixture.estimators._families import DataScale
 from bayesmixture.estimators._fast import _univariate_kernel as kernel
 from bayesmixture.estimators._fast.univariate import UnivariateDensity, unsupported_reason
+from pymc_reference import PYTHON_MODE, random_points, theta_of
 
-PYTHON_MODE = Mode(linker="py", optimizer="fast_compile")
 N_OBS = 30
 TRIALS = np.arange(N_OBS) % 7 + 4  # per-row trials, 4 to 10
 
@@ -70,15 +69,6 @@ def _density_and_model(family, y, params):
     return mix._compiled_density(fit), mix._build_model(fit)
 
 
-def _theta(model, point) -> np.ndarray:
-    return np.concatenate([np.asarray(point[v.name]).ravel() for v in model.value_vars])
-
-
-def _random_points(model, rng, n=4):
-    start = model.initial_point()
-    return [{k: v + 0.7 * rng.standard_normal(v.shape) for k, v in start.items()} for _ in range(n)]
-
-
 @pytest.mark.parametrize("case", list(CASES))
 def test_univariate_density_equals_pymc(rng, case):
     family, kind, params, check_grad = CASES[case]
@@ -86,8 +76,8 @@ def test_univariate_density_equals_pymc(rng, case):
     assert isinstance(density, UnivariateDensity)
     reference = model.compile_logp(jacobian=True, mode=PYTHON_MODE)
     reference_grad = model.compile_dlogp(jacobian=True, mode=PYTHON_MODE) if check_grad else None
-    for point in _random_points(model, rng):
-        value, grad = density.logp_and_grad(_theta(model, point))
+    for point in random_points(model, rng):
+        value, grad = density.logp_and_grad(theta_of(model, point))
         # same formulas in float64 on both sides: only rounding (and lgamma/digamma to a few
         # ulps) separates them
         assert value == pytest.approx(float(reference(point)), rel=1e-10)
@@ -102,8 +92,8 @@ def test_univariate_density_equals_pymc(rng, case):
 def test_theta_maps_match_pymc_values(rng, case):
     family, kind, params, _ = CASES[case]
     density, model = _density_and_model(family, _data(kind, rng), params)
-    point = _random_points(model, rng, n=1)[0]
-    theta = _theta(model, point)
+    point = random_points(model, rng, n=1)[0]
+    theta = theta_of(model, point)
     values = density.from_theta(theta[None, None])  # (chain, draw, ...)
     # the constrained values PyMC computes from the same point (no deterministics here)
     outputs = model.unobserved_value_vars

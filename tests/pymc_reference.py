@@ -1,0 +1,23 @@
+"""PyMC's own log-density as the reference of the compiled kernels (tests/test_fast_density*).
+
+The reference graph is compiled with PyTensor's pure-Python linker: no C compiler, exact
+float64 arithmetic, a few seconds per model.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from pytensor.compile.mode import Mode
+
+PYTHON_MODE = Mode(linker="py", optimizer="fast_compile")
+
+
+def theta_of(model, point) -> np.ndarray:
+    """A point (value variables by name) as the flat vector the kernels take."""
+    return np.concatenate([np.asarray(point[v.name]).ravel() for v in model.value_vars])
+
+
+def random_points(model, rng, n=4) -> list[dict]:
+    """``n`` unconstrained points around the model's initial point (sd 0.7 each coordinate)."""
+    start = model.initial_point()
+    return [{k: v + 0.7 * rng.standard_normal(v.shape) for k, v in start.items()} for _ in range(n)]
