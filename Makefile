@@ -9,25 +9,33 @@ PYTEST_ARGS ?= -m "not slow" -n 2 --dist loadfile
 
 .PHONY: demo test test-all lint bench clean
 
+# Packages are installed with uv (from PyPI, into .venv): it resolves the same versions as
+# pip and installs them in ~20 s where pip takes ~2.5 min.
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(VENV)/.installed: $(BIN)/python pyproject.toml
-	$(BIN)/python -m pip install --quiet -e .
+$(BIN)/uv: | $(BIN)/python
+	$(BIN)/python -m pip install --quiet "uv>=0.5"
+
+$(VENV)/.installed: $(BIN)/uv pyproject.toml
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -e .
 	touch $@
 
 $(VENV)/.installed-test: $(VENV)/.installed pyproject.toml
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -e ".[test]"
 	touch $@
 
 demo: $(VENV)/.installed
 	$(BIN)/bayesmixture demo
 
+# The fast path's Numba kernels are compiled first, one process per kernel, so the two test
+# workers load them from Numba's cache instead of compiling the same kernel side by side.
 test: $(VENV)/.installed-test
+	$(BIN)/python -m bayesmixture.estimators._fast.warm
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test-all: $(VENV)/.installed-test
+	$(BIN)/python -m bayesmixture.estimators._fast.warm
 	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 # Benchmarks against PyMC, nutpie, numpyro and scikit-learn; fills docs/benchmarks.md.

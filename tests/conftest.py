@@ -22,3 +22,17 @@ def _imports_jax(item) -> bool:
 
 def pytest_collection_modifyitems(config, items):
     items.sort(key=_imports_jax)  # stable: the order is otherwise kept
+
+
+@pytest.fixture(scope="module")
+def python_linker():
+    """Evaluate PyTensor graphs with its Python implementations, no C compiler (cxx="").
+
+    For modules that compile many small graphs to compare values with a reference: each
+    graph then costs well under a second instead of seconds of gcc on a fresh machine. The
+    values are the same float64 arithmetic; sampling tests keep PyTensor's default C backend.
+    """
+    import pytensor
+
+    with pytensor.config.change_flags(cxx=""):
+        yield

@@ -7,6 +7,7 @@ float64 arithmetic, a few seconds per model.
 from __future__ import annotations
 
 import numpy as np
+import pytensor
 from pytensor.compile.mode import Mode
 
 PYTHON_MODE = Mode(linker="py", optimizer="fast_compile")
@@ -21,3 +22,12 @@ def random_points(model, rng, n=4) -> list[dict]:
     """``n`` unconstrained points around the model's initial point (sd 0.7 each coordinate)."""
     start = model.initial_point()
     return [{k: v + 0.7 * rng.standard_normal(v.shape) for k, v in start.items()} for _ in range(n)]
+
+
+# PyTensor's own C compiler setting, read before any test changes it (conftest.python_linker)
+DEFAULT_CXX = pytensor.config.cxx
+
+
+def c_backend():
+    """PyTensor's default C backend again, inside a module that uses ``python_linker``."""
+    return pytensor.config.change_flags(cxx=DEFAULT_CXX)

@@ -64,6 +64,12 @@ OPTIONS = {
 # ~8 s per missingness pattern to compile, so the default run checks the gradient for "full"
 # (the structure that exercises every path: CPCs, sds, means) and `make test-all` the rest.
 MISSING_GRADIENT_QUICK = ("full",)
+# Options whose gradient the default run checks against PyMC's under "full": between them they
+# take every branch of the kernel's weights code (group rows, shared labels with case weights,
+# other prior constants). Every option's gradient is checked against central differences of
+# the kernel's own log-density (test_gradient_matches_central_differences; that log-density
+# equals PyMC's at 1e-10 for every combination) and against PyMC's in `make test-all`.
+GRADIENT_QUICK_OPTIONS = ("group-weights", "shared-label-weighted", "other-priors")
 
 
 def _density_and_model(X, covariance_type, params, fit_params):
@@ -76,9 +82,9 @@ def _density_and_model(X, covariance_type, params, fit_params):
 
 
 # Compiling PyMC's gradient graph takes ~6 s a model even without a C compiler (~30 s with
-# missing entries), so the default run checks the gradient for every covariance type, for every
-# option under "full" and, with missing entries, for "full" and "diag"; `make test-all` checks
-# every combination.
+# missing entries), so the default run checks the gradient against PyMC's for every covariance
+# type, for GRADIENT_QUICK_OPTIONS under "full" and, with missing entries, for "full";
+# `make test-all` checks every combination.
 def _cases():
     for n_features in (1, 3):
         for covariance_type in COVARIANCE_TYPES:
@@ -88,7 +94,10 @@ def _cases():
                 if option.startswith("missing"):
                     quick = option == "missing" and covariance_type in MISSING_GRADIENT_QUICK
                 else:
-                    quick = n_features == 3 and (option == "plain" or covariance_type == "full")
+                    quick = n_features == 3 and (
+                        option == "plain"
+                        or (covariance_type == "full" and option in GRADIENT_QUICK_OPTIONS)
+                    )
                 marks = () if quick else (pytest.mark.slow,)
                 yield pytest.param(
                     n_features,
@@ -127,6 +136,29 @@ def test_gaussian_density_equals_pymc(rng, n_features, covariance_type, option, 
         assert value == pytest.approx(float(reference(point)), rel=1e-10)
         if reference_grad is not None:
             np.testing.assert_allclose(grad, reference_grad(point), rtol=1e-10, atol=1e-9)
+
+
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+@pytest.mark.parametrize("option", sorted(OPTIONS))
+def test_gradient_matches_central_differences(rng, covariance_type, option):
+    X = _data(rng)
+    if option.startswith("missing"):
+        X[_gaps()] = np.nan
+    density, model = _density_and_model(X, covariance_type, *OPTIONS[option])
+    theta = theta_of(model, random_points(model, rng, n=1)[0])
+    _, grad = density.logp_and_grad(theta)
+    # Central differences with step h err by ~h^2 |third derivative| / 6 plus rounding
+    # ~eps |logp| / h; with |logp| ~ 1e2-1e3 and h = 1e-5 both stay near 1e-6, far below the
+    # O(1) error of a wrong or missing term.
+    h = 1e-5
+    numeric = np.empty_like(theta)
+    for q in range(theta.size):
+        step = np.zeros_like(theta)
+        step[q] = h
+        upper, _ = density.logp_and_grad(theta + step)
+        lower, _ = density.logp_and_grad(theta - step)
+        numeric[q] = (upper - lower) / (2 * h)
+    np.testing.assert_allclose(grad, numeric, rtol=1e-5, atol=1e-4)
 
 
 @pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)

@@ -70,7 +70,11 @@ def evaluator_mode(backend: str) -> Mode:
     Posterior draws are valid parameters, so PyMC's parameter checks are dropped (JAX could
     not keep them anyway); importing PyMC registers that rewrite.
     """
-    return get_mode(backend).including("local_remove_check_parameter")
+    mode = get_mode(backend)
+    # PyTensor 2.38 on a machine with no C compiler (cxx="") wraps FAST_RUN in a 1-tuple
+    if isinstance(mode, tuple):
+        mode = mode[0]
+    return mode.including("local_remove_check_parameter")
 
 
 def default_backend() -> str:

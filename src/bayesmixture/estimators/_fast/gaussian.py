@@ -140,9 +140,14 @@ class GaussianDensity:
     # ------------------------------------------------------------------ evaluation
 
     def logp_and_grad(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
-        """Log-density and gradient at one unconstrained point (for tests and checks)."""
+        """Log-density and gradient at one unconstrained point (for tests and checks).
+
+        The payload is copied into a writeable array: the types the C callback compiled the
+        kernel for, so this call needs no compilation of its own.
+        """
         grad = np.empty(self.n_dim)
-        value = kernel.logp_and_grad(np.ascontiguousarray(theta, dtype=float), self.payload, grad)
+        theta = np.ascontiguousarray(theta, dtype=float)
+        value = kernel.logp_and_grad(theta, np.array(self.payload), grad)
         return float(value), grad
 
     # ------------------------------------------------------------------ value maps
