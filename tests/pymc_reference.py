@@ -31,3 +31,9 @@ DEFAULT_CXX = pytensor.config.cxx
 def c_backend():
     """PyTensor's default C backend again, inside a module that uses ``python_linker``."""
     return pytensor.config.change_flags(cxx=DEFAULT_CXX)
+
+
+def python_backend():
+    """PyTensor's Python implementations (no C compiler) for one block of a test: for graphs
+    compiled to compare values, where gcc would take longer than the evaluation."""
+    return pytensor.config.change_flags(cxx="")

@@ -23,6 +23,7 @@ from sklearn.preprocessing import FunctionTransformer
 import bayesmixture as bm
 from bayesmixture.datasets import PENGUIN_MEASUREMENTS
 from bayesmixture.evaluation import stacked_draws
+from pymc_reference import python_backend
 
 QUICK = {"draws": 300, "tune": 300, "chains": 2, "progressbar": False}
 
@@ -82,8 +83,10 @@ def test_training_membership_equals_the_general_evaluator(penguin_fit):
     from bayesmixture.evaluation import summarise
 
     posterior = penguin_fit.idata_.posterior
+    with python_backend():
+        evaluator = penguin_fit._get_evaluator()
     general = summarise(
-        penguin_fit._get_evaluator(),
+        evaluator,
         posterior,
         penguin_fit._fit_data.value,
         None,
@@ -295,9 +298,11 @@ def _fast_scorer_equals_pymc(fit, rows):
     fast = fit._scoring_evaluator(value, data)
     assert isinstance(fast, GaussianEvaluator)
     draws = stacked_draws(fit.idata_.posterior, fast.rv_names)
-    pymc_draws = stacked_draws(fit.idata_.posterior, fit._get_evaluator().rv_names)
+    with python_backend():
+        reference = fit._get_evaluator()
+    pymc_draws = stacked_draws(fit.idata_.posterior, reference.rv_names)
     log_resp, log_marginal = fast.responsibilities(draws, value, block_elements=5_000)
-    ref_resp, ref_marginal = fit._get_evaluator().responsibilities(pymc_draws, value)
+    ref_resp, ref_marginal = reference.responsibilities(pymc_draws, value)
     # Same draws and model; the quadratic form is expanded, so agreement is to rounding of
     # terms of size ~|x|^2 on the standardised scale.
     np.testing.assert_allclose(log_marginal, ref_marginal, rtol=1e-9, atol=1e-9)
