@@ -12,7 +12,7 @@ import pytest
 
 import bayesmixture as bm
 from bayesmixture.estimators._fast.gaussian import GaussianDensity
-from bayesmixture.estimators._gaussian import _dirichlet_concentration
+from bayesmixture.estimators._weights import dirichlet_concentration
 from pymc_reference import PYTHON_MODE, random_points, theta_of
 
 COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
@@ -77,7 +77,7 @@ def _density_and_model(X, covariance_type, params, fit_params):
     gm._check_params()
     fit = gm._validate_fit_data(X, None, **fit_params)
     model = gm._build_model(fit)
-    density = GaussianDensity(gm, fit, _dirichlet_concentration(gm.weights_prior, 3))
+    density = GaussianDensity(gm, fit, dirichlet_concentration(gm.weights_prior, 3))
     return density, model
 
 

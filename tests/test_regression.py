@@ -3,6 +3,8 @@ mixtures of experts."""
 
 from __future__ import annotations
 
+import re
+
 import arviz as az
 import numpy as np
 import pandas as pd
@@ -122,3 +124,18 @@ def test_bad_designs_are_refused():
         bm.MixtureRegression(2, weights_from=["z"]).fit(
             pd.DataFrame({"x": np.arange(4.0)}), np.zeros(4)
         )
+
+
+@pytest.mark.parametrize(
+    ("prior", "message"),
+    [
+        (-1.0, "weights_prior=-1.0 must be positive."),
+        ([1.0, 2.0, 3.0], "weights_prior=[1.0, 2.0, 3.0] must be a positive number, 2 positive"),
+        ("flat", "weights_prior='flat' must be a positive number"),
+    ],
+)
+def test_bad_weights_prior_is_refused_before_fitting(prior, message):
+    # the same check and message as GaussianMixture and Mixture (estimators/_weights.py)
+    X = np.c_[np.ones(10), np.arange(10.0)]
+    with pytest.raises(ValueError, match=re.escape(message)):
+        bm.MixtureRegression(2, weights_prior=prior).fit(X, np.arange(10.0))

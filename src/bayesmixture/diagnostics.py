@@ -376,7 +376,7 @@ def collapsed_finding(posterior: xr.Dataset, membership: xr.Dataset | None) -> F
     advice = (
         "A component that holds almost no data is fitted to its prior alone, so its "
         "parameters mean nothing; fit fewer components (compare several with .select()), "
-        "unless a sparse weights prior emptied it on purpose."
+        "unless a sparse or Dirichlet-process weights prior emptied it on purpose."
     )
     if membership is None:
         detail = "Not checked: it needs the membership probabilities of the rows."

@@ -19,6 +19,13 @@ from bayesmixture._validation import check_case_weights, check_positive_int, gro
 from bayesmixture.estimators._base import BayesianMixture, FitData, validate_table
 from bayesmixture.estimators._gaussian_scorer import GaussianEvaluator
 from bayesmixture.estimators._starts import INITS, STARTS, GaussianStart
+from bayesmixture.estimators._weights import (
+    check_weights_prior,
+    compiled_path_reason,
+    dirichlet_concentration,
+    is_dirichlet_process,
+    weights_variable,
+)
 from bayesmixture.evaluation import summarise
 from bayesmixture.likelihood import mixture
 
@@ -64,10 +71,14 @@ class GaussianMixture(BayesianMixture):
     init : {"em", "kmeans", "random"}, default "em"
         Where chains start: scikit-learn's EM solution (jittered), k-means clusters, or
         random rows. Starting at EM keeps chains in the same mode.
-    weights_prior : float, array-like of shape (n_components,) or "sparse", default 1.0
+    weights_prior : float, array-like of shape (n_components,), "sparse" or \
+"dirichlet_process", default 1.0
         Dirichlet concentration of the weights. ``"sparse"`` makes a sparse finite mixture:
         fit an overfitted ``n_components`` and read the number of non-empty components from
-        :meth:`n_components_posterior`.
+        :meth:`n_components_posterior`. ``"dirichlet_process"`` gives stick-breaking weights
+        of a Dirichlet process truncated at ``n_components``, with a Gamma(1, 1) prior on
+        its ``concentration``; it samples through PyMC's graph, not the compiled path, and
+        does not combine with per-group weights.
     mean_prior_sd, scale_prior_sd, lkj_eta : float, default 1.5, 1.0, 2.0
         Prior scales of the means and standard deviations, and the LKJ shape.
     missing : {"error", "marginalize"}, default "error"
@@ -243,7 +254,7 @@ class GaussianMixture(BayesianMixture):
             value = getattr(self, name)
             if not np.isscalar(value) or not np.isfinite(value) or value <= 0:
                 raise ValueError(f"{name}={value!r} must be a positive number.")
-        _dirichlet_concentration(self.weights_prior, self.n_components)
+        check_weights_prior(self.weights_prior, self.n_components)
 
     def _validate_fit_data(
         self, X, y, *, groups=None, shared_label=False, sample_weight=None
@@ -305,7 +316,12 @@ class GaussianMixture(BayesianMixture):
         }
         if "group_names" in fit.extra:
             coords["group"] = fit.extra["group_names"]
-        alpha = _dirichlet_concentration(self.weights_prior, K)
+        if "group_index" in fit.data and is_dirichlet_process(self.weights_prior):
+            raise ValueError(
+                "weights_prior='dirichlet_process' gives one set of weights; with groups= "
+                "each group has its own weights: use a Dirichlet weights_prior, or "
+                "shared_label=True."
+            )
         with pm.Model(coords=coords) as model:
             # Rows with gaps are marginalised from a constant (pm.Data refuses NaN).
             marginalize = self.missing == "marginalize"
@@ -314,6 +330,7 @@ class GaussianMixture(BayesianMixture):
             )
             if "group_index" in fit.data:
                 group_index = pm.Data("group_index", fit.data["group_index"], dims="obs")
+                alpha = dirichlet_concentration(self.weights_prior, K)
                 W = pm.Dirichlet(
                     "group_weights",
                     np.broadcast_to(alpha, (len(coords["group"]), K)),
@@ -321,7 +338,7 @@ class GaussianMixture(BayesianMixture):
                 )
                 weights = W[group_index]
             else:
-                weights = pm.Dirichlet("weights", alpha, dims="component")
+                weights = weights_variable(self.weights_prior, K)
             # float64 scales: PyTensor stores a Python float such as 1.5 as a float32
             # constant, and its log then loses ~1e-8 per term.
             mean_sd = np.float64(self.mean_prior_sd)
@@ -373,12 +390,12 @@ class GaussianMixture(BayesianMixture):
     def _compiled_density(self, fit: FitData):
         from bayesmixture.estimators._fast.gaussian import unsupported_reason
 
-        reason = unsupported_reason(fit)
+        reason = unsupported_reason(fit) or compiled_path_reason(self.weights_prior)
         if reason is not None:
             return f"the compiled Gaussian density does not cover {reason}"
         from bayesmixture.estimators._fast.gaussian import GaussianDensity
 
-        alpha = _dirichlet_concentration(self.weights_prior, self.n_components)
+        alpha = dirichlet_concentration(self.weights_prior, self.n_components)
         return GaussianDensity(self, fit, alpha)
 
     def _posterior_values(self, density, theta: np.ndarray, fit: FitData) -> dict:
@@ -566,25 +583,6 @@ def _standardisation(array: np.ndarray, names, standardize: bool, weights=None):
             "standard deviation. Drop those columns (they carry no cluster information)."
         )
     return center, scale
-
-
-# Dirichlet concentration of sparse finite mixtures (Malsiner-Walli, Fruehwirth-Schnatter &
-# Gruen 2016): small enough that superfluous components empty out.
-SPARSE_CONCENTRATION = 0.01
-
-
-def _dirichlet_concentration(prior, n_components: int) -> np.ndarray:
-    if isinstance(prior, str) and prior == "sparse":
-        return np.full(n_components, SPARSE_CONCENTRATION)
-    alpha = np.asarray(prior, dtype=float) if not isinstance(prior, str) else None
-    if alpha is None or alpha.ndim > 1 or (alpha.ndim == 1 and alpha.shape != (n_components,)):
-        raise ValueError(
-            f"weights_prior={prior!r} must be a positive number, {n_components} positive "
-            "numbers (a Dirichlet concentration), or 'sparse'."
-        )
-    if not np.all(np.isfinite(alpha)) or np.any(alpha <= 0):
-        raise ValueError(f"weights_prior={prior!r} must be positive.")
-    return np.broadcast_to(alpha, (n_components,)).copy()
 
 
 def _label_groups(extra: dict):

@@ -16,6 +16,12 @@ import pytensor.tensor as pt
 from bayesmixture._validation import as_numeric_array, check_positive_int
 from bayesmixture.estimators._base import BayesianMixture, FitData, validate_table
 from bayesmixture.estimators._starts import regression_em_start
+from bayesmixture.estimators._weights import (
+    check_weights_prior,
+    compiled_path_reason,
+    is_dirichlet_process,
+    weights_variable,
+)
 from bayesmixture.likelihood import mixture
 
 COEFFICIENTS = ("component", "shared")
@@ -53,8 +59,10 @@ class MixtureRegression(BayesianMixture):
     init : {"em", "random"}, default "em"
         Start chains at an EM fit of the mixture of regressions (best of a few restarts), or
         at random perturbations of the least-squares fit.
-    weights_prior : float, default 1.0
-        Dirichlet concentration of constant weights.
+    weights_prior : float, array-like, "sparse" or "dirichlet_process", default 1.0
+        Dirichlet concentration of constant weights (``"sparse"``: 0.01 for each component,
+        so that superfluous components empty out; ``"dirichlet_process"``: stick-breaking
+        weights, sampled through PyMC's graph, not with ``weights_from``).
 
     Examples
     --------
@@ -89,7 +97,7 @@ class MixtureRegression(BayesianMixture):
         chains: int = 4,
         sampler: str = "auto",
         init: str = "em",
-        weights_prior: float = 1.0,
+        weights_prior=1.0,
         random_seed=None,
         progressbar: bool = True,
     ):
@@ -139,6 +147,12 @@ class MixtureRegression(BayesianMixture):
 
     def _check_params(self) -> None:
         check_positive_int(self.n_components, "n_components")
+        check_weights_prior(self.weights_prior, self.n_components)
+        if self.weights_from is not None and is_dirichlet_process(self.weights_prior):
+            raise ValueError(
+                "weights_prior='dirichlet_process' is a prior on constant weights; with "
+                "weights_from= the weights come from the gate: drop one of the two."
+            )
         if self.coefficients not in COEFFICIENTS:
             raise ValueError(f"coefficients={self.coefficients!r}; choose one of {COEFFICIENTS}.")
         if isinstance(self.noise, str):
@@ -252,7 +266,7 @@ class MixtureRegression(BayesianMixture):
     def _weights(self, fit: FitData):
         K = self.n_components
         if not fit.extra["gate"]:
-            return pm.Dirichlet("weights", np.full(K, float(self.weights_prior)), dims="component")
+            return weights_variable(self.weights_prior, K)
         gate = pm.Data("X_gate", fit.data["X_gate"], dims=("obs", "gate_input"))
         gamma = pm.Normal(
             "gate_coefficients",
@@ -299,7 +313,10 @@ class MixtureRegression(BayesianMixture):
         return sigma
 
     def _compiled_density(self, fit: FitData):
-        # every option of the model is covered (tests/test_fast_density_regression.py)
+        # every other option of the model is covered (tests/test_fast_density_regression.py)
+        reason = compiled_path_reason(self.weights_prior)
+        if reason is not None:
+            return f"the compiled regression density does not cover {reason}"
         from bayesmixture.estimators._fast.regression import RegressionDensity
 
         return RegressionDensity(self, fit, gate_prior_sd=GATE_PRIOR_SD)

@@ -13,6 +13,12 @@ from sklearn.cluster import KMeans
 from bayesmixture._validation import as_numeric_array, check_positive_int, describe_rows
 from bayesmixture.estimators._base import BayesianMixture, FitData
 from bayesmixture.estimators._families import COUNT, FAMILIES, POSITIVE, UNIT, DataScale
+from bayesmixture.estimators._weights import (
+    check_weights_prior,
+    compiled_path_reason,
+    dirichlet_concentration,
+    weights_variable,
+)
 from bayesmixture.exceptions import DataWarning
 from bayesmixture.likelihood import mixture
 
@@ -39,8 +45,11 @@ class Mixture(BayesianMixture):
     init : {"kmeans", "random"}, default "kmeans"
         Start each component at the moments of one k-means cluster of y (sorted by centre),
         or of randomly chosen points.
-    weights_prior : float or array-like, default 1.0
-        Dirichlet concentration of the weights.
+    weights_prior : float, array-like, "sparse" or "dirichlet_process", default 1.0
+        Dirichlet concentration of the weights; ``"sparse"`` is Dirichlet(0.01, ...) and
+        ``"dirichlet_process"`` stick-breaking weights truncated at ``n_components`` with a
+        Gamma(1, 1) concentration (sampled through PyMC's graph; see
+        :class:`GaussianMixture`).
 
     Notes
     -----
@@ -132,9 +141,7 @@ class Mixture(BayesianMixture):
             raise ValueError("family 'binomial' needs trials= (the number of trials per row).")
         if self.init not in INITS:
             raise ValueError(f"init={self.init!r}; choose one of {INITS}.")
-        from bayesmixture.estimators._gaussian import _dirichlet_concentration
-
-        _dirichlet_concentration(self.weights_prior, self.n_components)
+        check_weights_prior(self.weights_prior, self.n_components)
 
     def _validate_fit_data(self, y, X=None) -> FitData:
         values = _as_vector(y, "y")
@@ -154,15 +161,12 @@ class Mixture(BayesianMixture):
         K = self.n_components
         scale = DataScale.of(fit.value)
         coords = {"component": np.arange(K), "obs": np.arange(fit.n_obs)}
-        from bayesmixture.estimators._gaussian import _dirichlet_concentration
-
         with pm.Model(coords=coords) as model:
             y_data = pm.Data("y_data", fit.value, dims="obs")
             trials = fit.extra.get("trials")
             if trials is not None and np.ndim(trials):
                 trials = pm.Data("trials", trials, dims="obs")
-            alpha = _dirichlet_concentration(self.weights_prior, K)
-            weights = pm.Dirichlet("weights", alpha, dims="component")
+            weights = weights_variable(self.weights_prior, K)
             if self._homogeneous:
                 family = FAMILIES[self.family]
                 params = family.priors(scale, "component")
@@ -183,13 +187,14 @@ class Mixture(BayesianMixture):
             UnivariateDensity,
             unsupported_reason,
         )
-        from bayesmixture.estimators._gaussian import _dirichlet_concentration
 
-        reason = unsupported_reason(self._families, DataScale.of(fit.value))
+        reason = unsupported_reason(
+            self._families, DataScale.of(fit.value)
+        ) or compiled_path_reason(self.weights_prior)
         if reason is not None:
             return f"the compiled univariate density does not cover {reason}"
         # the model has no deterministics: the free variables are the whole posterior
-        alpha = _dirichlet_concentration(self.weights_prior, self.n_components)
+        alpha = dirichlet_concentration(self.weights_prior, self.n_components)
         return UnivariateDensity(self, fit, alpha)
 
     def _initial_values(self, fit: FitData, rng: np.random.Generator) -> list[dict]:

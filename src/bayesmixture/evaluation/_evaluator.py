@@ -61,7 +61,9 @@ class MixtureEvaluator:
             # the number of groups is an input: JAX would need it static
             self.backend = "FAST_RUN"
         graphs = [spec.weights, *_flat(spec.components)]
-        upstream = set(ancestors(graphs))
+        # a free variable's own parents (a Dirichlet process's concentration above its
+        # weights) are not inputs of the densities: the traversal stops at free variables
+        upstream = set(ancestors(graphs, blockers=model.free_RVs))
         self.rv_names = [rv.name for rv in model.free_RVs if rv in upstream]
         self.data_names = [
             name

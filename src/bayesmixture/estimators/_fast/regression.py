@@ -14,6 +14,7 @@ import numpy as np
 from scipy.special import gammaln
 
 from bayesmixture.estimators._fast import _regression_kernel as kernel
+from bayesmixture.estimators._weights import dirichlet_concentration
 
 NOISE_CODES = {"component": kernel.NOISE_COMPONENT, "shared": kernel.NOISE_SHARED}
 
@@ -64,7 +65,7 @@ class RegressionDensity:
         gate_prior_sd = float(gate_prior_sd)
         coef_sd = float(estimator.coef_prior_sd)
         noise_sd = float(estimator.noise_prior_sd)
-        alpha = np.full(K, float(estimator.weights_prior))
+        alpha = dirichlet_concentration(estimator.weights_prior, K)
 
         constant = (self.sizes["beta"] + self.sizes["alpha"]) * _normal_constant(coef_sd)
         constant += self.n_sigma * (0.5 * np.log(2.0 / np.pi) - np.log(noise_sd))

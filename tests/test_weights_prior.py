@@ -1,0 +1,106 @@
+"""weights_prior= (estimators/_weights.py): one check and one PyMC variable for every estimator,
+and Dirichlet-process weights (truncated stick-breaking with a Gamma(1, 1) concentration)."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pymc as pm
+import pytest
+from scipy import stats
+
+import bayesmixture as bm
+from bayesmixture.estimators._weights import (
+    CONCENTRATION_PRIOR,
+    check_weights_prior,
+    weights_variable,
+)
+
+
+def test_stick_breaking_weights_have_the_documented_prior():
+    # Reference: the stick-breaking construction written out with scipy. For K = 3 weights
+    # w = (v1, v2 (1 - v1), (1 - v1)(1 - v2)) with v ~ Beta(1, a), the change of variables
+    # v -> w has Jacobian 1 / ((1 - v1)) on the free coordinates (w1, w2), so
+    # log p(w | a) = log Beta(v1; 1, a) + log Beta(v2; 1, a) - log(1 - v1).
+    with pm.Model(coords={"component": range(3)}) as model:
+        weights_variable("dirichlet_process", 3)
+    a, w = 1.7, np.array([0.5, 0.3, 0.2])
+    v1, v2 = w[0], w[1] / (1 - w[0])
+    expected = (
+        stats.beta.logpdf(v1, 1, a) + stats.beta.logpdf(v2, 1, a) - np.log1p(-v1)
+    ) + stats.gamma.logpdf(a, CONCENTRATION_PRIOR[0], scale=1 / CONCENTRATION_PRIOR[1])
+    logp = model.compile_logp(jacobian=False)
+    value = logp({"concentration_log__": np.log(a), "weights_simplex__": _simplex(w)})
+    assert value == pytest.approx(expected, rel=1e-10)
+
+
+def _simplex(w):
+    """PyMC's simplex transform of w: log w_k - mean(log w) for the first K - 1 coordinates."""
+    log_w = np.log(w)
+    return log_w[:-1] - np.mean(log_w)
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (
+            lambda: bm.GaussianMixture(2, weights_prior="dirichlet"),
+            "weights_prior='dirichlet' must be a positive number, 2 positive numbers (a "
+            "Dirichlet concentration), or one of ['sparse', 'dirichlet_process'].",
+        ),
+        (
+            lambda: bm.Mixture("normal", 1, weights_prior="dirichlet_process"),
+            "weights_prior='dirichlet_process' needs n_components >= 2",
+        ),
+        (
+            lambda: bm.MixtureRegression(2, weights_prior="dirichlet_process", weights_from=["x"]),
+            "weights_prior='dirichlet_process' is a prior on constant weights; with "
+            "weights_from= the weights come from the gate",
+        ),
+    ],
+)
+def test_bad_weights_priors_are_refused_by_name(make, message):
+    estimator = make()
+    with pytest.raises(ValueError, match=re.escape(message)):
+        estimator._check_params()
+
+
+def test_dirichlet_process_weights_refuse_per_group_weights():
+    X = np.random.default_rng(0).normal(size=(20, 2))
+    gm = bm.GaussianMixture(2, weights_prior="dirichlet_process")
+    gm._check_params()
+    fit = gm._validate_fit_data(X, None, groups=np.arange(20) % 2)
+    with pytest.raises(ValueError, match="with groups= each group has its own weights"):
+        gm._build_model(fit)
+
+
+def test_check_weights_prior_takes_every_documented_form():
+    for prior in (1.0, [1.0, 2.0, 3.0], "sparse", "dirichlet_process"):
+        check_weights_prior(prior, 3)
+
+
+# ~1-2 min: Dirichlet-process weights sample through PyMC's graph (C compile, 10 components)
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore::bayesmixture.exceptions.ConvergenceWarning")
+def test_dirichlet_process_on_three_clusters_puts_the_mode_at_three():
+    # Three clusters 6 sd apart, 10 sticks. Superfluous components keep a little weight
+    # (their sticks' Beta(1, a) prior), so the convergence checks may warn about them.
+    rng = np.random.default_rng(1)
+    y = np.r_[rng.normal(-6, 1, 50), rng.normal(0, 1, 50), rng.normal(6, 1, 50)]
+    fit = bm.Mixture(
+        "normal",
+        10,
+        weights_prior="dirichlet_process",
+        draws=300,
+        tune=500,
+        chains=2,
+        random_seed=3,
+        progressbar=False,
+    ).fit(y)
+    posterior = fit.n_components_posterior(random_seed=0)
+    assert posterior.idxmax() == 3
+    # the three largest weights hold the three clusters (a third each)
+    weights = np.sort(fit.idata_.posterior["weights"].mean(("chain", "draw")).values)[::-1]
+    np.testing.assert_allclose(weights[:3], 1 / 3, atol=0.05)  # sd of a share ~ 0.04 at N=150
+    assert "concentration" in fit.idata_.posterior
