@@ -199,6 +199,14 @@ BAD_INPUTS = {
         ["data.csv", "--covariance", "round"],
         "--covariance 'round' is not an option; choose one of full, diag, tied, spherical",
     ),
+    "unknown weights prior": (
+        ["data.csv", "--weights-prior", "flat"],
+        "--weights-prior flat must be a positive number or one of sparse, dirichlet_process",
+    ),
+    "negative weights prior": (
+        ["data.csv", "--weights-prior", "-1"],
+        "--weights-prior -1 must be a positive number",
+    ),
     # A ValueError of the library itself, passed through as the one line.
     "constant column": (["data.csv", "--columns", "a,constant"], "constant columns ['constant']"),
 }
@@ -344,3 +352,16 @@ print("LISTED" if "halfnormalish" in help_text else "MISSING")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "LISTED" in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [("2.5", 2.5), ("sparse", "sparse"), ("dirichlet_process", "dirichlet_process")],
+)
+def test_weights_prior_option_reaches_the_estimator(text, value):
+    from bayesmixture.cli._fitting import make_estimator
+    from bayesmixture.cli._options import FitOptions, check_options
+
+    options = FitOptions(components=3, weights_prior=text)
+    check_options(options)
+    assert make_estimator(options).weights_prior == value

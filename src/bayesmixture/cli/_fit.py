@@ -24,6 +24,7 @@ from bayesmixture.cli._options import (
     SamplerOpt,
     SeedOpt,
     TuneOpt,
+    WeightsPriorOpt,
     check_options,
     command_line,
 )
@@ -57,6 +58,7 @@ def fit(
     chains: ChainsOpt = 4,
     seed: SeedOpt = None,
     missing: MissingOpt = "drop",
+    weights_prior: WeightsPriorOpt = "1",
     progress: ProgressOpt = True,
 ) -> None:
     """Cluster the rows of a CSV file and write the results and an HTML report.
@@ -66,7 +68,7 @@ def fit(
     settings.json and report.html (one self-contained page).
     """
     options = FitOptions(model, components, covariance, sampler, draws, tune, chains, seed,
-                         missing, progress)  # fmt: skip
+                         missing, progress, weights_prior)  # fmt: skip
     with reporting_errors():
         check_options(options)
         check_out_dir(out)

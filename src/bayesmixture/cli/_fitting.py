@@ -25,6 +25,7 @@ def make_estimator(options: FitOptions):
         "sampler": options.sampler,
         "random_seed": options.seed,
         "progressbar": options.progress,
+        "weights_prior": options.weights_prior_value,
     }
     if options.model == "gaussian":
         return bm.GaussianMixture(options.components, covariance_type=options.covariance, **params)

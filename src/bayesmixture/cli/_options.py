@@ -17,6 +17,7 @@ import typer
 import bayesmixture as bm
 from bayesmixture.cli._errors import InputError, check_choice
 from bayesmixture.estimators import COVARIANCE_TYPES, FAMILIES
+from bayesmixture.estimators._weights import NAMED_PRIORS
 from bayesmixture.inference import SAMPLERS, resolve_sampler
 
 # A word of help on some choices; the choices themselves come from the tables above.
@@ -108,6 +109,15 @@ MissingOpt = Annotated[
         "printed) or error (stop and name them). E.g. --missing error.",
     ),
 ]
+WeightsPriorOpt = Annotated[
+    str,
+    typer.Option(
+        "--weights-prior",
+        help="Prior of the cluster weights: a Dirichlet concentration (a positive number), "
+        f"or {' or '.join(NAMED_PRIORS)} (let superfluous clusters empty out; read the "
+        "number in use from the report). E.g. --weights-prior dirichlet_process -k 10.",
+    ),
+]
 ProgressOpt = Annotated[
     bool,
     typer.Option(help="Show a spinner while compiling and the sampler's progress bar."),
@@ -128,6 +138,15 @@ class FitOptions:
     seed: int | None = None
     missing: str = "drop"
     progress: bool = True
+    weights_prior: str = "1"
+
+    @property
+    def weights_prior_value(self) -> float | str:
+        """``--weights-prior`` as the estimators take it: a number, or a named prior."""
+        try:
+            return float(self.weights_prior)
+        except ValueError:
+            return self.weights_prior
 
 
 def check_options(options: FitOptions) -> None:
@@ -145,6 +164,14 @@ def check_options(options: FitOptions) -> None:
             raise InputError(f"--{name} {getattr(options, name)} must be at least 1.")
     if options.tune < 0:
         raise InputError(f"--tune {options.tune} must be 0 or more.")
+    prior = options.weights_prior_value
+    if (isinstance(prior, str) and prior not in NAMED_PRIORS) or (
+        not isinstance(prior, str) and not 0 < prior < float("inf")
+    ):
+        raise InputError(
+            f"--weights-prior {options.weights_prior} must be a positive number or one of "
+            f"{', '.join(NAMED_PRIORS)}, e.g. --weights-prior 1."
+        )
     if options.model in NEEDS_TRIALS:
         raise InputError(
             f"--model {options.model} needs the number of trials of every row, which the "
@@ -184,4 +211,6 @@ def command_line(
     words += ["--seed", str(options.seed)]
     if command != "demo":
         words += ["--missing", options.missing]
+    if command == "fit":
+        words += ["--weights-prior", options.weights_prior]
     return shlex.join([*words, "--out", str(out)])

@@ -15,6 +15,10 @@ import pytensor.tensor as pt
 
 from bayesmixture._validation import as_numeric_array, check_positive_int
 from bayesmixture.estimators._base import BayesianMixture, FitData, validate_table
+from bayesmixture.estimators._regression_families import (
+    RESPONSE_FAMILIES,
+    check_trials,
+)
 from bayesmixture.estimators._starts import regression_em_start
 from bayesmixture.estimators._weights import (
     check_weights_prior,
@@ -44,7 +48,16 @@ class MixtureRegression(BayesianMixture):
     fit_intercept : bool, default True
         Give every component its own intercept.
     noise : {"component", "shared"} or float, default "component"
-        Noise sd per component, one shared sd, or a known sd (in y's units).
+        Noise sd per component, one shared sd, or a known sd (in y's units); the normal
+        family only.
+    family : {"normal", "poisson", "negbinomial", "binomial"}, default "normal"
+        The components' response distribution. ``"normal"`` is linear regression;
+        ``"poisson"`` and ``"negbinomial"`` (with a ``dispersion`` per component,
+        Gamma(2, 0.5) prior) regress log rates, ``"binomial"`` regresses log-odds of
+        ``trials`` trials; y must then hold counts and is not standardised. These families
+        sample through PyMC's graph, not the compiled path.
+    trials : int, optional
+        Number of trials behind each y, for ``family="binomial"``.
     weights_from : list of str or int, optional
         Columns of X whose values set the mixing weights through a softmax regression
         (a mixture of experts); by default weights are constant.
@@ -76,6 +89,18 @@ class MixtureRegression(BayesianMixture):
     >>> post = reg.idata_.posterior
     >>> bool(post["weights"].mean(("chain", "draw")).max() > 0.9)
     True
+
+    Two Poisson regressions of counts on one covariate (log rates 1 + x and 3 - x):
+
+    >>> rng = np.random.default_rng(0)
+    >>> x = rng.normal(size=(200, 1))
+    >>> z = rng.integers(0, 2, 200)
+    >>> counts = rng.poisson(np.exp(np.where(z == 0, 1 + x[:, 0], 3 - x[:, 0])))
+    >>> glm = bm.MixtureRegression(2, family="poisson", draws=200, tune=300, chains=2,
+    ...                            random_seed=1, progressbar=False).fit(x, counts)
+    >>> slopes = glm.idata_.posterior["coefficients"].mean(("chain", "draw")).values[:, 0]
+    >>> bool(np.allclose(sorted(slopes), [-1.0, 1.0], atol=0.2))
+    True
     """
 
     _mixture_name = "y"
@@ -88,6 +113,8 @@ class MixtureRegression(BayesianMixture):
         coefficients: str = "component",
         fit_intercept: bool = True,
         noise="component",
+        family: str = "normal",
+        trials=None,
         weights_from=None,
         standardize: bool = True,
         coef_prior_sd: float = 2.5,
@@ -105,6 +132,8 @@ class MixtureRegression(BayesianMixture):
         self.coefficients = coefficients
         self.fit_intercept = fit_intercept
         self.noise = noise
+        self.family = family
+        self.trials = trials
         self.weights_from = weights_from
         self.standardize = standardize
         self.coef_prior_sd = coef_prior_sd
@@ -139,7 +168,14 @@ class MixtureRegression(BayesianMixture):
 
     # ------------------------------------------------------------------ contract
 
-    _summary_vars = ("weights", "coefficients", "intercepts", "sigmas", "gate_coefficients")
+    _summary_vars = (
+        "weights",
+        "coefficients",
+        "intercepts",
+        "sigmas",
+        "dispersion",
+        "gate_coefficients",
+    )
 
     def _relabel_method(self, fit: FitData) -> str | None:
         # Components with their own designs are told apart by them: nothing to relabel.
@@ -162,6 +198,23 @@ class MixtureRegression(BayesianMixture):
             raise ValueError(f"noise={self.noise!r} must be {NOISE} or a positive number.")
         if self.init not in ("em", "random"):
             raise ValueError(f"init={self.init!r}; choose 'em' or 'random'.")
+        if self.family not in RESPONSE_FAMILIES:
+            raise ValueError(f"family={self.family!r}; choose one of {sorted(RESPONSE_FAMILIES)}.")
+        check_trials(self.family, self.trials)
+        if self.family != "normal" and self.noise != "component":
+            raise ValueError(
+                f"noise={self.noise!r} is the normal family's; family={self.family!r} has "
+                "no noise sd (drop noise=)."
+            )
+
+    @property
+    def _response(self):
+        return RESPONSE_FAMILIES[self.family]
+
+    @property
+    def _glm(self) -> bool:
+        """A count or binary family: y in its own units, a link, no noise sd."""
+        return self.family != "normal"
 
     def _designs(self, X) -> tuple[list[np.ndarray], list[str] | None, bool]:
         """One (n_obs, n_coef) array per component (or one shared), names, and which."""
@@ -185,6 +238,7 @@ class MixtureRegression(BayesianMixture):
         target = as_numeric_array(y, "y").astype(float).reshape(-1) if y is not None else None
         if target is None or target.shape != (n_obs,):
             raise ValueError(f"y must hold one value per row of X ({n_obs}); got {np.shape(y)}.")
+        self._response.check_response(target, self.trials)
         if self.n_components > n_obs:
             raise ValueError(
                 f"n_components={self.n_components} is larger than the number of rows ({n_obs})."
@@ -193,6 +247,8 @@ class MixtureRegression(BayesianMixture):
         gate = self._gate_columns(names, n_coef, per_component)
         stacked = np.stack(designs)
         x_center, x_scale, y_center, y_scale = self._scales(stacked, target)
+        if self._glm:  # counts are modelled in their own units
+            y_center, y_scale = 0.0, 1.0
         extra = {
             "names": names,
             "per_component": per_component,
@@ -203,7 +259,8 @@ class MixtureRegression(BayesianMixture):
             "y_scale": y_scale,
         }
         data = self._design_data(stacked, extra)
-        return FitData(value=(target - y_center) / y_scale, n_obs=n_obs, data=data, extra=extra)
+        value = target.astype(np.int64) if self._glm else (target - y_center) / y_scale
+        return FitData(value=value, n_obs=n_obs, data=data, extra=extra)
 
     def _gate_columns(self, names, n_coef, per_component) -> list[int]:
         if self.weights_from is None:
@@ -259,8 +316,11 @@ class MixtureRegression(BayesianMixture):
             y_data = pm.Data("y_data", fit.value, dims="obs")
             weights = self._weights(fit)
             mean = self._component_means(design, extra)  # (obs, component)
-            sigma = self._noise_sd(extra)
-            mixture("y", weights, pm.Normal.dist(mean, sigma), y_data, dims="obs")
+            if self._glm:  # mean is the linear predictor: log rate or log-odds
+                components = self._response.component(mean, self.trials)
+            else:
+                components = pm.Normal.dist(mean, self._noise_sd(extra))
+            mixture("y", weights, components, y_data, dims="obs")
         return model
 
     def _weights(self, fit: FitData):
@@ -315,6 +375,8 @@ class MixtureRegression(BayesianMixture):
     def _compiled_density(self, fit: FitData):
         # every other option of the model is covered (tests/test_fast_density_regression.py)
         reason = compiled_path_reason(self.weights_prior)
+        if self._glm:
+            reason = f"family={self.family!r} (PyMC's graph)"
         if reason is not None:
             return f"the compiled regression density does not cover {reason}"
         from bayesmixture.estimators._fast.regression import RegressionDensity
@@ -353,9 +415,10 @@ class MixtureRegression(BayesianMixture):
             ones = np.ones((*designs.shape[:-1], 1))
             designs = np.concatenate([ones, designs], axis=-1)
         known_sd = None if isinstance(self.noise, str) else float(self.noise) / extra["y_scale"]
+        response = self._response.start_response(np.asarray(fit.value, float), self.trials)
         start = regression_em_start(
             designs,
-            fit.value,
+            response,
             shared=self.coefficients == "shared",
             random=self.init == "random",
             seed=int(rng.integers(2**31 - 1)),
@@ -371,7 +434,7 @@ class MixtureRegression(BayesianMixture):
         values = {"beta": coefs + noise(coefs.shape)}
         if self.fit_intercept:
             values["alpha"] = intercepts + noise(intercepts.shape)
-        if isinstance(self.noise, str):
+        if isinstance(self.noise, str) and not self._glm:
             sd = start.sd if self.noise == "component" else np.asarray(start.sd.mean())
             values["sigma"] = sd * np.exp(noise(np.shape(sd)))
         if self.weights_from is None:
@@ -396,6 +459,9 @@ class MixtureRegression(BayesianMixture):
         target = as_numeric_array(y, "y").astype(float).reshape(-1)
         if target.shape != (stacked.shape[1],):
             raise ValueError(f"y must hold one value per row of X ({stacked.shape[1]}).")
+        self._response.check_response(target, self.trials)
+        if self._glm:
+            return target.astype(np.int64), self._design_data(stacked, extra)
         value = (target - extra["y_center"]) / extra["y_scale"]
         return value, self._design_data(stacked, extra)
 
