@@ -53,6 +53,8 @@ SEEDS = [
 ]
 
 
+# 2 x 300 draws give bulk ESS of ~150-400: enough for these tolerances, below the warning's 400
+@pytest.mark.filterwarnings("ignore::bayesmixture.exceptions.ConvergenceWarning")
 @pytest.mark.parametrize("seed", SEEDS)
 @pytest.mark.parametrize("family", sorted(TRUTH))
 def test_generating_coefficients_are_recovered(family, seed):

@@ -347,7 +347,7 @@ class GaussianMixture(BayesianMixture):
             mixture(
                 "X",
                 weights,
-                pm.MvNormal.dist(mu, chol=chol),
+                self._component_dist(mu, chol),
                 X_std,
                 dims=("obs", "feature"),
                 groups=_label_groups(fit.extra),
@@ -356,6 +356,10 @@ class GaussianMixture(BayesianMixture):
             )
             self._report_original_units(mu, chol, fit)
         return model
+
+    def _component_dist(self, mu, chol):
+        """The components' distribution given means (K, D) and Cholesky factors."""
+        return pm.MvNormal.dist(mu, chol=chol)
 
     def _cholesky_factors(self, D: int):
         """Cholesky factors of the component covariances (model scale): (K, D, D) or (D, D)."""
