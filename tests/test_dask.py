@@ -232,6 +232,9 @@ def test_functional_api_matches_predict_membership(client, fitted, new_rows):
     )
 
 
+# ~1.5-3 min on a fresh machine (3,000 ADVI steps on PyTensor's C backend, compiled cold);
+# the doctest of fit_advi_minibatch runs it briefly in the default suite.
+@pytest.mark.slow
 def test_advi_minibatch_recovers_well_separated_components():
     rng = np.random.default_rng(5)
     labels = np.repeat([0, 1], 1_000)
