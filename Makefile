@@ -34,11 +34,11 @@ demo: $(VENV)/.installed
 # The fast path's Numba kernels are compiled first, one process per kernel, so the two test
 # workers load them from Numba's cache instead of compiling the same kernel side by side.
 test: $(VENV)/.installed-test
-	$(BIN)/python -m bayesmixture.estimators._fast.warm
+	$(BIN)/python -m bayesmixture._kernels.warm
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test-all: $(VENV)/.installed-test
-	$(BIN)/python -m bayesmixture.estimators._fast.warm
+	$(BIN)/python -m bayesmixture._kernels.warm
 	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 # Benchmarks against PyMC, nutpie, numpyro and scikit-learn; fills docs/benchmarks.md.

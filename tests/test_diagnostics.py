@@ -268,15 +268,15 @@ def interrupt(*args, **kwargs):
 @pytest.mark.parametrize(
     "target",
     [
-        "bayesmixture.estimators._base.sample_compiled",  # while sampling (compiled path)
-        "bayesmixture.estimators._base.sample",  # while sampling PyMC's graph
+        "bayesmixture.inference._compiled.sample_compiled",  # while sampling (compiled path)
+        "bayesmixture.inference.sample",  # while sampling PyMC's graph
         "bayesmixture.estimators._base._relabel_and_assign",  # after sampling, while relabelling
     ],
 )
 def test_interrupted_fit_leaves_an_unfitted_estimator_unfitted_and_usable(
     two_clusters, monkeypatch, target
 ):
-    sampler = "pymc" if target.endswith("._base.sample") else "auto"
+    sampler = "pymc" if target.endswith("inference.sample") else "auto"
     model = bm.Mixture("normal", 2, random_seed=4, sampler=sampler, **SMALL)
     with monkeypatch.context() as patch:
         patch.setattr(target, interrupt)
@@ -298,7 +298,7 @@ def test_interrupted_refit_keeps_the_previous_fit(two_clusters, monkeypatch):
         model.fit(two_clusters)
     before = {name: getattr(model, name) for name in FITTED}
     labels = model.predict(two_clusters)
-    monkeypatch.setattr("bayesmixture.estimators._base.sample_compiled", interrupt)
+    monkeypatch.setattr("bayesmixture.inference._compiled.sample_compiled", interrupt)
     with pytest.raises(KeyboardInterrupt):
         model.fit(two_clusters[:50] + 1.0)  # other data: a half-done fit would show
     assert all(getattr(model, name) is value for name, value in before.items())

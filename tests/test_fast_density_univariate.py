@@ -13,8 +13,8 @@ import pytest
 from scipy.special import digamma as scipy_digamma
 
 import bayesmixture as bm
+from bayesmixture._kernels import univariate as kernel
 from bayesmixture.estimators._families import DataScale
-from bayesmixture.estimators._fast import _univariate_kernel as kernel
 from bayesmixture.estimators._fast.univariate import UnivariateDensity, unsupported_reason
 from pymc_reference import PYTHON_MODE, random_points, theta_of
 

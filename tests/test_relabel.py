@@ -10,9 +10,9 @@ import pymc as pm
 import pytest
 
 import bayesmixture as bm
-from bayesmixture.relabel._ecr import ecr_permutations
-from bayesmixture.relabel._pivot import pivot_permutations
-from bayesmixture.relabel._stephens import stephens_permutations
+from bayesmixture.relabelling._ecr import ecr_permutations
+from bayesmixture.relabelling._pivot import pivot_permutations
+from bayesmixture.relabelling._stephens import stephens_permutations
 
 
 @pytest.mark.parametrize("n_components", [2, 3, 4])

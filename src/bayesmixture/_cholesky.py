@@ -12,9 +12,12 @@ L_ii = sqrt(prod_{k<i} (1 - z_ik^2)).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import pytensor.tensor as pt
-from pytensor.tensor.variable import TensorVariable
+
+if TYPE_CHECKING:
+    from pytensor.tensor.variable import TensorVariable
 
 
 def n_pairs(n_features: int) -> int:
@@ -30,6 +33,8 @@ def lkj_cpc_concentration(eta: float, n_features: int) -> np.ndarray:
 
 def corr_cholesky(cpc: TensorVariable, n_features: int) -> TensorVariable:
     """cpc (..., d (d - 1) / 2) in (-1, 1) -> Cholesky factor (..., d, d) of a correlation."""
+    import pytensor.tensor as pt
+
     rows, cols = np.tril_indices(n_features, -1)
     # Scatter the CPCs into the strict lower triangle with a constant 0/1 matrix: a matmul
     # vectorises over draws, differentiates cheaply and keeps shapes static for JAX.

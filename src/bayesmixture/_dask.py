@@ -50,7 +50,7 @@ from bayesmixture.evaluation import (
     stacked_draws,
     summarise,
 )
-from bayesmixture.relabel import check_method, find_permutations
+from bayesmixture.relabelling import check_method, find_permutations
 
 try:
     import dask

@@ -1,12 +1,21 @@
-"""Estimator classes by name, so that loading a saved fit imports no estimator module.
+"""Estimator classes by name, so that loading a saved fit imports no estimator module here.
 
-:mod:`bayesmixture.estimators` registers its classes here when it is imported (which
-``import bayesmixture`` always does); :func:`bayesmixture.load` looks the saved class name up.
+:mod:`bayesmixture.estimators` registers its classes when it is imported; ``import
+bayesmixture`` does not import it (public names load on first use), so the built-in classes
+are also listed by the module that defines them, and :func:`estimator_class` imports that
+module when a saved fit names one of them.
 """
 
 from __future__ import annotations
 
+import importlib
+
 ESTIMATORS: dict[str, type] = {}
+# the built-in estimators and the module that registers them
+BUILT_IN = {
+    name: "bayesmixture.estimators"
+    for name in ("GaussianMixture", "Mixture", "MixtureRegression", "StudentTMixture")
+}
 
 
 def register_estimator(cls: type) -> type:
@@ -19,5 +28,8 @@ def register_estimator(cls: type) -> type:
 
 
 def estimator_class(name: str) -> type | None:
-    """The registered estimator class called ``name``, or None."""
+    """The registered estimator class called ``name`` (importing a built-in's module first
+    if need be), or None."""
+    if name not in ESTIMATORS and name in BUILT_IN:
+        importlib.import_module(BUILT_IN[name])
     return ESTIMATORS.get(name)

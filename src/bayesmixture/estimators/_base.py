@@ -11,28 +11,30 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import arviz as az
 import numpy as np
 import pandas as pd
-import pymc as pm
-import xarray as xr
-from scipy import sparse
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import NotFittedError
 
-from bayesmixture._spec import lookup
 from bayesmixture._validation import (
     as_numeric_array,
     check_positive_int,
     describe_rows,
     is_dask_collection,
 )
-from bayesmixture.diagnostics import diagnose, warn_if_unreliable
-from bayesmixture.evaluation import MixtureEvaluator, predictive_log_density, summarise
-from bayesmixture.inference import SAMPLERS, resolve_sampler, sample
-from bayesmixture.inference._compiled import CompiledDensity, sample_compiled, to_inference_data
-from bayesmixture.relabel import find_permutations, permute_posterior
+from bayesmixture.inference import SAMPLERS, resolve_sampler
+
+if TYPE_CHECKING:
+    import arviz as az
+    import pymc as pm
+    import xarray as xr
+
+    from bayesmixture.evaluation import MixtureEvaluator
+
+# PyMC, ArviZ and xarray are imported by the methods that use them: a fit on the compiled path
+# imports them while its kernel compiles in another process (bayesmixture._kernels.compiling).
 
 COMPONENT_DIM = "component"
 # Tuning draws when ``tune=None``: nutpie's adaptation on the compiled path settles in a few
@@ -104,8 +106,15 @@ class BayesianMixture(BaseEstimator):
         self._check_sampling_params()
         rng = np.random.default_rng(self.random_seed)
         fit = self._validate_fit_data(X, y, **fit_params)
+        density = self._density_for_sampling(fit)
+        if density is not None:
+            # compile the kernel on another core while the model is built
+            density.start_compiling()
+        from bayesmixture.diagnostics import warn_if_unreliable
+        from bayesmixture.evaluation import MixtureEvaluator
+
         model = self._build_model(fit)
-        idata = self._draw_posterior(model, fit, rng)
+        idata = self._draw_posterior(model, fit, rng, density)
         evaluator = self._training_evaluator(model, idata.posterior, fit)
         relabelled, perms, membership = _relabel_and_assign(
             evaluator, idata, fit, self._relabel_method(fit)
@@ -135,28 +144,39 @@ class BayesianMixture(BaseEstimator):
             return self.tune
         return DEFAULT_COMPILED_TUNE if compiled else DEFAULT_PYMC_TUNE
 
-    def _draw_posterior(self, model: pm.Model, fit: FitData, rng: np.random.Generator):
-        """Sample the posterior: the compiled density where it covers the fit, else PyMC's graph.
+    def _density_for_sampling(self, fit: FitData):
+        """The compiled density that will sample this fit, or None for PyMC's graph.
 
         ``sampler="auto"`` takes the compiled path whenever it exists (measured fastest,
         docs/benchmarks.md); ``sampler="compiled"`` insists on it and says why it cannot.
         """
+        if self.sampler not in ("auto", "compiled"):
+            return None
+        density = (
+            "tune=0 (nutpie's NUTS needs at least one tuning step)"
+            if self._resolved_tune(True) == 0
+            else self._compiled_density(fit)
+        )
+        if isinstance(density, str):
+            if self.sampler == "compiled":
+                raise ValueError(
+                    f"sampler='compiled' does not cover this fit: {density}. Use "
+                    "sampler='auto' (it falls back to PyMC's graph) or 'pymc'."
+                )
+            return None
+        return density
+
+    def _draw_posterior(self, model: pm.Model, fit: FitData, rng: np.random.Generator, density):
+        """Sample the posterior: on ``density`` (compiled) if given, else on PyMC's graph."""
+        from bayesmixture.inference import sample
+        from bayesmixture.inference._compiled import (
+            CompiledDensity,
+            sample_compiled,
+            to_inference_data,
+        )
+
         initvals = self._initial_values(fit, rng)
         seed = int(rng.integers(2**31 - 1))
-        density = None
-        if self.sampler in ("auto", "compiled"):
-            density = (
-                "tune=0 (nutpie's NUTS needs at least one tuning step)"
-                if self._resolved_tune(True) == 0
-                else self._compiled_density(fit)
-            )
-            if isinstance(density, str):
-                if self.sampler == "compiled":
-                    raise ValueError(
-                        f"sampler='compiled' does not cover this fit: {density}. Use "
-                        "sampler='auto' (it falls back to PyMC's graph) or 'pymc'."
-                    )
-                density = None
         if density is None:
             return sample(
                 model,
@@ -198,6 +218,9 @@ class BayesianMixture(BaseEstimator):
             )
 
     def _get_evaluator(self) -> MixtureEvaluator:
+        from bayesmixture._spec import lookup
+        from bayesmixture.evaluation import MixtureEvaluator
+
         evaluator = getattr(self, "_evaluator", None)
         if evaluator is None:
             model = self.model_
@@ -207,6 +230,9 @@ class BayesianMixture(BaseEstimator):
 
     def _training_evaluator(self, model: pm.Model, posterior, fit: FitData):
         """The evaluator that relabels the draws and scores the training rows."""
+        from bayesmixture._spec import lookup
+        from bayesmixture.evaluation import MixtureEvaluator
+
         return MixtureEvaluator(model, lookup(model, self._mixture_name))
 
     def _scoring_evaluator(self, value: np.ndarray, data: dict):
@@ -214,6 +240,8 @@ class BayesianMixture(BaseEstimator):
         return self._get_evaluator()
 
     def _membership_of(self, X, y=None, **predict_params) -> xr.Dataset:
+        from bayesmixture.evaluation import summarise
+
         self._check_fitted()
         value, data = self._new_value(X, y, **predict_params)
         evaluator = self._scoring_evaluator(value, data)
@@ -257,6 +285,8 @@ class BayesianMixture(BaseEstimator):
         """
         if is_dask_collection(X):
             return self._lazy("score_samples_lazy", X, y, draws, predict_params)
+        from bayesmixture.evaluation import predictive_log_density
+
         _no_draws_in_memory(draws)
         self._check_fitted()
         value, data = self._new_value(X, y, **predict_params)
@@ -286,6 +316,8 @@ class BayesianMixture(BaseEstimator):
         Computed on the relabelled posterior, so every row is label-consistent; values are
         in the data's original units.
         """
+        import arviz as az
+
         self._check_fitted()
         names = [name for name in self._summary_vars if name in self.idata_.posterior]
         return az.summary(self.idata_, var_names=names, hdi_prob=hdi_prob)
@@ -320,6 +352,8 @@ class BayesianMixture(BaseEstimator):
         >>> [w.category.__name__ for w in caught if "sampling checks" in str(w.message)]
         ['ConvergenceWarning']
         """
+        from bayesmixture.diagnostics import diagnose
+
         return diagnose(self)
 
     # ------------------------------------------------------------------ choosing K
@@ -425,6 +459,11 @@ def _no_draws_in_memory(draws) -> None:
 def _relabel_and_assign(
     evaluator: MixtureEvaluator, idata: az.InferenceData, fit: FitData, method: str | None
 ):
+    import xarray as xr
+
+    from bayesmixture.evaluation import summarise
+    from bayesmixture.relabelling import find_permutations, permute_posterior
+
     posterior = idata.posterior
     n_chains, n_draws = posterior.sizes["chain"], posterior.sizes["draw"]
     if method is None:
@@ -465,6 +504,8 @@ def validate_table(
 
     With ``allow_nan``, missing entries are kept, but rows with nothing observed are refused.
     """
+    from scipy import sparse
+
     names = None
     if sparse.issparse(X):
         raise TypeError(

@@ -12,7 +12,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-import pymc as pm
 
 # Support kinds: where observations must lie.
 REAL, POSITIVE, UNIT, COUNT = "real", "positive", "unit interval (0, 1)", "count"
@@ -38,11 +37,11 @@ class DataScale:
 # PyMC distribution of each kind of prior; its default transform gives the unconstrained value
 # (none for normal, log for halfnormal, lognormal and gamma, log-odds for beta).
 PRIOR_DISTRIBUTIONS = {
-    "normal": pm.Normal,
-    "halfnormal": pm.HalfNormal,
-    "lognormal": pm.LogNormal,
-    "gamma": pm.Gamma,
-    "beta": pm.Beta,
+    "normal": "Normal",
+    "halfnormal": "HalfNormal",
+    "lognormal": "LogNormal",
+    "gamma": "Gamma",
+    "beta": "Beta",
 }
 
 
@@ -58,8 +57,10 @@ class Prior:
     params: tuple[float, ...]
 
     def variable(self, name: str, dims):
+        import pymc as pm
+
         params = [np.float64(p) for p in self.params]
-        return PRIOR_DISTRIBUTIONS[self.kind](name, *params, dims=dims)
+        return getattr(pm, PRIOR_DISTRIBUTIONS[self.kind])(name, *params, dims=dims)
 
 
 @dataclass(frozen=True)
@@ -163,66 +164,118 @@ def _negbinomial_start(y):
     return {"mu": max(mean, 0.1), "alpha": min(max(mean**2 / extra, 0.1), 100.0)}
 
 
+# The unnamed PyMC distribution of each family, from its parameters (PyMC is imported when a
+# model is built, not with this table).
+def _normal_dist(mu, sigma):
+    import pymc as pm
+
+    return pm.Normal.dist(mu, sigma)
+
+
+def _studentt_dist(mu, sigma, nu):
+    import pymc as pm
+
+    return pm.StudentT.dist(nu=nu, mu=mu, sigma=sigma)
+
+
+def _lognormal_dist(mu, sigma):
+    import pymc as pm
+
+    return pm.LogNormal.dist(mu, sigma)
+
+
+def _gamma_dist(mean, shape):
+    import pymc as pm
+
+    return pm.Gamma.dist(alpha=shape, beta=shape / mean)
+
+
+def _exponential_dist(mean):
+    import pymc as pm
+
+    return pm.Exponential.dist(lam=1.0 / mean)
+
+
+def _beta_dist(mean, concentration):
+    import pymc as pm
+
+    return pm.Beta.dist(alpha=mean * concentration, beta=(1 - mean) * concentration)
+
+
+def _poisson_dist(mu):
+    import pymc as pm
+
+    return pm.Poisson.dist(mu)
+
+
+def _negbinomial_dist(mu, alpha):
+    import pymc as pm
+
+    return pm.NegativeBinomial.dist(mu=mu, alpha=alpha)
+
+
+def _binomial_dist(p, trials):
+    import pymc as pm
+
+    return pm.Binomial.dist(n=trials, p=p)
+
+
 FAMILIES = {
-    "normal": Family(
-        "normal", REAL, _normal_priors, lambda mu, sigma: pm.Normal.dist(mu, sigma), _normal_start
-    ),
+    "normal": Family("normal", REAL, _normal_priors, _normal_dist, _normal_start),
     "studentt": Family(
         "studentt",
         REAL,
         _studentt_priors,
-        lambda mu, sigma, nu: pm.StudentT.dist(nu=nu, mu=mu, sigma=sigma),
+        _studentt_dist,
         lambda y: {**_normal_start(y), "nu": 10.0},
     ),
     "lognormal": Family(
         "lognormal",
         POSITIVE,
         _lognormal_priors,
-        lambda mu, sigma: pm.LogNormal.dist(mu, sigma),
+        _lognormal_dist,
         _lognormal_start,
     ),
     "gamma": Family(
         "gamma",
         POSITIVE,
         _gamma_priors,
-        lambda mean, shape: pm.Gamma.dist(alpha=shape, beta=shape / mean),
+        _gamma_dist,
         _gamma_start,
     ),
     "exponential": Family(
         "exponential",
         POSITIVE,
         _exponential_priors,
-        lambda mean: pm.Exponential.dist(lam=1.0 / mean),
+        _exponential_dist,
         lambda y: {"mean": max(_moments(y)[0], 1e-6)},
     ),
     "beta": Family(
         "beta",
         UNIT,
         _beta_priors,
-        lambda mean, concentration: pm.Beta.dist(
-            alpha=mean * concentration, beta=(1 - mean) * concentration
-        ),
+        _beta_dist,
         _beta_start,
     ),
     "poisson": Family(
         "poisson",
         COUNT,
         _count_rate_priors,
-        lambda mu: pm.Poisson.dist(mu),
+        _poisson_dist,
         lambda y: {"mu": max(_moments(y)[0], 0.1)},
     ),
     "negbinomial": Family(
         "negbinomial",
         COUNT,
         _negbinomial_priors,
-        lambda mu, alpha: pm.NegativeBinomial.dist(mu=mu, alpha=alpha),
+        _negbinomial_dist,
         _negbinomial_start,
     ),
     "binomial": Family(
         "binomial",
         COUNT,
         _binomial_priors,
-        lambda p, trials: pm.Binomial.dist(n=trials, p=p),
+        _binomial_dist,
         lambda y, trials=1: {"p": min(max(_moments(y)[0] / max(trials, 1), 0.01), 0.99)},
     ),
 }

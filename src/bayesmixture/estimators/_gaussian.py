@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
-import pymc as pm
-import pytensor.tensor as pt
-import xarray as xr
 
 from bayesmixture._cholesky import (
     corr_cholesky,
@@ -14,10 +13,8 @@ from bayesmixture._cholesky import (
     lkj_cpc_concentration,
     n_pairs,
 )
-from bayesmixture._spec import lookup
 from bayesmixture._validation import check_case_weights, check_positive_int, group_codes
 from bayesmixture.estimators._base import BayesianMixture, FitData, validate_table
-from bayesmixture.estimators._gaussian_scorer import GaussianEvaluator
 from bayesmixture.estimators._starts import INITS, STARTS, GaussianStart
 from bayesmixture.estimators._weights import (
     check_weights_prior,
@@ -26,8 +23,9 @@ from bayesmixture.estimators._weights import (
     is_dirichlet_process,
     weights_variable,
 )
-from bayesmixture.evaluation import summarise
-from bayesmixture.likelihood import mixture
+
+if TYPE_CHECKING:
+    import pymc as pm
 
 COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
 # Jitter of chain starts around the initial solution (model scale): small enough to stay in
@@ -304,6 +302,10 @@ class GaussianMixture(BayesianMixture):
         )
 
     def _build_model(self, fit: FitData) -> pm.Model:
+        import pymc as pm
+
+        from bayesmixture.likelihood import mixture
+
         K, (n_obs, D) = self.n_components, fit.value.shape
         names = fit.extra["names"]
         rows, cols = np.tril_indices(D, -1)
@@ -359,10 +361,19 @@ class GaussianMixture(BayesianMixture):
 
     def _component_dist(self, mu, chol):
         """The components' distribution given means (K, D) and Cholesky factors."""
+        import pymc as pm
+
         return pm.MvNormal.dist(mu, chol=chol)
+
+    def _df_prior(self) -> tuple[float, float] | None:
+        """Gamma (shape, rate) prior of Student-t degrees of freedom; None for Gaussians."""
+        return None
 
     def _cholesky_factors(self, D: int):
         """Cholesky factors of the component covariances (model scale): (K, D, D) or (D, D)."""
+        import pymc as pm
+        import pytensor.tensor as pt
+
         kind = self.covariance_type
         per_component = kind != "tied"
         sd_dims = {
@@ -382,6 +393,9 @@ class GaussianMixture(BayesianMixture):
         return pt.expand_dims(sd, -1) * corr_cholesky(2.0 * cpc - 1.0, D)
 
     def _report_original_units(self, mu, chol, fit: FitData) -> None:
+        import pymc as pm
+        import pytensor.tensor as pt
+
         center, scale = fit.extra["center"], fit.extra["scale"]
         K = self.n_components
         cov = pt.matmul(chol, pt.swapaxes(chol, -1, -2)) * np.outer(scale, scale)
@@ -464,6 +478,8 @@ class GaussianMixture(BayesianMixture):
     def _training_evaluator(self, model, posterior, fit: FitData):
         # The matrix-product scorer also relabels and scores the training rows when they
         # are plain (no groups, case weights or gaps): no membership function to compile.
+        from bayesmixture._spec import lookup
+
         spec = lookup(model, self._mixture_name)
         if spec.groups is None and spec.case_weights is None:
             fast = self._fast_scorer(model, posterior, fit.value, {}, extra=fit.extra)
@@ -477,6 +493,9 @@ class GaussianMixture(BayesianMixture):
 
     def _fast_scorer(self, model, posterior, value: np.ndarray, data: dict, *, extra=None):
         """The matrix-product scorer when it applies (no groups, no gaps), else None."""
+        from bayesmixture._spec import lookup
+        from bayesmixture.estimators._gaussian_scorer import GaussianEvaluator
+
         extra = self._fit_data.extra if extra is None else extra
         plain = not data and "label_group_names" not in extra and "group_names" not in extra
         has_draws = all(name in posterior for name in GaussianEvaluator.rv_names)
@@ -490,6 +509,10 @@ class GaussianMixture(BayesianMixture):
         if "label_group_names" not in getattr(self, "_fit_data", FitData(None, 0)).extra:
             return super()._membership_of(X, y, groups=groups)
         # One label per group: the group's probabilities, given to each of its rows.
+        import xarray as xr
+
+        from bayesmixture.evaluation import summarise
+
         self._check_fitted()
         if groups is None:
             raise ValueError(

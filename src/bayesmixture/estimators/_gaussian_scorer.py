@@ -109,7 +109,7 @@ class GaussianEvaluator:
         """
         from concurrent.futures import ThreadPoolExecutor
 
-        from bayesmixture.estimators._fast._scoring_kernel import membership_totals
+        from bayesmixture._kernels.scoring import membership_totals
 
         value = np.asarray(value, dtype=float)
         K = self.spec.n_components

@@ -9,9 +9,9 @@ constant, or depend on covariates through a softmax regression (``weights_from=`
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import pymc as pm
-import pytensor.tensor as pt
 
 from bayesmixture._validation import as_numeric_array, check_positive_int
 from bayesmixture.estimators._base import BayesianMixture, FitData, validate_table
@@ -26,7 +26,9 @@ from bayesmixture.estimators._weights import (
     is_dirichlet_process,
     weights_variable,
 )
-from bayesmixture.likelihood import mixture
+
+if TYPE_CHECKING:
+    import pymc as pm
 
 COEFFICIENTS = ("component", "shared")
 NOISE = ("component", "shared")
@@ -300,6 +302,10 @@ class MixtureRegression(BayesianMixture):
         return data
 
     def _build_model(self, fit: FitData) -> pm.Model:
+        import pymc as pm
+
+        from bayesmixture.likelihood import mixture
+
         K, extra = self.n_components, fit.extra
         coords = {
             "component": np.arange(K),
@@ -324,6 +330,9 @@ class MixtureRegression(BayesianMixture):
         return model
 
     def _weights(self, fit: FitData):
+        import pymc as pm
+        import pytensor.tensor as pt
+
         K = self.n_components
         if not fit.extra["gate"]:
             return weights_variable(self.weights_prior, K)
@@ -338,6 +347,9 @@ class MixtureRegression(BayesianMixture):
         return pm.math.softmax(logits, axis=-1)
 
     def _component_means(self, design, extra):
+        import pymc as pm
+        import pytensor.tensor as pt
+
         K, n_coef = self.n_components, len(extra["names"])
         shared = self.coefficients == "shared"
         # float64 scales: PyTensor would store a literal like 2.5 as a float32 constant
@@ -363,6 +375,9 @@ class MixtureRegression(BayesianMixture):
         return mean
 
     def _noise_sd(self, extra):
+        import pymc as pm
+        import pytensor.tensor as pt
+
         y_scale = extra["y_scale"]
         if not isinstance(self.noise, str):
             return np.float64(float(self.noise) / y_scale)

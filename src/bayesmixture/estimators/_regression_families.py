@@ -12,7 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import pymc as pm
 
 # Prior of the negative binomial's dispersion (PyMC's alpha: variance mu + mu^2 / alpha),
 # the same as Mixture's "negbinomial" family: Gamma(2, 0.5), mean 4.
@@ -35,6 +34,8 @@ class ResponseFamily:
 
     def component(self, eta, trials):
         """The components' distribution given the linear predictor ``eta`` (obs, component)."""
+        import pymc as pm
+
         if self.name == "poisson":
             return pm.Poisson.dist(mu=pm.math.exp(eta))
         if self.name == "negbinomial":

@@ -11,8 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.cluster import KMeans
-from sklearn.mixture import GaussianMixture as EMGaussianMixture
 
 INITS = ("em", "kmeans", "random")
 
@@ -26,6 +24,8 @@ class GaussianStart:
 
 def em_start(Z: np.ndarray, n_components: int, covariance_type: str, seed: int) -> GaussianStart:
     """Best of a few EM runs (scikit-learn), the usual maximum-likelihood answer."""
+    from sklearn.mixture import GaussianMixture as EMGaussianMixture
+
     em = EMGaussianMixture(
         n_components,
         covariance_type=covariance_type,
@@ -40,6 +40,8 @@ def kmeans_start(
     Z: np.ndarray, n_components: int, covariance_type: str, seed: int
 ) -> GaussianStart:
     """k-means centres, cluster shares and within-cluster spreads."""
+    from sklearn.cluster import KMeans
+
     km = KMeans(n_components, n_init=3, random_state=seed).fit(Z)
     return _start_from_labels(Z, km.labels_, km.cluster_centers_, covariance_type)
 

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import warnings
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-import pymc as pm
-from pytensor.tensor.variable import TensorVariable
-from sklearn.cluster import KMeans
 
 from bayesmixture._validation import as_numeric_array, check_positive_int, describe_rows
 from bayesmixture.estimators._base import BayesianMixture, FitData
@@ -20,7 +18,9 @@ from bayesmixture.estimators._weights import (
     weights_variable,
 )
 from bayesmixture.exceptions import DataWarning
-from bayesmixture.likelihood import mixture
+
+if TYPE_CHECKING:
+    import pymc as pm
 
 INITS = ("kmeans", "random")
 START_JITTER = 0.02
@@ -158,6 +158,10 @@ class Mixture(BayesianMixture):
         return FitData(value=values, n_obs=n_obs, data=data, extra=extra)
 
     def _build_model(self, fit: FitData) -> pm.Model:
+        import pymc as pm
+
+        from bayesmixture.likelihood import mixture
+
         K = self.n_components
         scale = DataScale.of(fit.value)
         coords = {"component": np.arange(K), "obs": np.arange(fit.n_obs)}
@@ -216,6 +220,8 @@ class Mixture(BayesianMixture):
             centres = np.sort(rng.choice(y, size=K, replace=len(y) < K))
         else:
             seed = int(rng.integers(2**31 - 1))
+            from sklearn.cluster import KMeans
+
             km = KMeans(K, n_init=3, random_state=seed).fit(y.reshape(-1, 1))
             centres = np.sort(km.cluster_centers_.ravel())
         labels = np.argmin(np.abs(y[:, None] - centres[None]), axis=1)
@@ -331,6 +337,8 @@ def _support_problem(name: str, values: np.ndarray, trials):
 
 def _trials_arg(family, trials, *, batched: bool) -> dict:
     """Trials of a binomial family; per-row trials get a component axis when batched."""
+    from pytensor.tensor.variable import TensorVariable
+
     if family.name != "binomial":
         return {}
     if batched and isinstance(trials, TensorVariable):

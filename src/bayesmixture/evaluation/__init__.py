@@ -1,6 +1,6 @@
 """The evaluator core: log-densities of (data, draws) in bounded memory, below every user of them.
 
-:mod:`bayesmixture.membership`, :mod:`bayesmixture.relabel`, selection, the estimators and the
+:mod:`bayesmixture.memberships`, :mod:`bayesmixture.relabelling`, selection, the estimators and the
 Dask scorer all evaluate a mixture the same way: one compiled function of PyMC's own component
 densities, vectorised over draws and called chunk by chunk. This package holds that function and
 the pure-numpy pieces around it, so that none of its users needs another's internals.

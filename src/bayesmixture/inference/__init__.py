@@ -13,11 +13,14 @@ import os
 import sys
 import time
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-import arviz as az
 import numpy as np
-import pymc as pm
 from threadpoolctl import threadpool_limits
+
+if TYPE_CHECKING:
+    import arviz as az
+    import pymc as pm
 
 __all__ = [
     "SAMPLERS",
@@ -132,6 +135,8 @@ def sample(
 
 
 def _sample_pymc(model, *, draws, tune, chains, initvals, random_seed, progressbar):
+    import pymc as pm
+
     # Forking a process that runs JAX's threads can deadlock; once JAX is loaded (our
     # membership evaluators use it) chains run one after the other in this process.
     parallel = "jax" not in sys.modules
@@ -152,6 +157,8 @@ def _sample_pymc(model, *, draws, tune, chains, initvals, random_seed, progressb
 
 
 def _sample_numpyro(model, *, draws, tune, chains, initvals, random_seed, progressbar):
+    import pymc as pm
+
     with model:
         return pm.sample(
             draws=draws,
@@ -211,4 +218,10 @@ def _single_threaded_workers():
             os.environ.pop(name, None)
 
 
-from bayesmixture.inference._advi import fit_advi_minibatch  # noqa: E402
+def __getattr__(name: str):
+    # minibatch ADVI needs PyMC's variational module: imported when first asked for
+    if name == "fit_advi_minibatch":
+        from bayesmixture.inference._advi import fit_advi_minibatch
+
+        return fit_advi_minibatch
+    raise AttributeError(f"module 'bayesmixture.inference' has no attribute {name!r}")

@@ -1,16 +1,18 @@
 """GaussianMixture's compiled density: pack the payload, map values to and from theta.
 
 ``theta`` is PyMC's value vector of the estimator's model, in ``model.value_vars`` order:
-``weights_simplex__`` (or ``group_weights_simplex__``), ``mu``, ``sd_log__`` and, for full
-and tied covariances with more than one feature, ``cpc_logodds__``. The kernel in
-:mod:`._gaussian_kernel` evaluates the model's log-density (Jacobians included) there; a test
-holds it equal to PyMC's ``model.compile_logp()`` and ``compile_dlogp()`` to 1e-10.
+``weights_simplex__`` (or ``group_weights_simplex__``), ``mu``, ``sd_log__``, for full and
+tied covariances with more than one feature ``cpc_logodds__``, and for Student-t components
+``df_log__``. The kernel in :mod:`bayesmixture._kernels.gaussian` evaluates the model's
+log-density (Jacobians included) there; a test holds it equal to PyMC's
+``model.compile_logp()`` and ``compile_dlogp()`` to 1e-10.
 
-Payload, in order: the header (``kernel.HEADER`` slots), the Dirichlet concentration, the CPC
-concentrations, X (n_obs, n_features; a row with missing entries holds its observed entries
-first, then zeros), each row's weight row, label group and case weight; then, only when
-some rows have missing entries (header slot ``N_PATTERNS`` > 0), the masks of their
-missingness patterns and each row's pattern (see ``_missingness_patterns``).
+Payload, in order: the header (``kernel.HEADER`` slots), the Dirichlet concentration (one per
+weight: the K components, then the noise component if any), the CPC concentrations, X
+(n_obs, n_features; a row with missing entries holds its observed entries first, then zeros),
+then per row: its weight row, label group, case weight, known component (-1 when unlabelled),
+noise log-density and missingness pattern (0: complete); last, the masks of the missingness
+patterns other than the complete one (see ``_missingness_patterns``).
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ import numpy as np
 from scipy.special import betaln, gammaln
 
 from bayesmixture._cholesky import lkj_cpc_concentration
-from bayesmixture.estimators._fast import _gaussian_kernel as kernel
+from bayesmixture._kernels import gaussian as kernel
+from bayesmixture._kernels.compiling import KernelDensity
 
 COVARIANCE_CODES = {
     "full": kernel.FULL,
@@ -69,41 +72,54 @@ def _structure(covariance_type: str, n_features: int) -> int:
     return code
 
 
-class GaussianDensity:
+class GaussianDensity(KernelDensity):
     """Everything the sampler needs for one fit: payload, sizes and the value maps.
 
     Parameters
     ----------
-    estimator : GaussianMixture
-        Its priors and covariance structure.
+    estimator : GaussianMixture or StudentTMixture
+        Its priors, covariance structure and component family.
     fit : FitData
-        The validated (standardised) training data.
-    alpha : ndarray of shape (n_components,)
-        Dirichlet concentration of the weights.
+        The validated (standardised) training data. ``fit.extra`` may hold
+        ``noise_log_density`` (per row: a noise component after the K components) and
+        ``row_labels`` (per row: -1, or the component a labelled row belongs to).
+    alpha : ndarray of shape (n_weights,)
+        Dirichlet concentration of the weights (K, or K + 1 with a noise component).
     """
 
-    logp_cfunc = kernel.logp_cfunc
-    expand_cfunc = kernel.expand_cfunc
+    kernel = "gaussian"
 
     def __init__(self, estimator, fit, alpha: np.ndarray):
         X = np.asarray(fit.value, dtype=float)
         N, D = X.shape
         X, patterns, row_pattern = _missingness_patterns(X)
         K = int(estimator.n_components)
+        noise = fit.extra.get("noise_log_density")
+        n_weights = K + (noise is not None)
+        if len(alpha) != n_weights:
+            raise ValueError(f"alpha has {len(alpha)} entries; expected {n_weights}.")
         self.covariance_type = estimator.covariance_type
         self.cov = _structure(estimator.covariance_type, D)
         self.n_obs, self.n_features, self.n_components = N, D, K
+        self.n_weights = n_weights
         group_index = fit.data.get("group_index")
         self.n_weight_rows = 1 if group_index is None else len(fit.extra["group_names"])
         self.weights_name = "weights" if group_index is None else "group_weights"
         label_codes = fit.extra.get("label_group_codes")
         case_weights = fit.extra.get("sample_weight")
+        row_labels = fit.extra.get("row_labels")
+        df_prior = estimator._df_prior()
+        self.student = df_prior is not None
         self.n_sd = kernel.n_scale_params(self.cov, K, D)
         self.n_cpc = kernel.n_cpc_params(self.cov, K, D) if D > 1 else 0
-        self.n_dim = self.n_weight_rows * (K - 1) + K * D + self.n_sd + self.n_cpc
+        self.n_dim = (self.n_weight_rows * (n_weights - 1) + K * D + self.n_sd + self.n_cpc) + (
+            K if self.student else 0
+        )
         pairs = D * (D - 1) // 2
         conc = lkj_cpc_concentration(estimator.lkj_eta, D) if pairs else np.zeros(0)
-        constant = self.n_weight_rows * (gammaln(alpha.sum()) - gammaln(alpha).sum() + np.log(K))
+        constant = self.n_weight_rows * (
+            gammaln(alpha.sum()) - gammaln(alpha).sum() + np.log(n_weights)
+        )
         constant += K * D * (-kernel.HALF_LOG_2PI - np.log(estimator.mean_prior_sd))
         constant += self.n_sd * (0.5 * np.log(2.0 / np.pi) - np.log(estimator.scale_prior_sd))
         n_factors = 1 if self.cov == kernel.TIED else K
@@ -116,10 +132,17 @@ class GaussianDensity:
         if label_codes is not None:
             header[kernel.HAS_LABEL_GROUPS] = 1.0
             header[kernel.N_LABEL_GROUPS] = len(fit.extra["label_group_names"])
+        if self.student:
+            shape, rate = df_prior
+            header[kernel.STUDENT_T] = 1.0
+            header[kernel.DF_SHAPE], header[kernel.DF_RATE] = shape, rate
+            constant += K * (shape * np.log(rate) - gammaln(shape))
+        header[kernel.HAS_NOISE] = float(noise is not None)
         header[kernel.CONSTANT] = constant
         header[kernel.MEAN_PRIOR_SD] = estimator.mean_prior_sd
         header[kernel.SCALE_PRIOR_SD] = estimator.scale_prior_sd
         header[kernel.N_DIM] = self.n_dim
+        header[kernel.N_PATTERNS] = len(patterns)
         parts = [
             header,
             np.asarray(alpha, dtype=float),
@@ -128,10 +151,14 @@ class GaussianDensity:
             np.zeros(N) if group_index is None else np.asarray(group_index, dtype=float),
             np.zeros(N) if label_codes is None else np.asarray(label_codes, dtype=float),
             np.ones(N) if case_weights is None else np.asarray(case_weights, dtype=float),
+            np.full(N, -1.0) if row_labels is None else np.asarray(row_labels, dtype=float),
+            np.zeros(N) if noise is None else np.asarray(noise, dtype=float),
+            row_pattern,
+            patterns.ravel(),
         ]
-        if len(patterns):  # keep the layout of complete data: the gaps' arrays come last
-            header[kernel.N_PATTERNS] = len(patterns)
-            parts += [patterns.ravel(), row_pattern]
+        # rows with gaps and shared labels take the kernel's general variant
+        self.general = bool(len(patterns)) or label_codes is not None
+        self.variant = (self.general, self.student)
         payload = np.ascontiguousarray(np.concatenate(parts))
         payload[kernel.PAYLOAD_SIZE] = payload.size
         payload.flags.writeable = False
@@ -139,26 +166,16 @@ class GaussianDensity:
 
     # ------------------------------------------------------------------ evaluation
 
-    def logp_and_grad(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
-        """Log-density and gradient at one unconstrained point (for tests and checks).
-
-        The payload is copied into a writeable array: the types the C callback compiled the
-        kernel for, so this call needs no compilation of its own.
-        """
-        grad = np.empty(self.n_dim)
-        theta = np.ascontiguousarray(theta, dtype=float)
-        value = kernel.logp_and_grad(theta, np.array(self.payload), grad)
-        return float(value), grad
-
     # ------------------------------------------------------------------ value maps
 
     def _slices(self) -> dict[str, slice]:
         K, D = self.n_components, self.n_features
         sizes = {
-            self.weights_name: self.n_weight_rows * (K - 1),
+            self.weights_name: self.n_weight_rows * (self.n_weights - 1),
             "mu": K * D,
             "sd": self.n_sd,
             "cpc": self.n_cpc,
+            "df": K if self.student else 0,
         }
         out, start = {}, 0
         for name, size in sizes.items():
@@ -184,7 +201,7 @@ class GaussianDensity:
         theta = np.empty(self.n_dim)
         cut = self._slices()
         log_w = np.log(np.asarray(values[self.weights_name], dtype=float))
-        log_w = log_w.reshape(self.n_weight_rows, self.n_components)
+        log_w = log_w.reshape(self.n_weight_rows, self.n_weights)
         simplex = log_w[:, :-1] - log_w.mean(axis=1, keepdims=True)
         theta[cut[self.weights_name]] = simplex.ravel()
         theta[cut["mu"]] = np.asarray(values["mu"], dtype=float).ravel()
@@ -192,6 +209,8 @@ class GaussianDensity:
         if self.n_cpc:
             cpc = np.asarray(values["cpc"], dtype=float).ravel()
             theta[cut["cpc"]] = np.log(cpc) - np.log1p(-cpc)
+        if self.student:
+            theta[cut["df"]] = np.log(np.asarray(values["df"], dtype=float))
         return theta
 
     def from_theta(self, theta: np.ndarray) -> dict[str, np.ndarray]:
@@ -200,7 +219,9 @@ class GaussianDensity:
         batch = theta.shape[:-1]
         cut = self._slices()
         K, D = self.n_components, self.n_features
-        y = theta[..., cut[self.weights_name]].reshape(*batch, self.n_weight_rows, K - 1)
+        y = theta[..., cut[self.weights_name]].reshape(
+            *batch, self.n_weight_rows, self.n_weights - 1
+        )
         a = np.concatenate([y, -y.sum(axis=-1, keepdims=True)], axis=-1)
         a = np.exp(a - a.max(axis=-1, keepdims=True))
         weights = a / a.sum(axis=-1, keepdims=True)
@@ -212,6 +233,8 @@ class GaussianDensity:
         if self.n_cpc:
             u = theta[..., cut["cpc"]].reshape(*batch, *self._cpc_shape())
             out["cpc"] = 1.0 / (1.0 + np.exp(-u))
+        if self.student:
+            out["df"] = np.exp(theta[..., cut["df"]])
         return out
 
     def cholesky(self, values: dict) -> np.ndarray:

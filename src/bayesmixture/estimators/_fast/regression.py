@@ -4,8 +4,9 @@
 ``weights_simplex__`` (constant weights) or ``gate_coefficients`` (gate_feature, component),
 then ``beta`` (coef,) or (component, coef), ``alpha`` (component,) with an intercept, and
 ``sigma_log__`` (component,) or () unless the noise sd is known. The kernel in
-:mod:`._regression_kernel` evaluates the model's log-density (Jacobians included) there; a
-test holds it equal to PyMC's ``model.compile_logp()`` and ``compile_dlogp()`` to 1e-10.
+:mod:`bayesmixture._kernels.regression` evaluates the model's log-density (Jacobians
+included) there; a test holds it equal to PyMC's
+``model.compile_logp()`` and ``compile_dlogp()`` to 1e-10.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import gammaln
 
-from bayesmixture.estimators._fast import _regression_kernel as kernel
+from bayesmixture._kernels import regression as kernel
+from bayesmixture._kernels.compiling import KernelDensity
 from bayesmixture.estimators._weights import dirichlet_concentration
 
 NOISE_CODES = {"component": kernel.NOISE_COMPONENT, "shared": kernel.NOISE_SHARED}
@@ -24,7 +26,7 @@ def _normal_constant(sd: float) -> float:
     return -kernel.HALF_LOG_2PI - np.log(sd)
 
 
-class RegressionDensity:
+class RegressionDensity(KernelDensity):
     """Everything the sampler needs for one fit of MixtureRegression: payload and value maps.
 
     Parameters
@@ -37,8 +39,7 @@ class RegressionDensity:
         Prior sd of the gate coefficients (used with covariate-dependent weights).
     """
 
-    logp_cfunc = kernel.logp_cfunc
-    expand_cfunc = kernel.expand_cfunc
+    kernel = "regression"
 
     def __init__(self, estimator, fit, *, gate_prior_sd: float):
         extra = fit.extra
@@ -95,17 +96,6 @@ class RegressionDensity:
         self.payload = payload
 
     # ------------------------------------------------------------------ evaluation
-
-    def logp_and_grad(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
-        """Log-density and gradient at one unconstrained point (for tests and checks).
-
-        The payload is copied into a writeable array: the types the C callback compiled the
-        kernel for, so this call needs no compilation of its own.
-        """
-        grad = np.empty(self.n_dim)
-        theta = np.ascontiguousarray(theta, dtype=float)
-        value = kernel.logp_and_grad(theta, np.array(self.payload), grad)
-        return float(value), grad
 
     # ------------------------------------------------------------------ value maps
 

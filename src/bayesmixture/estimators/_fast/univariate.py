@@ -6,8 +6,9 @@ for positive parameters, log-odds for those in (0, 1)). A single family (``famil
 has one variable per parameter with dim ``component``, so theta holds the parameters block by
 block; a list of families has variables ``c{k}_{parameter}``, component by component. The
 priors are read from the same table that builds the PyMC model (``Family.prior_specs``).
-The kernel in :mod:`._univariate_kernel` evaluates the model's log-density (Jacobians included)
-there; a test holds it equal to PyMC's ``model.compile_logp()`` and ``compile_dlogp()`` to 1e-10.
+The kernel in :mod:`bayesmixture._kernels.univariate` evaluates the model's log-density
+(Jacobians included) there; a test holds it equal to PyMC's
+``model.compile_logp()`` and ``compile_dlogp()`` to 1e-10.
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import expit, gammaln
 
+from bayesmixture._kernels import univariate as kernel
+from bayesmixture._kernels.compiling import KernelDensity
 from bayesmixture.estimators._families import FAMILIES, DataScale, Prior
-from bayesmixture.estimators._fast import _univariate_kernel as kernel
 
 FAMILY_CODES = {
     "normal": kernel.NORMAL,
@@ -91,7 +93,7 @@ def _observation_table(y: np.ndarray, trials) -> np.ndarray:
     return table
 
 
-class UnivariateDensity:
+class UnivariateDensity(KernelDensity):
     """Everything the sampler needs for one fit of Mixture: payload, sizes and the value maps.
 
     Parameters
@@ -104,8 +106,7 @@ class UnivariateDensity:
         Dirichlet concentration of the weights.
     """
 
-    logp_cfunc = kernel.logp_cfunc
-    expand_cfunc = kernel.expand_cfunc
+    kernel = "univariate"
 
     def __init__(self, estimator, fit, alpha: np.ndarray):
         y = np.asarray(fit.value, dtype=float)
@@ -168,17 +169,6 @@ class UnivariateDensity:
         return table, constant
 
     # ------------------------------------------------------------------ evaluation
-
-    def logp_and_grad(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
-        """Log-density and gradient at one unconstrained point (for tests and checks).
-
-        The payload is copied into a writeable array: the types the C callback compiled the
-        kernel for, so this call needs no compilation of its own.
-        """
-        grad = np.empty(self.n_dim)
-        theta = np.ascontiguousarray(theta, dtype=float)
-        value = kernel.logp_and_grad(theta, np.array(self.payload), grad)
-        return float(value), grad
 
     # ------------------------------------------------------------------ value maps
 

@@ -26,7 +26,7 @@ from bayesmixture.evaluation import (
     summarise,
     training_value,
 )
-from bayesmixture.relabel import check_method, find_permutations
+from bayesmixture.relabelling import check_method, find_permutations
 
 __all__ = ["membership", "predict_membership", "predictive_logpdf"]
 

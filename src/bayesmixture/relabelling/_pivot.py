@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from bayesmixture.relabel._assign import best_permutations
+from bayesmixture.relabelling._assign import best_permutations
 
 
 def pivot_permutations(params: np.ndarray, reference: int) -> np.ndarray:

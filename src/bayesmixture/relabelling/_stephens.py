@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from bayesmixture.evaluation import permute_last_axis
-from bayesmixture.relabel._assign import best_permutations
+from bayesmixture.relabelling._assign import best_permutations
 
 _FLOOR = 1e-300
 

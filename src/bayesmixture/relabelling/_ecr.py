@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from bayesmixture.relabel._assign import best_permutations
+from bayesmixture.relabelling._assign import best_permutations
 
 
 def ecr_permutations(resp: np.ndarray, pivot: np.ndarray) -> np.ndarray:

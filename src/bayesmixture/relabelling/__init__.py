@@ -27,9 +27,9 @@ from bayesmixture.evaluation import (
     stacked_draws,
     training_value,
 )
-from bayesmixture.relabel._ecr import ecr_permutations
-from bayesmixture.relabel._pivot import pivot_permutations
-from bayesmixture.relabel._stephens import stephens_permutations
+from bayesmixture.relabelling._ecr import ecr_permutations
+from bayesmixture.relabelling._pivot import pivot_permutations
+from bayesmixture.relabelling._stephens import stephens_permutations
 
 __all__ = ["LabelSwitchingReport", "label_switching", "relabel"]
 

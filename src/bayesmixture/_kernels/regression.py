@@ -28,10 +28,13 @@ One pass over the rows, no allocation per row.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numba
 import numpy as np
+
+from bayesmixture._kernels.callbacks import LOGP_SIGNATURE, expand_cfunc
 
 # Payload header slots (N_DIM and PAYLOAD_SIZE are read by the C callbacks).
 N_OBS, N_COMPONENTS, N_COEF, N_GATE, PER_COMPONENT_DESIGN, SHARED_COEF = 0, 1, 2, 3, 4, 5
@@ -244,24 +247,7 @@ def logp_and_grad(theta, payload, grad):
     return logp
 
 
-_LOGP_SIGNATURE = numba.types.int64(
-    numba.types.uint64,
-    numba.types.CPointer(numba.types.double),
-    numba.types.CPointer(numba.types.double),
-    numba.types.CPointer(numba.types.double),
-    numba.types.voidptr,
-)
-_EXPAND_SIGNATURE = numba.types.int64(
-    numba.types.uint64,
-    numba.types.uint64,
-    numba.types.CPointer(numba.types.double),
-    numba.types.CPointer(numba.types.double),
-    numba.types.voidptr,
-)
-
-
-@numba.cfunc(_LOGP_SIGNATURE, cache=True)
-def logp_cfunc(dim, x_, out_, logp_, payload_):  # pragma: no cover - runs inside nutpie
+def _logp_callback(dim, x_, out_, logp_, payload_):  # pragma: no cover - runs inside nutpie
     """nutpie's C interface: 0 on success, 3/4 for a non-finite gradient/log-density."""
     header = numba.carray(payload_, (HEADER,), dtype=np.float64)
     if dim != int(header[N_DIM]):
@@ -269,9 +255,8 @@ def logp_cfunc(dim, x_, out_, logp_, payload_):  # pragma: no cover - runs insid
     payload = numba.carray(payload_, (int(header[PAYLOAD_SIZE]),), dtype=np.float64)
     x = numba.carray(x_, (dim,))
     out = numba.carray(out_, (dim,))
-    logp = numba.carray(logp_, (1,))
     value = logp_and_grad(x, payload, out)
-    logp[0] = value
+    logp_[0] = value
     if not np.isfinite(value):
         return 4
     for q in range(dim):
@@ -280,13 +265,8 @@ def logp_cfunc(dim, x_, out_, logp_, payload_):  # pragma: no cover - runs insid
     return 0
 
 
-@numba.cfunc(_EXPAND_SIGNATURE, cache=True)
-def expand_cfunc(dim, expanded, x_, out_, payload_):  # pragma: no cover - runs inside nutpie
-    """Store the unconstrained draw itself; constrained values are computed afterwards."""
-    if dim != expanded:
-        return -1
-    x = numba.carray(x_, (dim,))
-    out = numba.carray(out_, (expanded,))
-    for q in range(dim):
-        out[q] = x[q]
-    return 0
+@functools.cache
+def callbacks() -> tuple:
+    """The C callbacks nutpie calls: (logp, expand), compiled on first use or loaded from
+    Numba's disk cache (see ``_compile.py``)."""
+    return numba.cfunc(LOGP_SIGNATURE, cache=True)(_logp_callback), expand_cfunc()

@@ -1,0 +1,87 @@
+"""Compile kernel variants of the fast path into Numba's on-disk cache.
+
+``python -m bayesmixture._kernels.warm gaussian:0:0`` compiles one variant (the
+fit of a plain Gaussian mixture starts this in the background, see ``_compile.py``);
+without arguments, every variant of every kernel, one process per variant, largest first
+(``make test`` runs this first, so that parallel test workers load the kernels from the cache
+instead of compiling the same one side by side).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+
+import numpy as np
+
+from bayesmixture._kernels.compiling import KERNELS, parse_spec, variant_spec
+
+# Every variant, largest compile first (``gaussian.callbacks(general, student)``).
+ALL_VARIANTS = (
+    ("gaussian", (True, True)),
+    ("univariate", ()),
+    ("gaussian", (True, False)),
+    ("gaussian", (False, True)),
+    ("gaussian", (False, False)),
+    ("regression", ()),
+)
+
+
+def _compile_scoring() -> None:
+    """One call of the fused membership kernel (2 rows, 1 draw, 2 components), with the
+    argument types that GaussianEvaluator.totals passes."""
+    from bayesmixture._kernels.scoring import membership_totals
+
+    rows, components, n_features = 2, 2, 1
+    total = np.zeros((rows, components))
+    membership_totals(
+        np.zeros((rows, n_features)),
+        np.zeros((components, n_features)),
+        components,
+        total,
+        np.zeros_like(total),
+        np.zeros(rows),
+        True,
+    )
+
+
+def compile_variant(spec: str) -> tuple[str, float]:
+    """Compile (or load) one variant, ``kernel:flags`` or ``scoring``; its spec and seconds."""
+    import importlib
+
+    start = time.perf_counter()
+    if spec == "scoring":
+        _compile_scoring()
+    else:
+        kernel, variant = parse_spec(spec)
+        importlib.import_module(KERNELS[kernel]).callbacks(*variant)
+    return spec, time.perf_counter() - start
+
+
+def warm(specs: list[str], processes: int | None = None) -> dict[str, float]:
+    """Compile (or load) every variant in ``specs``, ``processes`` at a time."""
+    if len(specs) == 1:
+        return dict([compile_variant(specs[0])])
+    workers = processes or min(len(specs), os.cpu_count() or 1)
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        return dict(pool.map(compile_variant, specs))
+
+
+def main(argv: list[str]) -> None:
+    specs = argv or [variant_spec(kernel, flags) for kernel, flags in ALL_VARIANTS] + ["scoring"]
+    for spec in specs:
+        if spec != "scoring":
+            parse_spec(spec)  # refuse a bad spec before any process starts
+    start = time.perf_counter()
+    seconds = warm(specs)
+    if argv:
+        return
+    for name, value in seconds.items():
+        print(f"{name:>20}: {value:5.1f} s", file=sys.stderr)
+    print(f"Numba kernels ready in {time.perf_counter() - start:.1f} s", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
