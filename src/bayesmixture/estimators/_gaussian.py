@@ -333,10 +333,12 @@ class GaussianMixture(BayesianMixture):
             if "group_index" in fit.data:
                 group_index = pm.Data("group_index", fit.data["group_index"], dims="obs")
                 alpha = dirichlet_concentration(self.weights_prior, K)
+                n_groups = len(coords["group"])
                 W = pm.Dirichlet(
                     "group_weights",
-                    np.broadcast_to(alpha, (len(coords["group"]), K)),
+                    np.broadcast_to(alpha, (n_groups, K)),
                     dims=("group", "component"),
+                    shape=(n_groups, K),
                 )
                 weights = W[group_index]
             else:
@@ -344,7 +346,8 @@ class GaussianMixture(BayesianMixture):
             # float64 scales: PyTensor stores a Python float such as 1.5 as a float32
             # constant, and its log then loses ~1e-8 per term.
             mean_sd = np.float64(self.mean_prior_sd)
-            mu = pm.Normal("mu", 0.0, mean_sd, dims=("component", "feature"))
+            # static shapes beside the dims: the mixture then knows K without evaluating it
+            mu = pm.Normal("mu", 0.0, mean_sd, dims=("component", "feature"), shape=(K, D))
             chol = self._cholesky_factors(D)
             mixture(
                 "X",
@@ -382,14 +385,21 @@ class GaussianMixture(BayesianMixture):
             "diag": ("component", "feature"),
             "spherical": ("component",),
         }[kind]
-        sd = pm.HalfNormal("sd", np.float64(self.scale_prior_sd), dims=sd_dims)
+        sizes = {"component": self.n_components, "feature": D, "feature_pair": D * (D - 1) // 2}
+        sd = pm.HalfNormal(
+            "sd",
+            np.float64(self.scale_prior_sd),
+            dims=sd_dims,
+            shape=tuple(sizes[dim] for dim in sd_dims),
+        )
         if kind == "spherical":
             return sd[:, None, None] * pt.eye(D)
         if kind == "diag" or D == 1:
             return pt.expand_dims(sd, -1) * pt.eye(D)
         concentration = lkj_cpc_concentration(self.lkj_eta, D)
         cpc_dims = ("component", "feature_pair") if per_component else ("feature_pair",)
-        cpc = pm.Beta("cpc", concentration, concentration, dims=cpc_dims)
+        cpc_shape = tuple(sizes[dim] for dim in cpc_dims)
+        cpc = pm.Beta("cpc", concentration, concentration, dims=cpc_dims, shape=cpc_shape)
         return pt.expand_dims(sd, -1) * corr_cholesky(2.0 * cpc - 1.0, D)
 
     def _report_original_units(self, mu, chol, fit: FitData) -> None:

@@ -9,6 +9,11 @@ from bayesmixture.evaluation._arrays import permute_last_axis
 from bayesmixture.evaluation._evaluator import MixtureEvaluator
 from bayesmixture.evaluation._inputs import COMPONENT_DIM, stacked_draws
 
+# Below this many (row, draw) pairs the evaluator's chunks take well under a second (penguins:
+# 342 rows x 2,000 draws in ~0.1 s), so an evaluator's fused pass, whose first use in a
+# process compiles for ~1 s, is kept for larger inputs.
+FUSED_MIN_ROW_DRAWS = 5_000_000
+
 
 def summarise(
     evaluator: MixtureEvaluator,
@@ -32,7 +37,7 @@ def summarise(
     total_sq = np.zeros_like(total)
     every_draw = np.empty((n_chains * n_draws, n_terms, spec.n_components)) if per_draw else None
     chunks = evaluator.chunks(draws, value, data=data, groups=groups, case_weights=case_weights)
-    if _fused(evaluator, perms, every_draw, data, groups):
+    if _fused(evaluator, perms, every_draw, data, groups, len(value) * n_chains * n_draws):
         # one pass over rows and draws keeping only the sums (e.g. GaussianMixture's scorer)
         total, total_sq, _ = evaluator.totals(draws, value, density=False)
         chunks = ()
@@ -76,7 +81,7 @@ def predictive_log_density(
 
     draws = stacked_draws(posterior, evaluator.rv_names)
     n_draws = posterior.sizes["chain"] * posterior.sizes["draw"]
-    if _fused(evaluator, None, None, data, None):
+    if _fused(evaluator, None, None, data, None, len(value) * n_draws):
         return evaluator.totals(draws, value)[2] - np.log(n_draws)
     total = np.full(len(value), -np.inf)
     for chunk in evaluator.chunks(draws, value, data=data):
@@ -85,7 +90,7 @@ def predictive_log_density(
     return total - np.log(n_draws)
 
 
-def _fused(evaluator, perms, every_draw, data, groups) -> bool:
-    """Whether the evaluator's fused ``totals`` pass can replace the chunk loop."""
+def _fused(evaluator, perms, every_draw, data, groups, row_draws: int) -> bool:
+    """Whether the evaluator's fused ``totals`` pass can (and should) replace the chunk loop."""
     plain = perms is None and every_draw is None and not data and groups is None
-    return plain and hasattr(evaluator, "totals")
+    return plain and hasattr(evaluator, "totals") and row_draws >= FUSED_MIN_ROW_DRAWS
