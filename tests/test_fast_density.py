@@ -59,7 +59,25 @@ OPTIONS = {
         {"missing": "marginalize"},
         {"groups": np.arange(40) // 5, "shared_label": True},
     ),
+    # Student-t components, a noise component and partly labelled rows (issue 17)
+    "student": ({"family": "studentt", "df_prior": (3.0, 0.2)}, {}),
+    "noise": ({"noise": True}, {}),
+    "labels": ({}, {"y": np.where(np.arange(40) % 4 == 0, np.arange(40) // 20, -1)}),
+    "student-noise-labels-weighted": (
+        {"family": "studentt", "noise": True},
+        {
+            "y": np.where(np.arange(40) % 3 == 0, np.arange(40) // 20, -1),
+            "sample_weight": np.arange(40) % 3 + 0.5,
+        },
+    ),
+    "student-missing": ({"family": "studentt", "missing": "marginalize"}, {}),
+    "student-shared-label": (
+        {"family": "studentt"},
+        {"groups": np.arange(40) // 5, "shared_label": True},
+    ),
 }
+# the estimator of each family of components
+ESTIMATORS = {"normal": bm.GaussianMixture, "studentt": bm.StudentTMixture}
 # Missing entries need several features. PyMC's gradient graph of a model with gaps costs
 # ~8 s per missingness pattern to compile, so the default run checks the gradient for "full"
 # (the structure that exercises every path: CPCs, sds, means) and `make test-all` the rest.
@@ -69,13 +87,21 @@ MISSING_GRADIENT_QUICK = ("full",)
 # other prior constants). Every option's gradient is checked against central differences of
 # the kernel's own log-density (test_gradient_matches_central_differences; that log-density
 # equals PyMC's at 1e-10 for every combination) and against PyMC's in `make test-all`.
-GRADIENT_QUICK_OPTIONS = ("group-weights", "shared-label-weighted", "other-priors")
+GRADIENT_QUICK_OPTIONS = (
+    "group-weights",
+    "shared-label-weighted",
+    "other-priors",
+    "student-noise-labels-weighted",
+)
 
 
 def _density_and_model(X, covariance_type, params, fit_params):
-    gm = bm.GaussianMixture(3, covariance_type=covariance_type, **params)
+    params = dict(params)
+    estimator = ESTIMATORS[params.pop("family", "normal")]
+    gm = estimator(3, covariance_type=covariance_type, **params)
     gm._check_params()
-    fit = gm._validate_fit_data(X, None, **fit_params)
+    fit_params = dict(fit_params)
+    fit = gm._validate_fit_data(X, fit_params.pop("y", None), **fit_params)
     model = gm._build_model(fit)
     density = GaussianDensity(gm, fit, dirichlet_concentration(gm.weights_prior, 3))
     return density, model
@@ -91,7 +117,7 @@ def _cases():
             for option in sorted(OPTIONS):
                 if n_features == 1 and option not in ("plain", "group-weights"):
                     continue
-                if option.startswith("missing"):
+                if "missing" in option:
                     quick = option == "missing" and covariance_type in MISSING_GRADIENT_QUICK
                 else:
                     quick = n_features == 3 and (
@@ -125,7 +151,7 @@ def _cases():
 @pytest.mark.parametrize(("n_features", "covariance_type", "option", "check_grad"), list(_cases()))
 def test_gaussian_density_equals_pymc(rng, n_features, covariance_type, option, check_grad):
     X = _data(rng, n_features=n_features)
-    if option.startswith("missing"):
+    if "missing" in option:
         X[_gaps()] = np.nan
     density, model = _density_and_model(X, covariance_type, *OPTIONS[option])
     reference = model.compile_logp(jacobian=True, mode=PYTHON_MODE)
@@ -142,7 +168,7 @@ def test_gaussian_density_equals_pymc(rng, n_features, covariance_type, option, 
 @pytest.mark.parametrize("option", sorted(OPTIONS))
 def test_gradient_matches_central_differences(rng, covariance_type, option):
     X = _data(rng)
-    if option.startswith("missing"):
+    if "missing" in option:
         X[_gaps()] = np.nan
     density, model = _density_and_model(X, covariance_type, *OPTIONS[option])
     theta = theta_of(model, random_points(model, rng, n=1)[0])

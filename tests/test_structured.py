@@ -99,7 +99,7 @@ def test_missing_entries_are_refused_by_default(rows_with_gaps):
 
 
 def test_marginalising_needs_mvnormal_components():
-    with pm.Model(), pytest.raises(TypeError, match="needs MvNormal components"):
+    with pm.Model(), pytest.raises(TypeError, match="needs MvNormal or MvStudentT components"):
         comps = [pm.Normal.dist(0, 1, shape=2), pm.Normal.dist(1, 1, shape=2)]
         bm.mixture("X", W, comps, np.array([[0.0, np.nan]]), missing="marginalize")
 

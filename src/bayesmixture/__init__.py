@@ -20,6 +20,7 @@ _EXPORTS = {
     "GaussianMixture": "bayesmixture.estimators",
     "Mixture": "bayesmixture.estimators",
     "MixtureRegression": "bayesmixture.estimators",
+    "StudentTMixture": "bayesmixture.estimators",
     "ModelFinding": "bayesmixture.checks",
     "check_model": "bayesmixture.checks",
     "diagnose": "bayesmixture.diagnostics",

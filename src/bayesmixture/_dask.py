@@ -283,7 +283,7 @@ def _estimator_payload(estimator, draws: int | None) -> _Payload:
     slim = copy.copy(estimator)
     for attr in _HEAVY_ATTRIBUTES:
         slim.__dict__.pop(attr, None)
-    coords = posterior[COMPONENT_DIM].values
+    coords = estimator._membership_components(posterior, estimator._fit_data)
     return _Payload(
         token=_token(model, estimator._mixture_name, thinned, None),
         model=model,

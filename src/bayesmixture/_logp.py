@@ -14,6 +14,9 @@ import pymc as pm
 import pytensor.tensor as pt
 from pytensor.tensor.variable import TensorVariable
 
+# Component distributions whose marginals over a subset of coordinates are of the same family.
+MARGINALIZABLE = ("MvNormalRV", "MvStudentTRV")
+
 
 def component_logp(
     components: Sequence,
@@ -92,21 +95,25 @@ def _marginal_component_logp(
 
 
 def marginal_mvnormal(comp: TensorVariable, cols: np.ndarray, n_features: int) -> TensorVariable:
-    """The MvNormal of coordinates ``cols`` of an MvNormal component (mean and covariance
-    restricted to them)."""
-    op = comp.owner.op
-    if type(op).__name__ != "MvNormalRV":
+    """The marginal of coordinates ``cols`` of an MvNormal or MvStudentT component (mean and
+    covariance or scale restricted to them; a t keeps its degrees of freedom)."""
+    op_name = type(comp.owner.op).__name__
+    if op_name not in MARGINALIZABLE:
         raise TypeError(
-            "missing='marginalize' needs MvNormal components (their marginals are MvNormal); "
-            f"got {type(op).__name__}."
+            "missing='marginalize' needs MvNormal or MvStudentT components (their marginals "
+            f"are of the same family); got {op_name}."
         )
-    _, _, mu, cov = comp.owner.inputs
+    *params, mu, cov = comp.owner.inputs[2:]
     # Select coordinates with a constant 0/1 matrix: matmuls vectorise over posterior draws,
     # where fancy indexing of trailing axes does not.
     select = np.zeros((n_features, cols.size))
     select[cols, np.arange(cols.size)] = 1.0
     cov_sub = pt.matmul(pt.matmul(select.T, cov), select)
-    return pm.MvNormal.dist(pt.matmul(mu, select), cov_sub)
+    mu_sub = pt.matmul(mu, select)
+    if op_name == "MvStudentTRV":
+        [nu] = params
+        return pm.MvStudentT.dist(nu=nu, mu=mu_sub, scale=cov_sub)
+    return pm.MvNormal.dist(mu_sub, cov_sub)
 
 
 def log_joint(

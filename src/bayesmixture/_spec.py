@@ -51,6 +51,9 @@ class MixtureSpec:
     parts : tuple of (start, stop, ndim_supp) or None
         For components that are products over several responses: where each response sits
         in the columns of the observed array.
+    known : ndarray of int or None
+        Partly labelled rows: each observation's known component (-1 when unknown); a
+        labelled observation's term is log w_k + log p_k(y) of its component only.
     """
 
     name: str
@@ -67,6 +70,7 @@ class MixtureSpec:
     missing_mask: np.ndarray | None = None
     allow_missing: bool = False
     parts: tuple[tuple[int, int, int], ...] | None = None
+    known: np.ndarray | None = None
 
     def data(self) -> np.ndarray:
         """The observed data as given: current pm.Data values, missing entries back as NaN."""

@@ -206,7 +206,8 @@ def run_checks(
     if permutations is None and "label_permutation" in idata.groups():
         permutations = idata["label_permutation"]["permutation"]
     if permutations is not None:
-        findings.append(label_switching_finding(label_switching_table(permutations)))
+        identity = posterior.attrs.get("component_identity")
+        findings.append(label_switching_finding(label_switching_table(permutations), identity))
     return findings
 
 
@@ -385,6 +386,8 @@ def collapsed_finding(posterior: xr.Dataset, membership: xr.Dataset | None) -> F
     probability = membership["probability"]
     (unit_dim,) = (dim for dim in probability.dims if dim != COMPONENT_DIM)
     probability = probability.transpose(unit_dim, COMPONENT_DIM).values
+    if "noise_weight" in posterior:  # a noise component may well be empty: not checked
+        probability = probability[:, :-1]
     units = "rows" if unit_dim == OBS_DIM else f"{unit_dim}s"
     n_obs = probability.shape[0]
     expected = probability.sum(axis=0)  # (component,)
@@ -416,8 +419,23 @@ def collapsed_finding(posterior: xr.Dataset, membership: xr.Dataset | None) -> F
     )
 
 
-def label_switching_finding(per_chain: pd.DataFrame) -> Finding:
-    """Share of draws relabelled and whether chains disagreed on the order; always ok."""
+def label_switching_finding(per_chain: pd.DataFrame, identity: str | None = None) -> Finding:
+    """Share of draws relabelled and whether chains disagreed on the order; always ok.
+
+    ``identity``: why the components could not switch (e.g. "fixed by labelled rows").
+    """
+    if identity is not None:
+        return Finding(
+            "label_switching",
+            "ok",
+            0.0,
+            f"No relabelling was needed: every component's identity is {identity} (each "
+            "component has rows known to belong to it).",
+            "Nothing needs doing.",
+            "Label switching",
+            f"none: {identity}",
+            "any",
+        )
     share = float(per_chain["share_switched"].mean())
     disagree = per_chain["modal_permutation"].nunique() > 1
     by_chain = ", ".join(f"chain {c}: {s:.0%}" for c, s in per_chain["share_switched"].items())

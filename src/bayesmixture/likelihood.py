@@ -46,6 +46,7 @@ def mixture(
     groups=None,
     case_weights=None,
     missing: str = "error",
+    known=None,
 ) -> TensorVariable:
     """Add a marginalised mixture likelihood to the model in context.
 
@@ -87,9 +88,14 @@ def mixture(
         Frequency weights: observation i's log-likelihood term is multiplied by
         ``case_weights[i]`` (non-negative, finite).
     missing : {"error", "marginalize"}, default "error"
-        With ``"marginalize"`` (MvNormal components), a row with missing (NaN) entries
-        contributes the exact marginal density of its observed coordinates (no imputation);
-        membership and prediction work for such rows. By default NaN is refused.
+        With ``"marginalize"`` (MvNormal or MvStudentT components), a row with missing (NaN)
+        entries contributes the exact marginal density of its observed coordinates (no
+        imputation); membership and prediction work for such rows. By default NaN is refused.
+    known : array-like of int of shape (n_obs,), optional
+        Partly labelled observations (semi-supervised): the component each observation is
+        known to come from, -1 where it is not known. A labelled observation's term is
+        log w_k + log p_k(y_i) of its own component k (its label observed, as the generative
+        model has it); the others are mixtures. Not with ``groups``.
 
     Notes
     -----
@@ -150,6 +156,7 @@ def mixture(
     n_batch = (len(group_names),) if group_codes is not None else batch_shape
     weights = _check_weights(weights, n_components, n_batch)
     case_weight_array = _check_case_weights(case_weights, batch_shape)
+    known_array = _check_known(known, batch_shape, n_components, groups)
 
     spec = MixtureSpec(
         name=name,
@@ -166,6 +173,7 @@ def mixture(
         missing_mask=mask if mask is not None and mask.any() else None,
         allow_missing=missing == "marginalize",
         parts=parts,
+        known=known_array,
     )
     # Forward draws need every component drawn at the observations' batch shape; densities
     # (here and in membership) use the components as given, which broadcast against any data.
@@ -209,6 +217,10 @@ def _add_missing_coords(model: pm.Model, dims, shape) -> None:
 def _make_logp(spec: MixtureSpec):
     groups = None if spec.groups is None else pt.constant(spec.groups)
     case_weights = None if spec.case_weights is None else pt.constant(spec.case_weights)
+    # labelled observations mix over their own component only: the others get -inf
+    allowed = None
+    if spec.known is not None:
+        allowed = (spec.known[:, None] < 0) | (spec.known[:, None] == np.arange(spec.n_components))
 
     originals = [d for comp in spec.components for d in _as_tuple(comp)]
 
@@ -227,6 +239,8 @@ def _make_logp(spec: MixtureSpec):
             groups=groups,
             n_groups=spec.n_groups,
         )
+        if allowed is not None:
+            joint = pt.where(allowed, joint, -np.inf)
         return _logp.mixture_logp(joint, case_weights=case_weights, grouped=groups is not None)
 
     return logp
@@ -395,10 +409,10 @@ def _check_observed(observed, ndim_supp: int, missing: str = "error"):
 
 def _check_marginalizable(components, ndim_supp: int) -> None:
     for k, comp in enumerate(components):
-        if isinstance(comp, tuple) or type(comp.owner.op).__name__ != "MvNormalRV":
+        if isinstance(comp, tuple) or type(comp.owner.op).__name__ not in _logp.MARGINALIZABLE:
             raise TypeError(
-                f"missing='marginalize' needs MvNormal components (their marginals are exact "
-                f"and MvNormal); components[{k}] is {comp}."
+                "missing='marginalize' needs MvNormal or MvStudentT components (their marginals "
+                f"are exact and of the same family); components[{k}] is {comp}."
             )
 
 
@@ -567,6 +581,29 @@ def _check_groups(groups, batch_shape):
             f"groups needs one batch axis of observations; observed has batch shape {batch_shape}."
         )
     return group_codes(groups, batch_shape[0])
+
+
+def _check_known(known, batch_shape, n_components: int, groups) -> np.ndarray | None:
+    """Known components of partly labelled observations, as int codes (-1: unknown)."""
+    if known is None:
+        return None
+    if groups is not None:
+        raise ValueError(
+            "known= labels observations, groups= makes groups share one; give one of them."
+        )
+    codes = as_numeric_array(known, "known")
+    if codes.shape != tuple(batch_shape) or len(batch_shape) != 1:
+        raise ValueError(
+            f"known has shape {codes.shape}; expected {tuple(batch_shape)}: one component per "
+            "observation (-1 where it is not known)."
+        )
+    bad = np.flatnonzero((codes != np.round(codes)) | (codes < -1) | (codes >= n_components))
+    if bad.size:
+        raise ValueError(
+            f"known has {codes[bad[0]]!r} in {describe_rows(bad)}; each entry must be a "
+            f"component index from 0 to {n_components - 1}, or -1 for an unlabelled observation."
+        )
+    return codes.astype(np.int64)
 
 
 def _check_case_weights(case_weights, batch_shape):

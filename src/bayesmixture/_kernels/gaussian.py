@@ -58,8 +58,9 @@ N_DIM, PAYLOAD_SIZE = 10, 11
 N_PATTERNS = 12
 # Student-t components (1) with a Gamma(DF_SHAPE, DF_RATE) prior on their degrees of freedom.
 STUDENT_T, DF_SHAPE, DF_RATE = 13, 14, 15
-# A noise component after the K components (1), with its own weight.
-HAS_NOISE = 16
+# A noise component after the K components (1), with its own weight, whose prior is
+# Beta(NOISE_CONCENTRATION, sum of the clusters' Dirichlet concentrations).
+HAS_NOISE, NOISE_CONCENTRATION = 16, 17
 HEADER = 24
 # Covariance structures.
 FULL, TIED, DIAG, SPHERICAL = 0, 1, 2, 3
@@ -116,45 +117,73 @@ def digamma(x):
 
 
 @_jit
-def _weights_and_prior(theta, alpha, log_w):
-    """log w = log softmax([y, -sum y]) of each weight row (G, KW) from theta's first block;
-    returns the Dirichlet(alpha) log-density with the transform's Jacobian, up to a constant:
-    sum_g sum_k alpha_k log w_gk."""
+def _weights_and_prior(theta, alpha, noise_alpha, log_w):
+    """log w of each weight row (G, KW) from theta's first block; returns the weights' prior
+    log-density with the transforms' Jacobians, up to a constant.
+
+    Without noise (KW = K): w = softmax([y, -sum y]) with Dirichlet(alpha), whose density with
+    the Jacobian is sum_k alpha_k log w_k. With a noise component (KW = K + 1, one weight row)
+    the clusters' shares w~ (simplex, Dirichlet(alpha)) and the noise weight pi (log-odds u,
+    Beta(noise_alpha, sum alpha)) give log w_k = log(1 - pi) + log w~_k and log w_K = log pi:
+    by the Dirichlet's aggregation property, the same prior as Dirichlet(alpha, noise_alpha).
+    """
     G, KW = log_w.shape
+    K = alpha.shape[0]
     logp = 0.0
     for g in range(G):
         t = g * (KW - 1)
         total = 0.0
         top = -np.inf
-        for k in range(KW - 1):
+        for k in range(K - 1):
             total += theta[t + k]
             if theta[t + k] > top:
                 top = theta[t + k]
         if -total > top:
             top = -total
         z = math.exp(-total - top)
-        for k in range(KW - 1):
+        for k in range(K - 1):
             z += math.exp(theta[t + k] - top)
         lz = top + math.log(z)
-        for k in range(KW):
-            log_w[g, k] = (theta[t + k] if k < KW - 1 else -total) - lz
+        for k in range(K):
+            log_w[g, k] = (theta[t + k] if k < K - 1 else -total) - lz
             logp += alpha[k] * log_w[g, k]
+        if KW > K:
+            u = theta[t + K - 1]
+            log_pi = -math.log1p(math.exp(-u)) if u > -30.0 else u
+            log_rest = -math.log1p(math.exp(u)) if u < 30.0 else -u
+            alpha_sum = 0.0
+            for k in range(K):
+                alpha_sum += alpha[k]
+                log_w[g, k] += log_rest
+            log_w[g, K] = log_pi
+            logp += noise_alpha * log_pi + alpha_sum * log_rest
     return logp
 
 
 @_jit
-def _weights_grad(alpha, log_w, g_log_w, grad):
-    """Gradient of the weights' block from h = d logp / d log w (likelihood part) + alpha:
-    with a = [y, -sum y], d/d a_j = h_j - w_j sum_k h_k and d/d y_j = d/d a_j - d/d a_last."""
+def _weights_grad(alpha, noise_alpha, log_w, g_log_w, grad):
+    """Gradient of the weights' block from g_log_w = d logp / d log w (likelihood part).
+
+    With h_k = g_k + alpha_k for the clusters, a = [y, -sum y] and w~ the clusters' shares,
+    d/d a_j = h_j - w~_j sum_k h_k and d/d y_j = d/d a_j - d/d a_last; the noise weight's
+    log-odds u gets (g_K + noise_alpha)(1 - pi) - pi sum_k h_k.
+    """
     G, KW = log_w.shape
+    K = alpha.shape[0]
     for g in range(G):
+        t = g * (KW - 1)
         total = 0.0
-        for k in range(KW):
+        for k in range(K):
             total += g_log_w[g, k] + alpha[k]
-        last = g_log_w[g, KW - 1] + alpha[KW - 1] - math.exp(log_w[g, KW - 1]) * total
-        for k in range(KW - 1):
-            da = g_log_w[g, k] + alpha[k] - math.exp(log_w[g, k]) * total
-            grad[g * (KW - 1) + k] = da - last
+        log_rest = 0.0
+        if KW > K:
+            pi = math.exp(log_w[g, K])
+            log_rest = math.log1p(-pi)
+            grad[t + K - 1] = (g_log_w[g, K] + noise_alpha) * (1.0 - pi) - pi * total
+        last = g_log_w[g, K - 1] + alpha[K - 1] - math.exp(log_w[g, K - 1] - log_rest) * total
+        for k in range(K - 1):
+            da = g_log_w[g, k] + alpha[k] - math.exp(log_w[g, k] - log_rest) * total
+            grad[t + k] = da - last
 
 
 @_jit
@@ -276,8 +305,9 @@ def _make_complete(student: bool):
         KW = K + int(payload[HAS_NOISE])  # weights: the K components, then the noise
         NF = 1 if cov == TIED else K
         P = D * (D - 1) // 2
-        alpha = payload[HEADER : HEADER + KW]
-        o_x = HEADER + KW + P
+        alpha = payload[HEADER : HEADER + K]
+        noise_alpha = payload[NOISE_CONCENTRATION]
+        o_x = HEADER + K + P
         o_wrow = o_x + N * D
         o_case = o_wrow + 2 * N  # the label groups' column is not read here
         o_label = o_case + N
@@ -290,7 +320,7 @@ def _make_complete(student: bool):
             grad[q] = 0.0
 
         log_w = np.zeros((G, KW))
-        logp = payload[CONSTANT] + _weights_and_prior(theta, alpha, log_w)
+        logp = payload[CONSTANT] + _weights_and_prior(theta, alpha, noise_alpha, log_w)
         L = np.zeros((NF, D, D))
         C = np.zeros((NF, D, D))
         sd = np.zeros((NF, D))
@@ -305,7 +335,7 @@ def _make_complete(student: bool):
             t_cpc,
             payload[MEAN_PRIOR_SD],
             payload[SCALE_PRIOR_SD],
-            payload[HEADER + KW : HEADER + KW + P],
+            payload[HEADER + K : HEADER + K + P],
             L,
             C,
             sd,
@@ -383,7 +413,7 @@ def _make_complete(student: bool):
                         M[f, a, b] += ru * v[k, a] * v[k, b]
                 if STUDENT:
                     grad[t_df + k] += r * nu[k] * _df_grad(nu[k], D, qs[k])
-        _weights_grad(alpha, log_w, g_log_w, grad)
+        _weights_grad(alpha, noise_alpha, log_w, g_log_w, grad)
 
         # means: L^{-T} av; factors: H = L^{-T} (M_sym - n I), whose lower part is d/dL
         H = np.zeros((D, D))
@@ -435,8 +465,9 @@ def _make_general(student: bool):
         n_pat = int(payload[N_PATTERNS]) + 1
         NF = 1 if cov == TIED else K
         P = D * (D - 1) // 2
-        alpha = payload[HEADER : HEADER + KW]
-        o_x = HEADER + KW + P
+        alpha = payload[HEADER : HEADER + K]
+        noise_alpha = payload[NOISE_CONCENTRATION]
+        o_x = HEADER + K + P
         o_wrow = o_x + N * D
         o_group = o_wrow + N
         o_case = o_group + N
@@ -452,7 +483,7 @@ def _make_general(student: bool):
             grad[q] = 0.0
 
         log_w = np.zeros((G, KW))
-        logp = payload[CONSTANT] + _weights_and_prior(theta, alpha, log_w)
+        logp = payload[CONSTANT] + _weights_and_prior(theta, alpha, noise_alpha, log_w)
         L = np.zeros((NF, D, D))
         C = np.zeros((NF, D, D))
         sd = np.zeros((NF, D))
@@ -467,7 +498,7 @@ def _make_general(student: bool):
             t_cpc,
             payload[MEAN_PRIOR_SD],
             payload[SCALE_PRIOR_SD],
-            payload[HEADER + KW : HEADER + KW + P],
+            payload[HEADER + K : HEADER + K + P],
             L,
             C,
             sd,
@@ -573,7 +604,7 @@ def _make_general(student: bool):
             for k in range(KW):
                 unit_r[u, k] = term[k] * weight / z
                 g_log_w[g, k] += unit_r[u, k]
-        _weights_grad(alpha, log_w, g_log_w, grad)
+        _weights_grad(alpha, noise_alpha, log_w, g_log_w, grad)
 
         # sums over rows by pattern: av = sum a u v, M = sum a u v v^T (lower), n = sum a
         av = np.zeros((n_pat * K, D))

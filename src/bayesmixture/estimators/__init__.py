@@ -8,11 +8,20 @@ from bayesmixture._registry import register_estimator
 from bayesmixture.estimators._families import FAMILIES
 from bayesmixture.estimators._gaussian import COVARIANCE_TYPES, GaussianMixture
 from bayesmixture.estimators._regression import MixtureRegression
+from bayesmixture.estimators._student import StudentTMixture
 from bayesmixture.estimators._univariate import Mixture
 
-__all__ = ["COVARIANCE_TYPES", "FAMILIES", "GaussianMixture", "Mixture", "MixtureRegression"]
+__all__ = [
+    "COVARIANCE_TYPES",
+    "FAMILIES",
+    "GaussianMixture",
+    "Mixture",
+    "MixtureRegression",
+    "StudentTMixture",
+]
 
 # bayesmixture.load finds a saved fit's class here (bayesmixture/_registry.py).
 register_estimator(GaussianMixture)
 register_estimator(Mixture)
 register_estimator(MixtureRegression)
+register_estimator(StudentTMixture)

@@ -88,6 +88,15 @@ class BayesianMixture(BaseEstimator):
         """How label switching is undone; None when components are not exchangeable."""
         return "stephens"
 
+    def _free_components(self, fit: FitData) -> np.ndarray | None:
+        """Indices of the mixture's components whose labels are exchangeable (switching among
+        them is undone); None for all of them."""
+        return None
+
+    def _membership_components(self, posterior, fit: FitData) -> np.ndarray:
+        """Coordinates of the membership's component axis."""
+        return posterior[COMPONENT_DIM].values
+
     # ------------------------------------------------------------------ fitting
 
     def _check_sampling_params(self) -> None:
@@ -117,7 +126,13 @@ class BayesianMixture(BaseEstimator):
         idata = self._draw_posterior(model, fit, rng, density)
         evaluator = self._training_evaluator(model, idata.posterior, fit)
         relabelled, perms, membership = _relabel_and_assign(
-            evaluator, idata, fit, self._relabel_method(fit)
+            evaluator,
+            idata,
+            fit,
+            self._relabel_method(fit),
+            free=self._free_components(fit),
+            component_coords=self._membership_components(idata.posterior, fit),
+            known=fit.extra.get("row_labels"),
         )
         # Everything succeeded: only now does the estimator change.
         self._fit_data = fit
@@ -251,7 +266,7 @@ class BayesianMixture(BaseEstimator):
             value,
             None,
             obs_coords=np.arange(len(value)),
-            component_coords=self.idata_.posterior[COMPONENT_DIM].values,
+            component_coords=self._membership_components(self.idata_.posterior, self._fit_data),
             data=data or None,
         )
 
@@ -457,8 +472,22 @@ def _no_draws_in_memory(draws) -> None:
 
 
 def _relabel_and_assign(
-    evaluator: MixtureEvaluator, idata: az.InferenceData, fit: FitData, method: str | None
+    evaluator: MixtureEvaluator,
+    idata: az.InferenceData,
+    fit: FitData,
+    method: str | None,
+    *,
+    free: np.ndarray | None = None,
+    component_coords=None,
+    known: np.ndarray | None = None,
 ):
+    """Undo label switching, then the training rows' membership from every draw.
+
+    ``free``: the components whose labels may switch (the others keep theirs); permutations
+    cover the mixture's components, and the posterior's component axis (the first of them,
+    when a noise component follows) is permuted with them. ``known``: each row's known
+    component (-1 when unlabelled); a labelled row's membership is its component, certainly.
+    """
     import xarray as xr
 
     from bayesmixture.evaluation import summarise
@@ -469,22 +498,29 @@ def _relabel_and_assign(
     if method is None:
         perms = np.tile(np.arange(evaluator.spec.n_components), (n_chains * n_draws, 1))
     else:
-        perms = find_permutations(evaluator, posterior, method)
+        perms = find_permutations(evaluator, posterior, method, free=free)
     spec = evaluator.spec
     weights_name = spec.weights.name if spec.weights.name in posterior else None
-    relabelled = permute_posterior(idata, perms, weights_name=weights_name)
+    n_posterior = posterior.sizes[COMPONENT_DIM]
+    relabelled = permute_posterior(idata, perms[:, :n_posterior], weights_name=weights_name)
     membership = summarise(
         evaluator,
         relabelled.posterior,
         fit.value,
         None,
         obs_coords=np.arange(fit.n_obs) if spec.groups is None else spec.group_names,
-        component_coords=posterior[COMPONENT_DIM].values,
+        component_coords=(
+            posterior[COMPONENT_DIM].values if component_coords is None else component_coords
+        ),
         groups=spec.groups,
         case_weights=spec.case_weights,
     )
+    if known is not None:
+        membership = _with_known_components(membership, np.asarray(known))
+    if method is None and known is not None:
+        relabelled.posterior.attrs["component_identity"] = "fixed by labelled rows"
     permutations = xr.DataArray(
-        perms.reshape(n_chains, n_draws, -1),
+        perms[:, :n_posterior].reshape(n_chains, n_draws, -1),
         dims=("chain", "draw", COMPONENT_DIM),
         coords={"chain": posterior["chain"].values, "draw": posterior["draw"].values},
         name="permutation",
@@ -495,6 +531,22 @@ def _relabel_and_assign(
             {RAW_POSTERIOR_GROUP: posterior, PERMUTATION_GROUP: permutations.to_dataset()}
         )
     return relabelled, permutations, membership
+
+
+def _with_known_components(membership: xr.Dataset, known: np.ndarray) -> xr.Dataset:
+    """Membership with labelled rows (``known`` >= 0) set to their component, certainly."""
+    rows = np.flatnonzero(known >= 0)
+    probability = membership["probability"].values.copy()
+    probability[rows] = 0.0
+    probability[rows, known[rows]] = 1.0
+    sd = membership["probability_sd"].values.copy()
+    sd[rows] = 0.0
+    return membership.assign(
+        probability=(membership["probability"].dims, probability),
+        probability_sd=(membership["probability_sd"].dims, sd),
+        label=(membership["label"].dims, probability.argmax(axis=1)),
+        uncertainty=(membership["uncertainty"].dims, 1.0 - probability.max(axis=1)),
+    )
 
 
 def validate_table(

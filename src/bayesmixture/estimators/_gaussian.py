@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -13,9 +14,15 @@ from bayesmixture._cholesky import (
     lkj_cpc_concentration,
     n_pairs,
 )
-from bayesmixture._validation import check_case_weights, check_positive_int, group_codes
+from bayesmixture._validation import (
+    check_case_weights,
+    check_positive_int,
+    describe_rows,
+    group_codes,
+)
 from bayesmixture.estimators._base import BayesianMixture, FitData, validate_table
-from bayesmixture.estimators._starts import INITS, STARTS, GaussianStart
+from bayesmixture.estimators._labels import class_codes, component_names
+from bayesmixture.estimators._starts import INITS, STARTS, GaussianStart, labelled_start
 from bayesmixture.estimators._weights import (
     check_weights_prior,
     compiled_path_reason,
@@ -28,6 +35,10 @@ if TYPE_CHECKING:
     import pymc as pm
 
 COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
+# Starting noise weight with noise=True (jittered): EM's start has no noise component.
+NOISE_START = 0.05
+# Name of the noise component in membership and predictions.
+NOISE = "noise"
 # Jitter of chain starts around the initial solution (model scale): small enough to stay in
 # its mode, large enough that chains are not copies of each other.
 START_JITTER = 0.02
@@ -84,6 +95,14 @@ class GaussianMixture(BayesianMixture):
         ``"marginalize"``, contribute the exact marginal density of their observed entries
         (no imputation), in fitting and in prediction. Columns are then standardised with
         the mean and sd of their observed entries.
+    noise : bool, default False
+        Add mclust's noise component: a uniform density over the bounding box of the
+        (standardised) training data, for background points and outliers, with its own
+        weight ``noise_weight`` ~ Beta(mean(alpha), sum(alpha)), so that the clusters'
+        ``weights`` and the noise weight are a priori Dirichlet(alpha, mean(alpha)). The
+        clusters' weights are then their shares among the rows that are not noise. New rows
+        get the same constant noise density, inside the box or not. Membership gets a
+        ``"noise"`` component; :meth:`predict` gives -1 for rows most probably noise.
     random_seed : int or None
         Seed for starts and sampling; the same seed gives the same numbers.
     progressbar : bool, default True
@@ -114,6 +133,8 @@ class GaussianMixture(BayesianMixture):
     """
 
     _mixture_name = "X"
+    # the posterior's name of the components' matrices, in data units
+    _matrix_name = "covariances"
     _extra_arrays = (
         "center",
         "scale",
@@ -122,6 +143,9 @@ class GaussianMixture(BayesianMixture):
         "label_group_codes",
         "sample_weight",
         "missing_entries",
+        "noise_lower",
+        "noise_upper",
+        "row_labels",
     )
 
     def __init__(
@@ -140,6 +164,7 @@ class GaussianMixture(BayesianMixture):
         scale_prior_sd: float = 1.0,
         lkj_eta: float = 2.0,
         missing: str = "error",
+        noise: bool = False,
         random_seed=None,
         progressbar: bool = True,
     ):
@@ -156,6 +181,7 @@ class GaussianMixture(BayesianMixture):
         self.scale_prior_sd = scale_prior_sd
         self.lkj_eta = lkj_eta
         self.missing = missing
+        self.noise = noise
         self.random_seed = random_seed
         self.progressbar = progressbar
 
@@ -168,8 +194,14 @@ class GaussianMixture(BayesianMixture):
         ----------
         X : array-like or DataFrame of shape (n_obs, n_features)
             Numeric data; column names become the ``feature`` coordinate.
-        y : ignored
-            Present for scikit-learn pipelines.
+        y : array-like of shape (n_obs,), optional
+            Partly labelled rows (semi-supervised): the class of each labelled row, -1 (or
+            NaN, None) for the others, as scikit-learn's semi-supervised estimators take
+            them. The classes, sorted, name the first components; a labelled row contributes
+            log w_k + log p_k(x) of its own class only. When every component has labelled
+            rows their identity is fixed and no relabelling is needed; :meth:`predict` then
+            gives class names. Needs at least 2 labelled rows per class and at most
+            ``n_components`` classes; not with ``groups`` or gaps in labelled rows.
         groups : array-like of shape (n_obs,), optional
             Group label of each row (any labels, any order, ragged sizes). By default each
             group gets its own Dirichlet weights (``group_weights`` with dims (group,
@@ -195,27 +227,46 @@ class GaussianMixture(BayesianMixture):
         """Draw new rows from the posterior predictive distribution.
 
         Each row takes a random posterior draw, a component by that draw's weights (for
-        grouped fits, the average over groups), and a Gaussian draw in the data's units.
+        grouped fits, the average over groups), and a draw of that component in the data's
+        units (with ``noise=True``, rows of the noise component are uniform in the training
+        data's bounding box).
 
         Returns
         -------
         X : ndarray of shape (n_samples, n_features)
         labels : ndarray of shape (n_samples,)
+            The component of each row (-1 for noise).
         """
         self._check_fitted()
         n_samples = check_positive_int(n_samples, "n_samples")
         rng = np.random.default_rng(random_seed)
         post = self.idata_.posterior.stack(sample=("chain", "draw"))
         means = post["means"].transpose("sample", ...).values
-        covs = post["covariances"].transpose("sample", ...).values
         weights = self._weight_draws(post)
+        if "noise_weight" in post:
+            noise = post["noise_weight"].values[:, None]
+            weights = np.concatenate([weights * (1.0 - noise), noise], axis=1)
         picked = rng.integers(means.shape[0], size=n_samples)
         cumulative = np.cumsum(weights[picked], axis=1)
         u = rng.random((n_samples, 1)) * cumulative[:, -1:]
-        labels = np.minimum((u > cumulative).sum(axis=1), self.n_components - 1)
-        chol = np.linalg.cholesky(covs[picked, labels])
-        noise = rng.standard_normal((n_samples, means.shape[-1]))
-        return means[picked, labels] + np.einsum("nij,nj->ni", chol, noise), labels
+        labels = np.minimum((u > cumulative).sum(axis=1), weights.shape[1] - 1)
+        rows = np.empty((n_samples, means.shape[-1]))
+        clusters = labels < self.n_components
+        rows[clusters] = self._component_draws(post, picked[clusters], labels[clusters], rng)
+        if not clusters.all():  # the noise: uniform in the box, in data units
+            extra = self._fit_data.extra
+            lower = extra["noise_lower"] * extra["scale"] + extra["center"]
+            upper = extra["noise_upper"] * extra["scale"] + extra["center"]
+            rows[~clusters] = rng.uniform(lower, upper, size=(int((~clusters).sum()), len(lower)))
+            labels = np.where(clusters, labels, -1)
+        return rows, labels
+
+    def _component_draws(self, post, picked, labels, rng) -> np.ndarray:
+        """One Gaussian draw of component ``labels[i]`` of posterior draw ``picked[i]``."""
+        means = post["means"].transpose("sample", ...).values[picked, labels]
+        covs = post["covariances"].transpose("sample", ...).values[picked, labels]
+        noise = rng.standard_normal(means.shape)
+        return means + np.einsum("nij,nj->ni", np.linalg.cholesky(covs), noise)
 
     @property
     def weights_(self) -> np.ndarray:
@@ -232,11 +283,37 @@ class GaussianMixture(BayesianMixture):
         self._check_fitted()
         return self.idata_.posterior["covariances"].mean(("chain", "draw")).values
 
+    @property
+    def noise_weight_(self) -> float:
+        """Posterior mean of the noise weight (``noise=True`` only)."""
+        self._check_fitted()
+        if "noise_weight" not in self.idata_.posterior:
+            raise AttributeError("noise_weight_ needs a fit with noise=True.")
+        return float(self.idata_.posterior["noise_weight"].mean())
+
+    def predict(self, X, y=None, *, draws: int | None = None, **predict_params):
+        """Most probable component of each row, shape (n_rows,); -1 for the noise component
+        (``noise=True``). Lazy for Dask input."""
+        index = super().predict(X, y, draws=draws, **predict_params)
+        return self._labels_of(index)
+
+    def _labels_of(self, index):
+        """Component indices as predict gives them: the components' names for a fit with
+        labelled rows (classes, and "noise"), else the indices with -1 for the noise."""
+        if self._named(self._fit_data):
+            names = self._membership_components(self.idata_.posterior, self._fit_data)
+            if hasattr(index, "map_blocks"):  # a lazy Dask result
+                return index.map_blocks(names.__getitem__, dtype=names.dtype)
+            return names[index]
+        if not self.noise:
+            return index
+        return np.where(index == self.n_components, -1, index)
+
     # ------------------------------------------------------------------ contract
 
     @property
     def _summary_vars(self):
-        return ("weights", "group_weights", "means", "sigmas")
+        return ("weights", "group_weights", "noise_weight", "means", "sigmas")
 
     def _check_params(self) -> None:
         check_positive_int(self.n_components, "n_components")
@@ -248,6 +325,18 @@ class GaussianMixture(BayesianMixture):
             raise ValueError(f"missing={self.missing!r}; choose 'error' or 'marginalize'.")
         if self.init not in INITS:
             raise ValueError(f"init={self.init!r}; choose one of {INITS}.")
+        if not isinstance(self.noise, bool | np.bool_):
+            raise TypeError(f"noise={self.noise!r} must be True or False.")
+        if self.noise and self.missing != "error":
+            raise ValueError(
+                "noise=True needs complete rows: the noise component is a density over all "
+                "columns. Use missing='error' (drop or impute rows with gaps) or noise=False."
+            )
+        if self.noise and is_dirichlet_process(self.weights_prior):
+            raise ValueError(
+                "noise=True takes a Dirichlet weights_prior (the noise weight's prior is read "
+                "from its concentration); weights_prior='dirichlet_process' cannot have one."
+            )
         for name in ("mean_prior_sd", "scale_prior_sd", "lkj_eta"):
             value = getattr(self, name)
             if not np.isscalar(value) or not np.isfinite(value) or value <= 0:
@@ -269,6 +358,9 @@ class GaussianMixture(BayesianMixture):
                 f"({n_obs}); pass a smaller n_components or more data."
             )
         names = names or [f"x{j}" for j in range(n_features)]
+        labels = None
+        if y is not None:
+            labels = self._check_labels(y, array, groups)
         weights = None
         if sample_weight is not None:
             weights = check_case_weights(sample_weight, n_obs, "sample_weight")
@@ -287,19 +379,53 @@ class GaussianMixture(BayesianMixture):
                 extra["label_group_names"] = group_names
                 extra["label_group_codes"] = codes
             else:
+                if self.noise:
+                    raise ValueError(
+                        "noise=True gives one noise weight; with groups= each group has its own "
+                        "weights: fit without groups, or with shared_label=True."
+                    )
                 extra["group_names"] = group_names
                 data["group_index"] = codes
         if np.isnan(array).any():
             extra["missing_entries"] = np.argwhere(np.isnan(array))
         if weights is not None:
             extra["sample_weight"] = weights
+        value = (array - center) / scale
+        if labels is not None:
+            extra["row_labels"], extra["classes"] = labels
+        if self.noise:
+            # the bounding box of the standardised rows, whose volume fixes the noise density
+            lower, upper = value.min(axis=0), value.max(axis=0)
+            flat = [names[j] for j in np.flatnonzero(upper <= lower)]
+            if flat:
+                raise ValueError(
+                    f"X has constant columns {flat}; noise=True spreads the noise over the "
+                    "data's bounding box, which these columns make flat. Drop them."
+                )
+            extra["noise_lower"], extra["noise_upper"] = lower, upper
         return FitData(
-            value=(array - center) / scale,
+            value=value,
             n_obs=n_obs,
             feature_names=names if isinstance(X, pd.DataFrame) else None,
             data=data,
             extra=extra,
         )
+
+    def _check_labels(self, y, array: np.ndarray, groups):
+        """(codes, classes) of partly labelled rows ``y``, refused where they cannot apply."""
+        codes, classes = class_codes(y, len(array), self.n_components)
+        if groups is not None:
+            raise ValueError(
+                "y (partly labelled rows) does not combine with groups= yet: fit the labelled "
+                "data without groups, or drop y."
+            )
+        gaps = np.flatnonzero(np.isnan(array).any(axis=1) & (codes >= 0))
+        if gaps.size:
+            raise ValueError(
+                f"X has missing entries in labelled {describe_rows(gaps)}; a labelled row "
+                "needs every column. Mark those rows unlabelled in y (-1) or complete them."
+            )
+        return codes, classes
 
     def _build_model(self, fit: FitData) -> pm.Model:
         import pymc as pm
@@ -309,8 +435,11 @@ class GaussianMixture(BayesianMixture):
         K, (n_obs, D) = self.n_components, fit.value.shape
         names = fit.extra["names"]
         rows, cols = np.tril_indices(D, -1)
+        codes = fit.extra.get("row_labels")
         coords = {
-            "component": np.arange(K),
+            "component": (
+                np.arange(K) if codes is None else component_names(fit.extra["classes"], K)
+            ),
             "feature": names,
             "feature2": names,
             "obs": np.arange(n_obs),
@@ -343,30 +472,62 @@ class GaussianMixture(BayesianMixture):
                 weights = W[group_index]
             else:
                 weights = weights_variable(self.weights_prior, K)
+            if self.noise:
+                weights = self._with_noise_weight(weights, K)
             # float64 scales: PyTensor stores a Python float such as 1.5 as a float32
             # constant, and its log then loses ~1e-8 per term.
             mean_sd = np.float64(self.mean_prior_sd)
             # static shapes beside the dims: the mixture then knows K without evaluating it
             mu = pm.Normal("mu", 0.0, mean_sd, dims=("component", "feature"), shape=(K, D))
             chol = self._cholesky_factors(D)
+            params = self._component_params()
+            if self.noise:  # one distribution per component, then the noise
+                components = [
+                    self._component_dist(
+                        mu[k],
+                        chol[k] if chol.ndim == 3 else chol,
+                        **{name: value[k] for name, value in params.items()},
+                    )
+                    for k in range(K)
+                ] + [_noise_component(fit.extra["noise_lower"], fit.extra["noise_upper"])]
+            else:
+                components = self._component_dist(mu, chol, **params)
             mixture(
                 "X",
                 weights,
-                self._component_dist(mu, chol),
+                components,
                 X_std,
                 dims=("obs", "feature"),
                 groups=_label_groups(fit.extra),
                 case_weights=fit.extra.get("sample_weight"),
                 missing=self.missing,
+                known=codes,
             )
             self._report_original_units(mu, chol, fit)
         return model
 
-    def _component_dist(self, mu, chol):
+    def _component_params(self) -> dict:
+        """Variables of the components beyond means and covariances (none for Gaussians)."""
+        return {}
+
+    def _component_dist(self, mu, chol, **params):
         """The components' distribution given means (K, D) and Cholesky factors."""
         import pymc as pm
 
         return pm.MvNormal.dist(mu, chol=chol)
+
+    def _with_noise_weight(self, weights, K: int):
+        """The mixture's weights with a noise component: [(1 - pi) w, pi], pi the variable
+        ``noise_weight`` ~ Beta(mean(alpha), sum(alpha)) (see ``noise``)."""
+        import pymc as pm
+        import pytensor.tensor as pt
+
+        from bayesmixture.estimators._fast.gaussian import noise_concentration
+
+        alpha = dirichlet_concentration(self.weights_prior, K)
+        concentration = np.float64(noise_concentration(alpha))
+        pi = pm.Beta("noise_weight", concentration, np.float64(alpha.sum()))
+        return pt.concatenate([(1.0 - pi) * weights, pi[None]])
 
     def _df_prior(self) -> tuple[float, float] | None:
         """Gamma (shape, rate) prior of Student-t degrees of freedom; None for Gaussians."""
@@ -411,7 +572,7 @@ class GaussianMixture(BayesianMixture):
         cov = pt.matmul(chol, pt.swapaxes(chol, -1, -2)) * np.outer(scale, scale)
         cov = pt.broadcast_to(cov, (K, len(scale), len(scale)))
         pm.Deterministic("means", mu * scale + center, dims=("component", "feature"))
-        pm.Deterministic("covariances", cov, dims=("component", "feature", "feature2"))
+        pm.Deterministic(self._matrix_name, cov, dims=("component", "feature", "feature2"))
         sigmas = pt.sqrt(pt.diagonal(cov, axis1=-2, axis2=-1))
         pm.Deterministic("sigmas", sigmas, dims=("component", "feature"))
 
@@ -433,17 +594,18 @@ class GaussianMixture(BayesianMixture):
         chol = density.cholesky(values)
         cov = np.matmul(chol, np.swapaxes(chol, -1, -2)) * np.outer(scale, scale)
         values["means"] = values["mu"] * scale + center
-        values["covariances"] = cov
+        values[self._matrix_name] = cov
         values["sigmas"] = np.sqrt(np.diagonal(cov, axis1=-2, axis2=-1))
         return values
 
     def _initial_values(self, fit: FitData, rng: np.random.Generator) -> list[dict]:
         # EM and k-means need complete rows: missing entries start at the column mean (0).
-        start = STARTS[self.init](
+        codes = fit.extra.get("row_labels")
+        start = (STARTS[self.init] if codes is None else partial(labelled_start, codes=codes))(
             np.nan_to_num(fit.value, nan=0.0),
-            self.n_components,
-            self.covariance_type,
-            int(rng.integers(2**31 - 1)),
+            n_components=self.n_components,
+            covariance_type=self.covariance_type,
+            seed=int(rng.integers(2**31 - 1)),
         )
         n_groups = len(fit.extra.get("group_names", ()))
         return [self._jittered(start, rng, n_groups) for _ in range(self.chains)]
@@ -466,7 +628,14 @@ class GaussianMixture(BayesianMixture):
         if cpc is not None and n_pairs(D):
             z = np.tanh(np.arctanh(cpc) + noise(cpc.shape))
             values["cpc"] = (z + 1.0) / 2.0
+        if self.noise:  # a small noise weight: the EM start has none
+            values["noise_weight"] = NOISE_START * np.exp(noise(()))
+        values.update(self._component_param_starts(noise))
         return values
+
+    def _component_param_starts(self, jitter) -> dict:
+        """Starting values of the variables of :meth:`_component_params`."""
+        return {}
 
     def _new_value(self, X, y=None, *, groups=None):
         array, names = validate_table(X, allow_nan=self.missing == "marginalize")
@@ -491,7 +660,8 @@ class GaussianMixture(BayesianMixture):
         from bayesmixture._spec import lookup
 
         spec = lookup(model, self._mixture_name)
-        if spec.groups is None and spec.case_weights is None:
+        # (case weights do not change a row's responsibilities, only its weight in the fit)
+        if spec.groups is None:
             fast = self._fast_scorer(model, posterior, fit.value, {}, extra=fit.extra)
             if fast is not None:
                 return fast
@@ -508,12 +678,20 @@ class GaussianMixture(BayesianMixture):
 
         extra = self._fit_data.extra if extra is None else extra
         plain = not data and "label_group_names" not in extra and "group_names" not in extra
-        has_draws = all(name in posterior for name in GaussianEvaluator.rv_names)
-        if plain and not np.isnan(value).any() and has_draws:
-            # One matrix product per block instead of one small solve per row and draw.
-            spec = lookup(model, self._mixture_name)
-            return GaussianEvaluator(spec, extra["center"], extra["scale"])
-        return None
+        if not plain or np.isnan(value).any():
+            return None
+        # One matrix product per block instead of one small solve per row and draw.
+        noise = None
+        if "noise_lower" in extra:
+            noise = -float(np.log(extra["noise_upper"] - extra["noise_lower"]).sum())
+        evaluator = GaussianEvaluator(
+            lookup(model, self._mixture_name),
+            extra["center"],
+            extra["scale"],
+            student=self._df_prior() is not None,
+            noise_log_density=noise,
+        )
+        return evaluator if all(name in posterior for name in evaluator.rv_names) else None
 
     def _membership_of(self, X, y=None, *, groups=None):
         if "label_group_names" not in getattr(self, "_fit_data", FitData(None, 0)).extra:
@@ -537,7 +715,7 @@ class GaussianMixture(BayesianMixture):
             value,
             None,
             obs_coords=names,
-            component_coords=self.idata_.posterior["component"].values,
+            component_coords=self._membership_components(self.idata_.posterior, self._fit_data),
             groups=codes,
             case_weights=np.ones(len(value)),
         )
@@ -553,11 +731,35 @@ class GaussianMixture(BayesianMixture):
         return super().score_samples(X, y, draws=draws, **predict_params)
 
     def fit_predict(self, X, y=None, **fit_params) -> np.ndarray:
-        """Fit, then return the most probable component of each training row."""
+        """Fit, then return the most probable component of each training row (as
+        :meth:`predict` gives them)."""
         self.fit(X, y, **fit_params)
         labels = self.membership_["label"].values
         codes = self._fit_data.extra.get("label_group_codes")
-        return labels if codes is None else labels[codes]
+        return self._labels_of(labels if codes is None else labels[codes])
+
+    def _relabel_method(self, fit: FitData) -> str | None:
+        free = self._free_components(fit)
+        if free is not None and len(free) < 2:
+            return None  # a class for every component (or noise and one cluster): none switch
+        return "stephens"
+
+    def _free_components(self, fit: FitData) -> np.ndarray | None:
+        # the noise component and the components of the classes keep their labels
+        first_free = len(fit.extra.get("classes", ()))
+        if not self.noise and first_free == 0:
+            return None
+        return np.arange(first_free, self.n_components)
+
+    @staticmethod
+    def _named(fit: FitData) -> bool:
+        return "classes" in fit.extra
+
+    def _membership_components(self, posterior, fit: FitData) -> np.ndarray:
+        coords = posterior["component"].values
+        if not self.noise:
+            return coords
+        return np.array([*coords.tolist(), NOISE], dtype=object)
 
     def _align_columns(self, array, names, X):
         fitted = getattr(self, "feature_names_in_", None)
@@ -620,6 +822,30 @@ def _standardisation(array: np.ndarray, names, standardize: bool, weights=None):
             "standard deviation. Drop those columns (they carry no cluster information)."
         )
     return center, scale
+
+
+def _noise_component(lower: np.ndarray, upper: np.ndarray):
+    """mclust's noise component: a constant density 1 / volume of the box [lower, upper]
+    (standardised units) for every row, drawn uniformly in the box."""
+    import pymc as pm
+    import pytensor.tensor as pt
+
+    log_volume = float(np.log(np.asarray(upper) - np.asarray(lower)).sum())
+
+    def logp(value, lower, upper):
+        return pt.zeros(value.shape[:-1]) - log_volume
+
+    def random(lower, upper, rng=None, size=None):
+        shape = (*(size or ()), len(lower)) if size is not None else np.shape(lower)
+        return rng.uniform(lower, upper, size=shape)
+
+    return pm.CustomDist.dist(
+        np.asarray(lower, dtype=float),
+        np.asarray(upper, dtype=float),
+        logp=logp,
+        random=random,
+        signature="(d),(d)->(d)",
+    )
 
 
 def _label_groups(extra: dict):

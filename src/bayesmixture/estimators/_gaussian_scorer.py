@@ -12,8 +12,14 @@ phi(x) = (1, x, x_i x_j) of each row, every (draw, component) pair is one column
 matrix, and a block of draws is one matrix product phi(X) @ W. The result equals PyMC's
 density to rounding (tested to 1e-9 relative on standardised data).
 
-Used by :class:`~bayesmixture.GaussianMixture` to score new rows without groups or missing
-entries; everything else goes through the general evaluator.
+A Student-t component's log density is a function of the same kind of product: with the
+quadratic form q = (x - mu)' P (x - mu) = phi(x) . w_k (P the inverse scale matrix),
+log t = c_k - (nu_k + D) / 2 log(1 + q / nu_k). A noise component (mclust's uniform
+background) adds a column of constant density.
+
+Used by :class:`~bayesmixture.GaussianMixture` and :class:`~bayesmixture.StudentTMixture`
+to score new rows without groups or missing entries; everything else goes through the general
+evaluator.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ import os
 from collections.abc import Iterator
 
 import numpy as np
+from scipy.special import gammaln
 
 from bayesmixture.evaluation import BLOCK_ELEMENTS, ROW_BLOCK, Chunk, MixtureEvaluator
 
@@ -31,29 +38,50 @@ DRAW_BLOCK = 2048
 
 
 class GaussianEvaluator:
-    """Per-draw log responsibilities and marginal densities of a Gaussian mixture.
+    """Per-draw log responsibilities and marginal densities of a Gaussian or Student-t mixture.
 
     Duck-types :class:`~bayesmixture.evaluation.MixtureEvaluator` for
     ``summarise`` and ``predictive_log_density``. Draws are read from the posterior's
-    ``weights``, ``means`` and ``covariances`` (data units) and moved to the model's
+    ``weights``, ``means`` and ``covariances`` (data units; ``scales`` and ``df`` for Student-t
+    components, ``noise_weight`` with a noise component) and moved to the model's
     standardised scale, where new values arrive.
 
     Parameters
     ----------
     spec : MixtureSpec
-        The mixture's record (for the number of components).
+        The mixture's record (for the number of components, the noise column included).
     center, scale : ndarray of shape (n_features,)
         The standardisation of the fit.
+    student : bool, default False
+        Student-t components (``scales`` and ``df`` in the posterior).
+    noise_log_density : float, optional
+        The noise component's log density on the standardised scale (a constant); None
+        without noise.
     """
 
-    rv_names = ("weights", "means", "covariances")
     row_chunkable = True
     backend = "numpy"
 
-    def __init__(self, spec, center: np.ndarray, scale: np.ndarray):
+    def __init__(
+        self,
+        spec,
+        center: np.ndarray,
+        scale: np.ndarray,
+        *,
+        student: bool = False,
+        noise_log_density: float | None = None,
+    ):
         self.spec = spec
         self.center = np.asarray(center, dtype=float)
         self.scale = np.asarray(scale, dtype=float)
+        self.student = student
+        self.noise_log_density = noise_log_density
+        self.matrices = "scales" if student else "covariances"
+        self.rv_names = ("weights", "means", self.matrices)
+        self.rv_names += ("df",) * student + ("noise_weight",) * (noise_log_density is not None)
+        # the fused pass (``totals``) covers plain Gaussian components only
+        if student or noise_log_density is not None:
+            self.totals = None
 
     def data_values(self, data) -> dict:
         return {}
@@ -74,7 +102,7 @@ class GaussianEvaluator:
             raise ValueError("the Gaussian scorer takes rows without groups or data.")
         value = np.asarray(value, dtype=float)
         n_rows, K = len(value), self.spec.n_components
-        index = np.arange(len(draws["weights"])) if draw_index is None else draw_index
+        index = np.arange(len(draws["means"])) if draw_index is None else draw_index
         row_block = min(n_rows, ROW_BLOCK)
         draw_block = max(1, min(len(index), block_elements // max(1, row_block * K)))
         for row_start in range(0, n_rows, row_block):
@@ -83,10 +111,7 @@ class GaussianEvaluator:
             for start in range(0, len(index), draw_block):
                 stop = min(len(index), start + draw_block)
                 picked = index[start:stop]
-                weights = self._coefficients(
-                    draws["weights"][picked], draws["means"][picked], draws["covariances"][picked]
-                )  # (F, draws * K)
-                joint = (features @ weights).reshape(row_stop - row_start, stop - start, K)
+                joint = self._log_joint(features, draws, picked)  # (rows, draws, K)
                 # logsumexp over the K components by hand: scipy's is ~7x slower here.
                 peak = joint.max(axis=-1, keepdims=True)
                 joint -= peak
@@ -147,6 +172,57 @@ class GaussianEvaluator:
     def responsibilities(self, draws, value, **kwargs) -> tuple[np.ndarray, np.ndarray]:
         """All blocks assembled: log_resp (draws, obs, K) and log_marginal (draws, obs)."""
         return MixtureEvaluator.responsibilities(self, draws, value, **kwargs)
+
+    def _log_joint(self, features: np.ndarray, draws: dict, picked: np.ndarray) -> np.ndarray:
+        """log w_k + log p_k(x) of rows phi(x) (rows, F) for the draws ``picked``."""
+        n_rows, n_draws = len(features), len(picked)
+        means, matrices = draws["means"][picked], draws[self.matrices][picked]
+        K = means.shape[1]
+        weights = np.asarray(draws["weights"][picked], dtype=float)
+        log_w = np.log(weights)
+        if self.noise_log_density is not None:
+            noise = np.asarray(draws["noise_weight"][picked], dtype=float)
+            log_w = np.concatenate(
+                [log_w + np.log1p(-noise)[:, None], np.log(noise)[:, None]], axis=1
+            )
+        if not self.student:
+            columns = self._coefficients(np.exp(log_w[:, :K]), means, matrices)
+            joint = (features @ columns).reshape(n_rows, n_draws, K)
+        else:
+            nu = np.asarray(draws["df"][picked], dtype=float)  # (draws, K)
+            columns, log_det = self._quadratic_form(means, matrices)
+            quad = (features @ columns).reshape(n_rows, n_draws, K)
+            D = means.shape[-1]
+            norm = (
+                gammaln(0.5 * (nu + D))
+                - gammaln(0.5 * nu)
+                - 0.5 * D * np.log(nu * np.pi)
+                - 0.5 * log_det
+                + log_w[:, :K]
+            )
+            joint = norm - 0.5 * (nu + D) * np.log1p(np.maximum(quad, 0.0) / nu)
+        if self.noise_log_density is not None:
+            noise_column = np.broadcast_to(log_w[:, K] + self.noise_log_density, (n_rows, n_draws))
+            joint = np.concatenate([joint, noise_column[..., None]], axis=-1)
+        return joint
+
+    def _quadratic_form(self, means: np.ndarray, matrices: np.ndarray):
+        """Columns of q = (x - mu)' P (x - mu) over phi(x) for each (draw, component), on the
+        standardised scale, and log det of each matrix (draws, K)."""
+        means, matrices = (np.ascontiguousarray(a, dtype=float) for a in (means, matrices))
+        mu = (means - self.center) / self.scale  # (S, K, D)
+        cov = matrices / np.multiply.outer(self.scale, self.scale)
+        chol = np.linalg.cholesky(cov)
+        D = mu.shape[-1]
+        chol_inv = np.linalg.solve(chol, np.broadcast_to(np.eye(D), chol.shape))
+        precision = np.swapaxes(chol_inv, -1, -2) @ chol_inv
+        log_det = 2.0 * np.log(np.diagonal(chol, axis1=-2, axis2=-1)).sum(-1)
+        b = np.einsum("skij,skj->ski", precision, mu)
+        c = np.einsum("ski,ski->sk", mu, b)
+        rows, cols = np.triu_indices(D)
+        q = precision[..., rows, cols] * np.where(rows == cols, 1.0, 2.0)
+        columns = np.concatenate([c[..., None], -2.0 * b, q], axis=-1)  # (S, K, F)
+        return columns.reshape(-1, columns.shape[-1]).T, log_det
 
     def _coefficients(self, w: np.ndarray, means: np.ndarray, covs: np.ndarray) -> np.ndarray:
         """Columns of W for each (draw, component), on the standardised scale."""

@@ -77,6 +77,30 @@ def _start_from_labels(Z, labels, means, covariance_type) -> GaussianStart:
 STARTS = {"em": em_start, "kmeans": kmeans_start, "random": random_start}
 
 
+def labelled_start(
+    Z: np.ndarray, codes: np.ndarray, n_components: int, covariance_type: str, seed: int
+) -> GaussianStart:
+    """EM from the classes' means (their labelled rows) and, for components no class names,
+    k-means centres of the unlabelled rows: component k starts at class k."""
+    from sklearn.cluster import KMeans
+    from sklearn.mixture import GaussianMixture as EMGaussianMixture
+
+    n_classes = int(codes.max()) + 1
+    means = [Z[codes == k].mean(axis=0) for k in range(n_classes)]
+    extra = n_components - n_classes
+    if extra:
+        rest = Z[codes < 0] if (codes < 0).sum() >= extra else Z
+        means += list(KMeans(extra, n_init=3, random_state=seed).fit(rest).cluster_centers_)
+    em = EMGaussianMixture(
+        n_components,
+        covariance_type=covariance_type,
+        means_init=np.asarray(means),
+        reg_covar=1e-4,
+        random_state=seed,
+    ).fit(Z)
+    return GaussianStart(em.weights_, em.means_, em.covariances_)
+
+
 @dataclass
 class RegressionStart:
     coefficients: np.ndarray  # (K, P), or (P,) when shared

@@ -93,4 +93,5 @@ def predictive_log_density(
 def _fused(evaluator, perms, every_draw, data, groups, row_draws: int) -> bool:
     """Whether the evaluator's fused ``totals`` pass can (and should) replace the chunk loop."""
     plain = perms is None and every_draw is None and not data and groups is None
-    return plain and hasattr(evaluator, "totals") and row_draws >= FUSED_MIN_ROW_DRAWS
+    fused = callable(getattr(evaluator, "totals", None))
+    return plain and fused and row_draws >= FUSED_MIN_ROW_DRAWS

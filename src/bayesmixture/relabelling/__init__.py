@@ -117,8 +117,19 @@ def relabel(
     )
 
 
-def find_permutations(evaluator: MixtureEvaluator, posterior: xr.Dataset, method: str):
-    """Permutations (chain * draw, K) for the stacked draws of ``posterior``."""
+def find_permutations(
+    evaluator: MixtureEvaluator,
+    posterior: xr.Dataset,
+    method: str,
+    *,
+    free: np.ndarray | None = None,
+):
+    """Permutations (chain * draw, K) for the stacked draws of ``posterior``.
+
+    With ``free`` (indices of components), only those components' labels are permuted among
+    themselves, from their responsibilities; the others keep theirs (a noise component, or
+    components named by labelled rows).
+    """
     draws = stacked_draws(posterior, evaluator.rv_names)
     value = training_value(evaluator)
     rows = _relabel_rows(evaluator, len(value))
@@ -131,7 +142,14 @@ def find_permutations(evaluator: MixtureEvaluator, posterior: xr.Dataset, method
     )
     resp = np.exp(log_resp)
     reference = int(np.argmax(log_marginal.sum(axis=1)))
-    return METHODS[method](resp, reference, posterior)
+    if free is None:
+        return METHODS[method](resp, reference, posterior)
+    free = np.asarray(free, dtype=np.intp)
+    perms = np.tile(np.arange(spec.n_components), (len(resp), 1))
+    if len(free) > 1:
+        sub = METHODS[method](resp[..., free], reference, posterior.isel({COMPONENT_DIM: free}))
+        perms[:, free] = free[sub]
+    return perms
 
 
 def permute_posterior(

@@ -63,6 +63,19 @@ def _missingness_patterns(X: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.nda
     return packed, patterns.astype(float), row_pattern
 
 
+def noise_log_density(value: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
+    """Each row's noise log density on the standardised scale: minus the log volume of the box
+    [lower, upper] (over the row's observed columns)."""
+    observed = ~np.isnan(np.asarray(value, dtype=float))
+    return -(observed * np.log(np.asarray(upper) - np.asarray(lower))).sum(axis=1)
+
+
+def noise_concentration(alpha: np.ndarray) -> float:
+    """Beta prior concentration of a noise weight: the clusters' mean Dirichlet concentration,
+    so that (weights, noise weight) is a priori Dirichlet(alpha, mean(alpha))."""
+    return float(np.mean(alpha))
+
+
 def _structure(covariance_type: str, n_features: int) -> int:
     code = COVARIANCE_CODES[covariance_type]
     if n_features == 1 and code == kernel.FULL:
@@ -81,10 +94,12 @@ class GaussianDensity(KernelDensity):
         Its priors, covariance structure and component family.
     fit : FitData
         The validated (standardised) training data. ``fit.extra`` may hold
-        ``noise_log_density`` (per row: a noise component after the K components) and
-        ``row_labels`` (per row: -1, or the component a labelled row belongs to).
-    alpha : ndarray of shape (n_weights,)
-        Dirichlet concentration of the weights (K, or K + 1 with a noise component).
+        ``noise_lower`` and ``noise_upper`` (the box of a noise component after the K
+        components) and ``row_labels`` (per row: -1, or the component a labelled row belongs
+        to).
+    alpha : ndarray of shape (n_components,)
+        Dirichlet concentration of the clusters' weights; a noise weight has the prior
+        Beta(``noise_concentration(alpha)``, ``alpha.sum()``).
     """
 
     kernel = "gaussian"
@@ -94,10 +109,12 @@ class GaussianDensity(KernelDensity):
         N, D = X.shape
         X, patterns, row_pattern = _missingness_patterns(X)
         K = int(estimator.n_components)
-        noise = fit.extra.get("noise_log_density")
+        noise = None
+        if "noise_lower" in fit.extra:
+            noise = noise_log_density(fit.value, fit.extra["noise_lower"], fit.extra["noise_upper"])
         n_weights = K + (noise is not None)
-        if len(alpha) != n_weights:
-            raise ValueError(f"alpha has {len(alpha)} entries; expected {n_weights}.")
+        if len(alpha) != K:
+            raise ValueError(f"alpha has {len(alpha)} entries; expected {K}.")
         self.covariance_type = estimator.covariance_type
         self.cov = _structure(estimator.covariance_type, D)
         self.n_obs, self.n_features, self.n_components = N, D, K
@@ -117,9 +134,10 @@ class GaussianDensity(KernelDensity):
         )
         pairs = D * (D - 1) // 2
         conc = lkj_cpc_concentration(estimator.lkj_eta, D) if pairs else np.zeros(0)
-        constant = self.n_weight_rows * (
-            gammaln(alpha.sum()) - gammaln(alpha).sum() + np.log(n_weights)
-        )
+        constant = self.n_weight_rows * (gammaln(alpha.sum()) - gammaln(alpha).sum() + np.log(K))
+        if noise is not None:  # Beta(noise_alpha, sum alpha) of the noise weight
+            noise_alpha = noise_concentration(alpha)
+            constant -= betaln(noise_alpha, alpha.sum())
         constant += K * D * (-kernel.HALF_LOG_2PI - np.log(estimator.mean_prior_sd))
         constant += self.n_sd * (0.5 * np.log(2.0 / np.pi) - np.log(estimator.scale_prior_sd))
         n_factors = 1 if self.cov == kernel.TIED else K
@@ -137,7 +155,9 @@ class GaussianDensity(KernelDensity):
             header[kernel.STUDENT_T] = 1.0
             header[kernel.DF_SHAPE], header[kernel.DF_RATE] = shape, rate
             constant += K * (shape * np.log(rate) - gammaln(shape))
-        header[kernel.HAS_NOISE] = float(noise is not None)
+        if noise is not None:
+            header[kernel.HAS_NOISE] = 1.0
+            header[kernel.NOISE_CONCENTRATION] = noise_alpha
         header[kernel.CONSTANT] = constant
         header[kernel.MEAN_PRIOR_SD] = estimator.mean_prior_sd
         header[kernel.SCALE_PRIOR_SD] = estimator.scale_prior_sd
@@ -171,7 +191,8 @@ class GaussianDensity(KernelDensity):
     def _slices(self) -> dict[str, slice]:
         K, D = self.n_components, self.n_features
         sizes = {
-            self.weights_name: self.n_weight_rows * (self.n_weights - 1),
+            self.weights_name: self.n_weight_rows * (K - 1),
+            "noise_weight": self.n_weights - K,
             "mu": K * D,
             "sd": self.n_sd,
             "cpc": self.n_cpc,
@@ -201,9 +222,12 @@ class GaussianDensity(KernelDensity):
         theta = np.empty(self.n_dim)
         cut = self._slices()
         log_w = np.log(np.asarray(values[self.weights_name], dtype=float))
-        log_w = log_w.reshape(self.n_weight_rows, self.n_weights)
+        log_w = log_w.reshape(self.n_weight_rows, self.n_components)
         simplex = log_w[:, :-1] - log_w.mean(axis=1, keepdims=True)
         theta[cut[self.weights_name]] = simplex.ravel()
+        if self.n_weights > self.n_components:
+            pi = float(values["noise_weight"])
+            theta[cut["noise_weight"]] = np.log(pi) - np.log1p(-pi)
         theta[cut["mu"]] = np.asarray(values["mu"], dtype=float).ravel()
         theta[cut["sd"]] = np.log(np.asarray(values["sd"], dtype=float)).ravel()
         if self.n_cpc:
@@ -219,9 +243,7 @@ class GaussianDensity(KernelDensity):
         batch = theta.shape[:-1]
         cut = self._slices()
         K, D = self.n_components, self.n_features
-        y = theta[..., cut[self.weights_name]].reshape(
-            *batch, self.n_weight_rows, self.n_weights - 1
-        )
+        y = theta[..., cut[self.weights_name]].reshape(*batch, self.n_weight_rows, K - 1)
         a = np.concatenate([y, -y.sum(axis=-1, keepdims=True)], axis=-1)
         a = np.exp(a - a.max(axis=-1, keepdims=True))
         weights = a / a.sum(axis=-1, keepdims=True)
@@ -235,6 +257,8 @@ class GaussianDensity(KernelDensity):
             out["cpc"] = 1.0 / (1.0 + np.exp(-u))
         if self.student:
             out["df"] = np.exp(theta[..., cut["df"]])
+        if self.n_weights > K:
+            out["noise_weight"] = 1.0 / (1.0 + np.exp(-theta[..., cut["noise_weight"]][..., 0]))
         return out
 
     def cholesky(self, values: dict) -> np.ndarray:
