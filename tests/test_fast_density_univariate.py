@@ -58,14 +58,23 @@ CASES = {
     "normal-sparse-logp": ("normal", "normal", {"weights_prior": "sparse"}, False),
     "binomial-scalar-trials-logp": ("binomial", "binomial", {"trials": 10}, False),
     "list-poisson-negbinomial-logp": (["poisson", "negbinomial"], "poisson", {}, False),
+    # partly labelled values: a labelled value mixes over its own component only
+    "gamma-labels": (
+        "gamma",
+        "gamma",
+        {"labels": np.where(np.arange(N_OBS) % 5 == 0, np.arange(N_OBS) % 2, -1)},
+        True,
+    ),
 }
 
 
 def _density_and_model(family, y, params):
     n_components = len(family) if isinstance(family, list) else 3
+    params = dict(params)
+    labels = params.pop("labels", None)
     mix = bm.Mixture(family, n_components, **params)
     mix._check_params()
-    fit = mix._validate_fit_data(y)
+    fit = mix._validate_fit_data(y, labels=labels)
     return mix._compiled_density(fit), mix._build_model(fit)
 
 

@@ -10,7 +10,9 @@ packs it) holding
 - one row of ``COMPONENT_WIDTH`` per component: its family code, where its parameters sit in
   ``theta`` (start and stride) and each parameter's prior (kind and two constants);
 - ``N_OBS_COLUMNS`` columns of the observations, each of length n_obs: y and its
-  observation-only terms (log y, log(1 - y), log y!, the trials n and log binom(n, y)).
+  observation-only terms (log y, log(1 - y), log y!, the trials n and log binom(n, y));
+- each row's known component (partly labelled rows; -1 when unlabelled), which it mixes
+  over alone.
 
 Families and priors are codes in the payload, so one compilation serves every family, every
 mixture of families and every data set, and Numba caches it on disk.
@@ -355,6 +357,8 @@ def logp_and_grad(theta, payload, grad):
     table = payload[off : off + K * COMPONENT_WIDTH]
     off += K * COMPONENT_WIDTH
     obs = payload[off : off + N * N_OBS_COLUMNS]
+    off += N * N_OBS_COLUMNS
+    known = payload[off : off + N]  # each row's known component (-1: unlabelled)
     for q in range(grad.shape[0]):
         grad[q] = 0.0
     logp = payload[CONSTANT]
@@ -386,8 +390,9 @@ def logp_and_grad(theta, payload, grad):
     terms = np.empty(K)
     for i in range(N):
         top = -np.inf
+        label = int(known[i])
         for k in range(K):
-            terms[k] = log_w[k] + resp[k, i]
+            terms[k] = log_w[k] + resp[k, i] if label < 0 or label == k else -np.inf
             top = max(top, terms[k])
         if top == -np.inf:  # outside every component's support
             return -np.inf

@@ -90,8 +90,10 @@ class BayesianMixture(BaseEstimator):
 
     def _free_components(self, fit: FitData) -> np.ndarray | None:
         """Indices of the mixture's components whose labels are exchangeable (switching among
-        them is undone); None for all of them."""
-        return None
+        them is undone); None for all of them. The components named by labelled rows'
+        classes (the first ones) keep their labels."""
+        n_classes = len(fit.extra.get("classes", ()))
+        return None if n_classes == 0 else np.arange(n_classes, self.n_components)
 
     def _membership_components(self, posterior, fit: FitData) -> np.ndarray:
         """Coordinates of the membership's component axis."""
@@ -125,12 +127,15 @@ class BayesianMixture(BaseEstimator):
         model = self._build_model(fit)
         idata = self._draw_posterior(model, fit, rng, density)
         evaluator = self._training_evaluator(model, idata.posterior, fit)
+        free = self._free_components(fit)
+        # a class for every component (or noise and one cluster): no label can switch
+        method = None if free is not None and len(free) < 2 else self._relabel_method(fit)
         relabelled, perms, membership = _relabel_and_assign(
             evaluator,
             idata,
             fit,
-            self._relabel_method(fit),
-            free=self._free_components(fit),
+            method,
+            free=free,
             component_coords=self._membership_components(idata.posterior, fit),
             known=fit.extra.get("row_labels"),
         )
@@ -284,14 +289,29 @@ class BayesianMixture(BaseEstimator):
         return self._membership_of(X, y, **predict_params)["probability"].values
 
     def predict(self, X, y=None, *, draws: int | None = None, **predict_params):
-        """Most probable component of each row, shape (n_rows,); lazy for Dask input."""
+        """Most probable component of each row, shape (n_rows,); lazy for Dask input.
+
+        Components are numbered 0..K-1; a fit with labelled rows gives the components'
+        names (its classes).
+        """
         if is_dask_collection(X):
-            return self._lazy("predict_lazy", X, y, draws, predict_params)
-        return self.predict_proba(X, y, draws=draws, **predict_params).argmax(axis=1)
+            index = self._lazy("predict_lazy", X, y, draws, predict_params)
+        else:
+            index = self.predict_proba(X, y, draws=draws, **predict_params).argmax(axis=1)
+        return self._labels_of(index)
 
     def fit_predict(self, X, y=None, **fit_params) -> np.ndarray:
         """Fit, then return the most probable component of each training row."""
-        return self.fit(X, y, **fit_params).membership_["label"].values
+        return self._labels_of(self.fit(X, y, **fit_params).membership_["label"].values)
+
+    def _labels_of(self, index):
+        """Component indices as :meth:`predict` gives them: names for a fit with classes."""
+        if "classes" not in self._fit_data.extra:
+            return index
+        names = self._membership_components(self.idata_.posterior, self._fit_data)
+        if hasattr(index, "map_blocks"):  # a lazy Dask result
+            return index.map_blocks(names.__getitem__, dtype=names.dtype)
+        return names[index]
 
     def score_samples(self, X, y=None, *, draws: int | None = None, **predict_params):
         """Posterior predictive log density of each row, in the data's own units.

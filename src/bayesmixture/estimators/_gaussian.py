@@ -22,7 +22,13 @@ from bayesmixture._validation import (
 )
 from bayesmixture.estimators._base import BayesianMixture, FitData, validate_table
 from bayesmixture.estimators._labels import class_codes, component_names
-from bayesmixture.estimators._starts import INITS, STARTS, GaussianStart, labelled_start
+from bayesmixture.estimators._starts import (
+    INITS,
+    STARTS,
+    GaussianStart,
+    labelled_start,
+    trimmed_em_start,
+)
 from bayesmixture.estimators._weights import (
     check_weights_prior,
     compiled_path_reason,
@@ -79,7 +85,9 @@ class GaussianMixture(BayesianMixture):
         Sampling backend (see :func:`bayesmixture.inference.sample`).
     init : {"em", "kmeans", "random"}, default "em"
         Where chains start: scikit-learn's EM solution (jittered), k-means clusters, or
-        random rows. Starting at EM keeps chains in the same mode.
+        random rows. Starting at EM keeps chains in the same mode. With ``noise=True`` (and
+        for :class:`StudentTMixture`) EM is trimmed: refitted without the 10% of rows it
+        explains worst, three times, so that far outliers do not take a component.
     weights_prior : float, array-like of shape (n_components,), "sparse" or \
 "dirichlet_process", default 1.0
         Dirichlet concentration of the weights. ``"sparse"`` makes a sparse finite mixture:
@@ -291,22 +299,10 @@ class GaussianMixture(BayesianMixture):
             raise AttributeError("noise_weight_ needs a fit with noise=True.")
         return float(self.idata_.posterior["noise_weight"].mean())
 
-    def predict(self, X, y=None, *, draws: int | None = None, **predict_params):
-        """Most probable component of each row, shape (n_rows,); -1 for the noise component
-        (``noise=True``). Lazy for Dask input."""
-        index = super().predict(X, y, draws=draws, **predict_params)
-        return self._labels_of(index)
-
     def _labels_of(self, index):
-        """Component indices as predict gives them: the components' names for a fit with
-        labelled rows (classes, and "noise"), else the indices with -1 for the noise."""
-        if self._named(self._fit_data):
-            names = self._membership_components(self.idata_.posterior, self._fit_data)
-            if hasattr(index, "map_blocks"):  # a lazy Dask result
-                return index.map_blocks(names.__getitem__, dtype=names.dtype)
-            return names[index]
-        if not self.noise:
-            return index
+        # components' names for a fit with classes; else indices, -1 for the noise
+        if self._named(self._fit_data) or not self.noise:
+            return super()._labels_of(index)
         return np.where(index == self.n_components, -1, index)
 
     # ------------------------------------------------------------------ contract
@@ -601,7 +597,12 @@ class GaussianMixture(BayesianMixture):
     def _initial_values(self, fit: FitData, rng: np.random.Generator) -> list[dict]:
         # EM and k-means need complete rows: missing entries start at the column mean (0).
         codes = fit.extra.get("row_labels")
-        start = (STARTS[self.init] if codes is None else partial(labelled_start, codes=codes))(
+        start = STARTS[self.init]
+        if codes is not None:
+            start = partial(labelled_start, codes=codes)
+        elif self.init == "em" and self._robust_start():
+            start = trimmed_em_start
+        start = start(
             np.nan_to_num(fit.value, nan=0.0),
             n_components=self.n_components,
             covariance_type=self.covariance_type,
@@ -636,6 +637,10 @@ class GaussianMixture(BayesianMixture):
     def _component_param_starts(self, jitter) -> dict:
         """Starting values of the variables of :meth:`_component_params`."""
         return {}
+
+    def _robust_start(self) -> bool:
+        """Whether init="em" starts from trimmed EM (fits meant to resist outliers)."""
+        return self.noise
 
     def _new_value(self, X, y=None, *, groups=None):
         array, names = validate_table(X, allow_nan=self.missing == "marginalize")
@@ -738,18 +743,10 @@ class GaussianMixture(BayesianMixture):
         codes = self._fit_data.extra.get("label_group_codes")
         return self._labels_of(labels if codes is None else labels[codes])
 
-    def _relabel_method(self, fit: FitData) -> str | None:
-        free = self._free_components(fit)
-        if free is not None and len(free) < 2:
-            return None  # a class for every component (or noise and one cluster): none switch
-        return "stephens"
-
     def _free_components(self, fit: FitData) -> np.ndarray | None:
-        # the noise component and the components of the classes keep their labels
-        first_free = len(fit.extra.get("classes", ()))
-        if not self.noise and first_free == 0:
-            return None
-        return np.arange(first_free, self.n_components)
+        # the noise component keeps its label too
+        free = super()._free_components(fit)
+        return np.arange(self.n_components) if free is None and self.noise else free
 
     @staticmethod
     def _named(fit: FitData) -> bool:

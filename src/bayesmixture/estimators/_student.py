@@ -116,13 +116,16 @@ class StudentTMixture(GaussianMixture):
 
     @property
     def covariances_(self) -> np.ndarray:
-        """Posterior mean covariance of each component, df / (df - 2) Sigma: infinite where
-        some draws have df <= 2 (the t's variance does not exist there)."""
+        """Posterior mean covariance of each component, df / (df - 2) Sigma: all ``inf`` for
+        a component some of whose draws have df <= 2 (its variance does not exist there)."""
         self._check_fitted()
         post = self.idata_.posterior
-        df = post["df"]
-        factor = (df / (df - 2.0)).where(df > 2.0, np.inf)
-        return (factor * post["scales"]).mean(("chain", "draw")).values
+        df, scales = post["df"].values, post["scales"].values  # (chain, draw, K[, D, D])
+        finite = df > 2.0
+        factor = np.where(finite, df / np.where(finite, df - 2.0, 1.0), 0.0)
+        covariances = (factor[..., None, None] * scales).mean(axis=(0, 1))
+        covariances[~finite.all(axis=(0, 1))] = np.inf
+        return covariances
 
     # ------------------------------------------------------------------ contract
 
@@ -158,6 +161,9 @@ class StudentTMixture(GaussianMixture):
         import pymc as pm
 
         return pm.MvStudentT.dist(nu=df, mu=mu, chol=chol)
+
+    def _robust_start(self) -> bool:
+        return True
 
     def _component_param_starts(self, jitter) -> dict:
         return {"df": DF_START * np.exp(jitter((self.n_components,)))}

@@ -11,6 +11,7 @@ import pandas as pd
 from bayesmixture._validation import as_numeric_array, check_positive_int, describe_rows
 from bayesmixture.estimators._base import BayesianMixture, FitData
 from bayesmixture.estimators._families import COUNT, FAMILIES, POSITIVE, UNIT, DataScale
+from bayesmixture.estimators._labels import class_codes, component_names
 from bayesmixture.estimators._weights import (
     check_weights_prior,
     compiled_path_reason,
@@ -71,7 +72,7 @@ class Mixture(BayesianMixture):
     """
 
     _mixture_name = "y"
-    _extra_arrays = ("trials",)
+    _extra_arrays = ("trials", "row_labels")
 
     def __init__(
         self,
@@ -100,9 +101,39 @@ class Mixture(BayesianMixture):
         self.random_seed = random_seed
         self.progressbar = progressbar
 
-    def fit(self, y, X=None):
-        """Fit the mixture to the values ``y`` (1-D array, Series or one-column table)."""
-        return self._fit(y, None)
+    def fit(self, y, X=None, *, labels=None):
+        """Fit the mixture to the values ``y`` (1-D array, Series or one-column table).
+
+        Parameters
+        ----------
+        y : array-like of shape (n_obs,)
+            The values.
+        X : ignored
+            Present for scikit-learn pipelines.
+        labels : array-like of shape (n_obs,), optional
+            Partly labelled values (semi-supervised): the class of each labelled value, -1
+            (or NaN, None) for the others. As in :meth:`GaussianMixture.fit`, the classes
+            (sorted) name the first components and a labelled value contributes
+            log w_k + log p_k(y) of its own class only; :meth:`predict` then gives class
+            names. At least 2 labelled values per class, at most ``n_components`` classes.
+
+        Returns
+        -------
+        self
+
+        Examples
+        --------
+        >>> import numpy as np, bayesmixture as bm
+        >>> rng = np.random.default_rng(0)
+        >>> y = np.r_[rng.normal(-2, 1, 100), rng.normal(2, 1, 100)]
+        >>> labels = np.full(200, -1, dtype=object)
+        >>> labels[:5], labels[100:105] = "low", "high"
+        >>> mix = bm.Mixture("normal", 2, draws=100, tune=100, chains=2, random_seed=0,
+        ...                  progressbar=False).fit(y, labels=labels)
+        >>> mix.predict(np.array([-3.0, 3.0])).tolist()
+        ['low', 'high']
+        """
+        return self._fit(y, None, labels=labels)
 
     # ------------------------------------------------------------------ contract
 
@@ -143,7 +174,7 @@ class Mixture(BayesianMixture):
             raise ValueError(f"init={self.init!r}; choose one of {INITS}.")
         check_weights_prior(self.weights_prior, self.n_components)
 
-    def _validate_fit_data(self, y, X=None) -> FitData:
+    def _validate_fit_data(self, y, X=None, labels=None) -> FitData:
         values = _as_vector(y, "y")
         n_obs = len(values)
         if self.n_components > n_obs:
@@ -154,6 +185,8 @@ class Mixture(BayesianMixture):
         trials = self._check_trials(self.trials, n_obs, "trials")
         self._check_support(values, trials, y)
         extra = {"trials": trials} if trials is not None else {}
+        if labels is not None:
+            extra["row_labels"], extra["classes"] = class_codes(labels, n_obs, self.n_components)
         data = {"trials": trials} if trials is not None and np.ndim(trials) else {}
         return FitData(value=values, n_obs=n_obs, data=data, extra=extra)
 
@@ -164,7 +197,9 @@ class Mixture(BayesianMixture):
 
         K = self.n_components
         scale = DataScale.of(fit.value)
-        coords = {"component": np.arange(K), "obs": np.arange(fit.n_obs)}
+        classes = fit.extra.get("classes")
+        names = np.arange(K) if classes is None else component_names(classes, K)
+        coords = {"component": names, "obs": np.arange(fit.n_obs)}
         with pm.Model(coords=coords) as model:
             y_data = pm.Data("y_data", fit.value, dims="obs")
             trials = fit.extra.get("trials")
@@ -183,7 +218,7 @@ class Mixture(BayesianMixture):
                     components.append(
                         family.dist(**params, **_trials_arg(family, trials, batched=False))
                     )
-            mixture("y", weights, components, y_data, dims="obs")
+            mixture("y", weights, components, y_data, dims="obs", known=fit.extra.get("row_labels"))
         return model
 
     def _compiled_density(self, fit: FitData):
@@ -202,7 +237,8 @@ class Mixture(BayesianMixture):
         return UnivariateDensity(self, fit, alpha)
 
     def _initial_values(self, fit: FitData, rng: np.random.Generator) -> list[dict]:
-        groups = self._start_groups(fit.value, rng)
+        codes = fit.extra.get("row_labels")
+        groups = self._start_groups(fit.value, rng, None if codes is None else np.asarray(codes))
         trials = fit.extra.get("trials")
         mean_trials = float(np.mean(trials)) if trials is not None else 1.0
         starts = []
@@ -214,18 +250,25 @@ class Mixture(BayesianMixture):
         weights /= weights.sum()
         return [self._jittered(starts, weights, rng) for _ in range(self.chains)]
 
-    def _start_groups(self, y, rng) -> list[np.ndarray]:
-        K = self.n_components
+    def _start_groups(self, y, rng, codes=None) -> list[np.ndarray]:
+        """The values each component starts from: its class's labelled values (partly
+        labelled fits), then groups around k-means (or random) centres for the others."""
+        n_classes = 0 if codes is None else int(codes.max()) + 1
+        named = [y[codes == k] for k in range(n_classes)]
+        n_free = self.n_components - n_classes
+        if n_free == 0:
+            return named
+        rest = y if codes is None or (codes < 0).sum() < n_free else y[codes < 0]
         if self.init == "random":
-            centres = np.sort(rng.choice(y, size=K, replace=len(y) < K))
+            centres = np.sort(rng.choice(rest, size=n_free, replace=len(rest) < n_free))
         else:
             seed = int(rng.integers(2**31 - 1))
             from sklearn.cluster import KMeans
 
-            km = KMeans(K, n_init=3, random_state=seed).fit(y.reshape(-1, 1))
+            km = KMeans(n_free, n_init=3, random_state=seed).fit(rest.reshape(-1, 1))
             centres = np.sort(km.cluster_centers_.ravel())
-        labels = np.argmin(np.abs(y[:, None] - centres[None]), axis=1)
-        return [y[labels == k] if np.any(labels == k) else y for k in range(K)]
+        labels = np.argmin(np.abs(rest[:, None] - centres[None]), axis=1)
+        return named + [rest[labels == k] if np.any(labels == k) else rest for k in range(n_free)]
 
     def _jittered(self, starts: list[dict], weights, rng) -> dict:
         factor = lambda: np.exp(START_JITTER * rng.standard_normal())  # noqa: E731

@@ -131,6 +131,7 @@ class UnivariateDensity(KernelDensity):
             np.asarray(alpha, dtype=float),
             table.ravel(),
             _observation_table(y, fit.extra.get("trials")).ravel(),
+            np.asarray(fit.extra.get("row_labels", np.full(len(y), -1)), dtype=float),
         ]
         payload = np.ascontiguousarray(np.concatenate(parts))
         payload[kernel.PAYLOAD_SIZE] = payload.size

@@ -1,0 +1,159 @@
+"""Partly labelled rows: fit(X, y) with y's classes naming components (scikit-learn's -1)."""
+
+from __future__ import annotations
+
+import re
+import warnings
+
+import numpy as np
+import pymc as pm
+import pytest
+from scipy import stats
+from scipy.optimize import linear_sum_assignment
+
+import bayesmixture as bm
+from bayesmixture.estimators._labels import class_codes
+
+QUICK = {"draws": 300, "tune": 300, "chains": 2, "progressbar": False}
+CENTRES = np.array([[0.0, 0.0], [2.2, 0.0], [1.1, 1.9]])  # overlapping: EM is not perfect
+
+
+def _three_clusters(seed: int, n_per: int = 120):
+    rng = np.random.default_rng(seed)
+    X = np.concatenate([rng.normal(c, 0.8, size=(n_per, 2)) for c in CENTRES])
+    truth = np.repeat(np.arange(3), n_per)
+    return X, truth
+
+
+def _fit(estimator, *args, **kwargs):
+    with warnings.catch_warnings():  # 2 x 300 draws: the ESS check may warn
+        warnings.simplefilter("ignore", bm.exceptions.ConvergenceWarning)
+        return estimator.fit(*args, **kwargs)
+
+
+def _accuracy(labels, truth) -> float:
+    """Share of rows right under the best one-to-one matching of labels to the truth."""
+    table = np.zeros((3, 3))
+    np.add.at(table, (labels, truth), 1)
+    rows, cols = linear_sum_assignment(-table)
+    return table[rows, cols].sum() / len(truth)
+
+
+@pytest.fixture(scope="module")
+def tenth_labelled():
+    X, truth = _three_clusters(seed=3)
+    labelled = np.random.default_rng(4).random(len(X)) < 0.1
+    y = np.where(labelled, truth, -1)
+    semi = _fit(bm.GaussianMixture(3, random_seed=5, **QUICK), X, y)
+    plain = _fit(bm.GaussianMixture(3, random_seed=5, **QUICK), X)
+    return X, truth, labelled, semi, plain
+
+
+def test_a_tenth_labelled_is_at_least_as_accurate_as_unsupervised(tenth_labelled):
+    X, truth, labelled, semi, plain = tenth_labelled
+    unlabelled = ~labelled
+    semi_labels = semi.predict(X[unlabelled])  # the classes themselves: no matching needed
+    semi_accuracy = float(np.mean(semi_labels == truth[unlabelled]))
+    plain_accuracy = _accuracy(plain.predict(X[unlabelled]), truth[unlabelled])
+    # Same data, seeds and draws: the labels can only add information; both are well above
+    # chance (1/3), so a failure here is a real loss, not Monte Carlo noise.
+    assert semi_accuracy >= plain_accuracy
+    assert semi_accuracy > 0.8
+
+
+def test_labelled_rows_are_certain_and_fix_the_components(tenth_labelled):
+    _, truth, labelled, semi, _ = tenth_labelled
+    probability = semi.membership_["probability"].values
+    np.testing.assert_array_equal(probability[labelled].argmax(axis=1), truth[labelled])
+    np.testing.assert_array_equal(probability[labelled].max(axis=1), 1.0)
+    assert list(semi.membership_["component"].values) == [0, 1, 2]
+    # every component has labelled rows: nothing was relabelled, and diagnose says why
+    assert (semi.permutations_.values == np.arange(3)).all()
+    switching = semi.diagnose().set_index("check").loc["label_switching"]
+    assert switching["status"] == "ok" and "fixed by labelled rows" in switching["detail"]
+
+
+def test_every_row_labelled_is_a_bayesian_gaussian_classifier():
+    X, truth = _three_clusters(seed=6, n_per=60)
+    names = np.array(["a", "b", "c"])[truth]
+    fit = _fit(bm.GaussianMixture(3, random_seed=7, **QUICK), X, names)
+    new = np.random.default_rng(8).normal([1.1, 0.6], 1.5, size=(25, 2))
+    post = fit.idata_.posterior.stack(sample=("chain", "draw"))
+    w = post["weights"].transpose("sample", ...).values
+    mu = post["means"].transpose("sample", ...).values
+    cov = post["covariances"].transpose("sample", ...).values
+    # Bayes' rule draw by draw with scipy's density, then the average over every draw
+    dens = np.stack(
+        [
+            [w[s, k] * stats.multivariate_normal.pdf(new, mu[s, k], cov[s, k]) for k in range(3)]
+            for s in range(len(w))
+        ]
+    )  # (draw, component, row)
+    expected = (dens / dens.sum(axis=1, keepdims=True)).mean(axis=0).T
+    # the same formulas in float64 on both sides: rounding only
+    np.testing.assert_allclose(fit.predict_proba(new), expected, rtol=1e-8, atol=1e-12)
+    assert set(fit.predict(new).tolist()) <= {"a", "b", "c"}  # the classes, by name
+    assert (fit.permutations_.values == np.arange(3)).all()  # no chain needed relabelling
+
+
+def test_mixture_takes_labels_for_its_values():
+    rng = np.random.default_rng(9)
+    y = np.r_[rng.normal(-2.0, 1.0, 100), rng.normal(2.0, 1.0, 100)]
+    labels = np.full(200, -1, dtype=object)
+    labels[:4], labels[100:104] = "low", "high"
+    mix = _fit(bm.Mixture("normal", 2, random_seed=0, **QUICK), y, labels=labels)
+    assert list(mix.membership_["component"].values) == ["high", "low"]  # sorted
+    assert mix.predict(np.array([-3.0, 3.0])).tolist() == ["low", "high"]
+    means = mix.idata_.posterior["mu"].mean(("chain", "draw")).values
+    np.testing.assert_allclose(means, [2.0, -2.0], atol=0.35)  # ~3 posterior sds
+
+
+def test_known_components_enter_the_likelihood_as_their_own_terms():
+    # bm.mixture(known=...): a labelled row's term is log w_k + log N(y | mu_k, 1)
+    y = np.array([-1.0, 0.5, 2.0, 3.0])
+    known = np.array([0, -1, 1, -1])
+    with pm.Model() as model:
+        w = pm.Dirichlet("w", np.ones(2))
+        mu = pm.Normal("mu", [-1.0, 2.0], 1.0)
+        bm.mixture("y", w, pm.Normal.dist(mu, 1.0), y, known=known)
+    point = {"w_simplex__": np.array([0.3]), "mu": np.array([-0.5, 2.5])}
+    likelihood = model.compile_fn(model.observedlogp, inputs=model.value_vars)(point)
+    weights = np.exp([0.3, -0.3]) / np.exp([0.3, -0.3]).sum()
+    joint = np.log(weights) + stats.norm.logpdf(y[:, None], [-0.5, 2.5], 1.0)
+    expected = joint[0, 0] + joint[2, 1] + np.logaddexp(*joint[1]) + np.logaddexp(*joint[3])
+    assert float(likelihood) == pytest.approx(expected, rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("y", "message"),
+    [
+        (np.r_[np.zeros(3), np.ones(3), np.full(3, 2), np.full(3, 3)], "4 classes [0.0, 1.0, 2.0"),
+        (np.r_[np.zeros(11), [1.0]], "fewer than 2 labelled rows for classes [1.0] (1.0: 1)"),
+        (np.full(12, -1), "y labels no row"),
+        (np.zeros(5), "y has shape (5,); expected (12,)"),
+    ],
+)
+def test_bad_labels_are_refused_by_name(y, message):
+    X = np.random.default_rng(0).normal(size=(12, 2))
+    with pytest.raises(ValueError, match=re.escape(message)):
+        bm.GaussianMixture(3).fit(X, y)
+
+
+def test_labels_with_groups_or_gaps_are_refused():
+    X = np.random.default_rng(0).normal(size=(12, 2))
+    y = np.r_[np.zeros(6), np.ones(6)]
+    with pytest.raises(ValueError, match="does not combine with groups="):
+        bm.GaussianMixture(2).fit(X, y, groups=np.arange(12) % 3)
+    X[0, 1] = np.nan
+    with pytest.raises(ValueError, match="missing entries in labelled row 0"):
+        bm.GaussianMixture(2, missing="marginalize").fit(X, y)
+
+
+def test_unlabelled_markers_and_extra_component_names():
+    codes, classes = class_codes(["b", None, "a", "-1", np.nan, "b", "a"], 7, 3)
+    np.testing.assert_array_equal(codes, [1, -1, 0, -1, -1, 1, 0])
+    assert classes == ["a", "b"]
+    from bayesmixture.estimators._labels import component_names
+
+    assert component_names(["a", "b"], 3) == ["a", "b", "component 2"]
+    assert component_names([1, 4], 3) == [1, 4, 5]
