@@ -59,6 +59,8 @@ def data_dir(tmp_path_factory) -> Path:
     table["name"] = [f"r{i}" for i in range(N_ROWS)]
     table["constant"] = 1.0
     table["truth"] = z
+    # known classes of every fifth row (--labels), the others left empty
+    table["known"] = np.where(np.arange(N_ROWS) % 5 == 0, np.where(z == 0, "left", "right"), "")
     table.loc[MISSING_ROWS, "a"] = np.nan
     table.to_csv(folder / "data.csv", index=False)
     (folder / "empty.csv").write_text("")
@@ -209,6 +211,19 @@ BAD_INPUTS = {
     ),
     # A ValueError of the library itself, passed through as the one line.
     "constant column": (["data.csv", "--columns", "a,constant"], "constant columns ['constant']"),
+    "unknown labels column": (["data.csv", "--labels", "nope"], "--labels nope: no such column"),
+    "labels among the columns": (
+        ["data.csv", "--columns", "a,b", "--labels", "b"],
+        "--labels b is also in --columns",
+    ),
+    "noise for a one-column family": (
+        ["data.csv", "--columns", "a", "--model", "poisson", "--noise"],
+        "--noise needs --model gaussian or t",
+    ),
+    "too many classes": (
+        ["data.csv", "--columns", "a,b", "--labels", "name", "-k", "2"],
+        "classes",
+    ),
 }
 
 
@@ -352,6 +367,24 @@ print("LISTED" if "halfnormalish" in help_text else "MISSING")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "LISTED" in done.stdout
+
+
+def test_labels_noise_and_t_clusters_from_the_command_line(data_dir, tmp_path):
+    out = tmp_path / "labelled"
+    result = invoke("fit", data_dir / "data.csv", "--columns", "a,b", "-k", 2, "--model", "t",
+                    "--noise", "--labels", "known", "--out", out, *SAMPLING,
+                    "--no-progress")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(out / "assignments.csv")
+    assert list(table.columns) == ["row", "label", "p_left", "p_right", "p_noise", "uncertainty"]
+    truth = pd.read_csv(data_dir / "data.csv")["truth"].to_numpy()[table["row"]]
+    named = np.where(truth == 0, "left", "right")
+    # two clusters 5 sds apart: the classes name them and (nearly) every row follows
+    assert np.mean(table["label"].to_numpy() == named) > 0.95
+    settings = json.loads((out / "settings.json").read_text())
+    assert settings["model"] == "t" and settings["noise"] and settings["labels"] == "known"
+    assert "--noise --labels known" in settings["command"]
+    assert bm.load(out / "fit.nc").__class__.__name__ == "StudentTMixture"
 
 
 @pytest.mark.parametrize(

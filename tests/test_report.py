@@ -157,6 +157,29 @@ def test_optional_sections_appear_when_given(fit_parts):
     assert page.index('id="comparison"') < page.index('id="settings"')
 
 
+def test_noise_section_lists_the_rows_the_noise_took(fit_parts):
+    idata, membership, data = fit_parts
+    K = membership.sizes["component"]
+    probability = np.c_[
+        membership["probability"].values * 0.9, np.full(membership.sizes["obs"], 0.1)
+    ]
+    probability[[3, 7]] = np.r_[np.full(K, 0.02), 1 - 0.02 * K]  # rows 3 and 7: noise
+    noisy = xr.Dataset(
+        {
+            "probability": (("obs", "component"), probability),
+            "label": ("obs", probability.argmax(axis=1)),
+            "uncertainty": ("obs", 1 - probability.max(axis=1)),
+        },
+        coords={"component": [*range(K), "noise"]},
+    )
+    page = build_report(idata, noisy, data, settings={})
+    section = page[page.index('<section id="noise">') :]
+    section = section[: section.index("</section>")]
+    assert "It takes <b>2</b> of" in section
+    assert section.count("</tr>") == 3 and "<th>3</th>" in section and "<th>7</th>" in section
+    assert page.index('id="noise"') < page.index('id="settings"')
+
+
 def test_write_report_leaves_no_temporary_file(fit_parts, tmp_path):
     idata, membership, data = fit_parts
     path = write_report(tmp_path / "report.html", idata, membership, data, settings={})

@@ -162,6 +162,9 @@ def build_report(
         _section("diagnostics", _diagnostics_html(diagnostics, idata)),
         _section("parameters", _parameters_html(summary)),
     ]
+    noise = _noise_html(membership, data)
+    if noise is not None:
+        body.append(_section("noise", noise, "Rows taken by the noise component"))
     if reference is not None:
         body.append(_section("reference", _reference_html(reference), "Clusters vs known classes"))
     if comparison is not None:
@@ -169,7 +172,9 @@ def build_report(
             _section("comparison", _comparison_html(comparison, counter), "Number of clusters")
         )
     body.append(_section("settings", _table_html(_settings_frame(settings), index=False)))
-    return _page(title, description, body, reference is not None, comparison is not None)
+    return _page(
+        title, description, body, reference is not None, comparison is not None, noise is not None
+    )
 
 
 def write_report(path, *args, **kwargs) -> Path:
@@ -483,12 +488,49 @@ def _settings_frame(settings: Mapping[str, object]) -> pd.DataFrame:
     return pd.DataFrame({"setting": list(settings), "value": [str(v) for v in settings.values()]})
 
 
+# Rows of the noise section's table (the count is always given).
+NOISE_ROWS_SHOWN = 50
+
+
+def _noise_html(membership: xr.Dataset, data: pd.DataFrame) -> str | None:
+    """The rows whose most probable component is the noise (a fit with ``noise=True``)."""
+    components = [str(c) for c in membership["component"].values]
+    if "noise" not in components:
+        return None
+    probability = np.asarray(membership["probability"].values, dtype=float)
+    column = components.index("noise")
+    taken = np.flatnonzero(probability.argmax(axis=1) == column)
+    expected = probability[:, column].sum()
+    intro = (
+        f"<p>The noise component spreads a constant density over the data's range, for rows "
+        f"no cluster explains (outliers, background). It takes <b>{len(taken)}</b> of "
+        f"{len(probability)} rows as their most probable component (expected number of noise "
+        f"rows: {expected:.1f}).</p>"
+    )
+    if not len(taken):
+        return intro
+    order = taken[np.argsort(-probability[taken, column])][:NOISE_ROWS_SHOWN]
+    table = data.iloc[order].copy()
+    table.insert(0, "P(noise)", probability[order, column].round(3))
+    shown = f"<p>The {len(order)} most certain of them:</p>" if len(taken) > len(order) else ""
+    return intro + shown + _table_html(table, index=True)
+
+
 def _table_html(frame: pd.DataFrame, *, index: bool) -> str:
     return frame.to_html(index=index, border=0, escape=True, na_rep="")
 
 
-def _page(title: str, description: str, body: list[str], reference: bool, comparison: bool):
+def _page(
+    title: str,
+    description: str,
+    body: list[str],
+    reference: bool,
+    comparison: bool,
+    noise: bool = False,
+):
     sections = list(SECTIONS)
+    if noise:
+        sections.insert(-1, ("noise", "Rows taken by the noise component"))
     if reference:
         sections.insert(-1, ("reference", "Clusters vs known classes"))
     if comparison:

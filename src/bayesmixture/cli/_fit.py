@@ -18,8 +18,10 @@ from bayesmixture.cli._options import (
     DataArg,
     DrawsOpt,
     FitOptions,
+    LabelsOpt,
     MissingOpt,
     ModelOpt,
+    NoiseOpt,
     ProgressOpt,
     SamplerOpt,
     SeedOpt,
@@ -59,6 +61,8 @@ def fit(
     seed: SeedOpt = None,
     missing: MissingOpt = "drop",
     weights_prior: WeightsPriorOpt = "1",
+    noise: NoiseOpt = False,
+    labels: LabelsOpt = None,
     progress: ProgressOpt = True,
 ) -> None:
     """Cluster the rows of a CSV file and write the results and an HTML report.
@@ -68,12 +72,12 @@ def fit(
     settings.json and report.html (one self-contained page).
     """
     options = FitOptions(model, components, covariance, sampler, draws, tune, chains, seed,
-                         missing, progress, weights_prior)  # fmt: skip
+                         missing, progress, weights_prior, noise, labels)  # fmt: skip
     with reporting_errors():
         check_options(options)
         check_out_dir(out)
         console = Console()
-        rows = read_rows(data, columns, options.missing, console)
+        rows = read_rows(data, columns, options.missing, console, labels=labels)
         estimator = fit_rows(rows, options, console)
         command = command_line("fit", data, out, options, columns=list(rows.frame.columns))
         write_fit_dir(out, estimator, rows, options, console, command=command)

@@ -11,7 +11,7 @@ from rich.console import Console
 import bayesmixture as bm
 from bayesmixture.cli._errors import InputError
 from bayesmixture.cli._input import Rows, check_components_fit
-from bayesmixture.cli._options import FitOptions
+from bayesmixture.cli._options import TABLE_MODELS, FitOptions
 from bayesmixture.cli._progress import FitProgress, stderr_console
 from bayesmixture.exceptions import ConvergenceWarning
 
@@ -27,14 +27,17 @@ def make_estimator(options: FitOptions):
         "progressbar": options.progress,
         "weights_prior": options.weights_prior_value,
     }
-    if options.model == "gaussian":
-        return bm.GaussianMixture(options.components, covariance_type=options.covariance, **params)
+    if options.model in TABLE_MODELS:
+        estimator = bm.StudentTMixture if options.model == "t" else bm.GaussianMixture
+        return estimator(
+            options.components, covariance_type=options.covariance, noise=options.noise, **params
+        )
     return bm.Mixture(options.model, options.components, **params)
 
 
 def model_input(frame: pd.DataFrame, model: str):
     """What the estimator's fit/predict takes: the table, or its one column."""
-    if model == "gaussian":
+    if model in TABLE_MODELS:
         return frame
     if frame.shape[1] != 1:
         raise InputError(
@@ -58,7 +61,11 @@ def fit_rows(rows: Rows, options: FitOptions, console: Console):
         warnings.filterwarnings("ignore", message="PyTensor could not link to a BLAS")
         # The summary printed after the fit lists every failed check with its advice.
         warnings.filterwarnings("ignore", category=ConvergenceWarning)
-        return estimator.fit(X)
+        if rows.labels is None:
+            return estimator.fit(X)
+        if options.model in TABLE_MODELS:
+            return estimator.fit(X, rows.labels.to_numpy(dtype=object))
+        return estimator.fit(X, labels=rows.labels.to_numpy(dtype=object))
 
 
 def resolve_seed(options: FitOptions) -> None:

@@ -29,16 +29,30 @@ class Rows:
     source: str
     n_rows: int
     dropped: list[int] = field(default_factory=list)
+    labels: pd.Series | None = None  # --labels: each used row's class (NaN: unlabelled)
 
 
-def read_rows(path: Path, columns: str | list[str] | None, missing: str, console: Console) -> Rows:
+def read_rows(
+    path: Path,
+    columns: str | list[str] | None,
+    missing: str,
+    console: Console,
+    *,
+    labels: str | None = None,
+) -> Rows:
     """The chosen numeric columns of a CSV file, rows with missing values dropped or refused.
 
     ``columns``: the --columns text, None for every numeric column, or the list of columns a
-    saved fit needs.
+    saved fit needs. ``labels``: the column holding known classes (--labels), left out of
+    the columns clustered on.
     """
     table = _read_csv(path)
-    names = _choose_columns(table, columns, path)
+    if labels is not None and labels not in [str(c) for c in table.columns]:
+        raise InputError(
+            f"--labels {labels}: no such column in {path}; its columns are "
+            f"{', '.join(map(str, table.columns))}."
+        )
+    names = _choose_columns(table, columns, path, exclude=labels)
     frame = table[names].copy()
     for name in names:
         _check_numeric(frame[name], name, path)
@@ -62,11 +76,13 @@ def read_rows(path: Path, columns: str | list[str] | None, missing: str, console
             f"Dropped {incomplete.size} of {len(frame)} rows with missing values "
             f"({describe_rows(incomplete)}); pass --missing error to stop instead."
         )
+    kept = frame.dropna()
     return Rows(
-        frame=frame.dropna(),
+        frame=kept,
         source=str(path),
         n_rows=len(frame),
         dropped=[int(r) for r in incomplete],
+        labels=None if labels is None else table.loc[kept.index, labels],
     )
 
 
@@ -119,11 +135,13 @@ def _read_csv(path: Path) -> pd.DataFrame:
     return table
 
 
-def _choose_columns(table: pd.DataFrame, columns: str | list[str] | None, path: Path) -> list[str]:
+def _choose_columns(
+    table: pd.DataFrame, columns: str | list[str] | None, path: Path, *, exclude=None
+) -> list[str]:
     available = [str(c) for c in table.columns]
     table.columns = available
     if columns is None:
-        names = [c for c in available if _is_number_column(table[c])]
+        names = [c for c in available if _is_number_column(table[c]) and c != exclude]
         if not names:
             raise InputError(f"{path} has no numeric columns; its columns are {available}.")
         return names
@@ -147,6 +165,11 @@ def _choose_columns(table: pd.DataFrame, columns: str | list[str] | None, path: 
     repeated = sorted({c for c in names if names.count(c) > 1})
     if repeated:
         raise InputError(f"--columns names {', '.join(repeated)} twice; list each column once.")
+    if exclude in names:
+        raise InputError(
+            f"--labels {exclude} is also in --columns; the classes are not clustered on: "
+            "drop it from --columns."
+        )
     return names
 
 

@@ -14,7 +14,6 @@ from typing import Annotated
 
 import typer
 
-import bayesmixture as bm
 from bayesmixture.cli._errors import InputError, check_choice
 from bayesmixture.estimators import COVARIANCE_TYPES, FAMILIES
 from bayesmixture.estimators._weights import NAMED_PRIORS
@@ -47,7 +46,9 @@ def _listed(choices, notes: dict[str, str], last: str) -> str:
     return ", ".join(words[:-1]) + last + words[-1] if len(words) > 1 else words[0]
 
 
-MODELS = ("gaussian", *FAMILIES)
+# models of any number of columns, then the one-column families
+TABLE_MODELS = ("gaussian", "t")
+MODELS = (*TABLE_MODELS, *FAMILIES)
 COVARIANCES = _noted_first(COVARIANCE_TYPES, COVARIANCE_NOTES)
 ONE_COLUMN_FAMILIES = tuple(f for f in FAMILIES if f not in NEEDS_TRIALS)
 
@@ -68,8 +69,9 @@ ColumnsOpt = Annotated[
 ModelOpt = Annotated[
     str,
     typer.Option(
-        help="gaussian (any number of columns) or a one-column family: "
-        f"{', '.join(ONE_COLUMN_FAMILIES)}. E.g. --model poisson.",
+        help="gaussian or t (any number of columns; t: heavy-tailed Student-t clusters, "
+        "robust to outliers) or a one-column family: "
+        f"{', '.join(ONE_COLUMN_FAMILIES)}. E.g. --model t.",
     ),
 ]
 CovarianceOpt = Annotated[
@@ -118,6 +120,22 @@ WeightsPriorOpt = Annotated[
         "number in use from the report). E.g. --weights-prior dirichlet_process -k 10.",
     ),
 ]
+NoiseOpt = Annotated[
+    bool,
+    typer.Option(
+        "--noise",
+        help="Add a noise component: a uniform background over the data's range for "
+        "outliers and scattered rows, labelled 'noise' (--model gaussian or t).",
+    ),
+]
+LabelsOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--labels",
+        help="Column with the known class of some rows (others empty or -1): the classes "
+        "name clusters and the rest are assigned to them, e.g. --labels species.",
+    ),
+]
 ProgressOpt = Annotated[
     bool,
     typer.Option(help="Show a spinner while compiling and the sampler's progress bar."),
@@ -139,6 +157,8 @@ class FitOptions:
     missing: str = "drop"
     progress: bool = True
     weights_prior: str = "1"
+    noise: bool = False
+    labels: str | None = None
 
     @property
     def weights_prior_value(self) -> float | str:
@@ -178,10 +198,10 @@ def check_options(options: FitOptions) -> None:
             "command line does not take; use the Python API: "
             f"bm.Mixture('{options.model}', k, trials=...)."
         )
-    if options.model != "gaussian" and not hasattr(bm, "Mixture"):
+    if options.noise and options.model not in TABLE_MODELS:
         raise InputError(
-            f"--model {options.model}: one-column families are not available in this version "
-            "of bayesmixture yet; use --model gaussian."
+            f"--noise needs --model gaussian or t; --model {options.model} has no noise "
+            "component."
         )
     resolve_sampler(options.sampler)  # a sampler that is not installed fails now, not later
 
@@ -204,7 +224,7 @@ def command_line(
         words += ["-k", str(options.components), "--model", options.model]
     if command == "select":
         words += ["-k", str(ks), "--method", str(method)]
-    if command != "demo" and options.model == "gaussian":
+    if command != "demo" and options.model in TABLE_MODELS:
         words += ["--covariance", options.covariance]
     words += ["--sampler", options.sampler, "--draws", str(options.draws)]
     words += ["--tune", str(options.tune), "--chains", str(options.chains)]
@@ -213,4 +233,6 @@ def command_line(
         words += ["--missing", options.missing]
     if command == "fit":
         words += ["--weights-prior", options.weights_prior]
+        words += ["--noise"] * options.noise
+        words += ["--labels", options.labels] if options.labels is not None else []
     return shlex.join([*words, "--out", str(out)])

@@ -22,7 +22,7 @@ from bayesmixture._atomic import atomic_path
 from bayesmixture._validation import describe_rows
 from bayesmixture.cli._errors import InputError
 from bayesmixture.cli._input import FIT_FILE, SETTINGS_FILE, Rows
-from bayesmixture.cli._options import FitOptions
+from bayesmixture.cli._options import TABLE_MODELS, FitOptions
 from bayesmixture.cli._progress import stderr_console
 
 
@@ -110,7 +110,9 @@ def _settings(estimator, rows: Rows, options: FitOptions, command: str) -> dict:
         "description": _describe(options),
         "columns": [str(c) for c in rows.frame.columns],
         "n_components": options.components,
-        "covariance": options.covariance if options.model == "gaussian" else None,
+        "covariance": options.covariance if options.model in TABLE_MODELS else None,
+        "noise": options.noise,
+        "labels": options.labels,
         "sampler": options.sampler,
         "sampler_used": posterior.attrs.get("bayesmixture_sampler", options.sampler),
         "draws": options.draws,
@@ -131,12 +133,18 @@ def _settings(estimator, rows: Rows, options: FitOptions, command: str) -> dict:
 
 
 def _describe(options: FitOptions) -> str:
-    if options.model == "gaussian":
+    extras = [
+        *(["a noise component"] * options.noise),
+        *([f"classes from column {options.labels}"] if options.labels else []),
+    ]
+    extra = f", with {' and '.join(extras)}" if extras else ""
+    if options.model in TABLE_MODELS:
+        kind = "Gaussian" if options.model == "gaussian" else "Student-t"
         return (
-            f"Bayesian Gaussian mixture with {options.components} clusters "
-            f"({options.covariance} covariance), fitted by MCMC (NUTS)."
+            f"Bayesian {kind} mixture with {options.components} clusters "
+            f"({options.covariance} covariance){extra}, fitted by MCMC (NUTS)."
         )
-    return f"Bayesian {options.model} mixture with {options.components} components."
+    return f"Bayesian {options.model} mixture with {options.components} components{extra}."
 
 
 def _save_comparison_plot(comparison: pd.DataFrame, path: Path) -> None:
