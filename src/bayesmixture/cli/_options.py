@@ -200,8 +200,7 @@ def check_options(options: FitOptions) -> None:
         )
     if options.noise and options.model not in TABLE_MODELS:
         raise InputError(
-            f"--noise needs --model gaussian or t; --model {options.model} has no noise "
-            "component."
+            f"--noise needs --model gaussian or t; --model {options.model} has no noise component."
         )
     resolve_sampler(options.sampler)  # a sampler that is not installed fails now, not later
 

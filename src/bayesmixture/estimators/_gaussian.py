@@ -301,7 +301,7 @@ class GaussianMixture(BayesianMixture):
 
     def _labels_of(self, index):
         # components' names for a fit with classes; else indices, -1 for the noise
-        if self._named(self._fit_data) or not self.noise:
+        if "classes" in self._fit_data.extra or not self.noise:
             return super()._labels_of(index)
         return np.where(index == self.n_components, -1, index)
 
@@ -613,9 +613,9 @@ class GaussianMixture(BayesianMixture):
 
     def _jittered(self, start: GaussianStart, rng, n_groups: int) -> dict:
         kind, D = self.covariance_type, start.means.shape[1]
-        noise = lambda shape: START_JITTER * rng.standard_normal(shape)  # noqa: E731
-        values = {"mu": start.means + noise(start.means.shape)}
-        weights = start.weights * np.exp(noise(start.weights.shape))
+        jitter = lambda shape: START_JITTER * rng.standard_normal(shape)  # noqa: E731
+        values = {"mu": start.means + jitter(start.means.shape)}
+        weights = start.weights * np.exp(jitter(start.weights.shape))
         weights /= weights.sum()
         if n_groups:
             values["group_weights"] = np.tile(weights, (n_groups, 1))
@@ -625,13 +625,13 @@ class GaussianMixture(BayesianMixture):
             sd, cpc = covariance_to_sd_cpc(start.covariances)
         else:
             sd, cpc = np.sqrt(start.covariances), None
-        values["sd"] = sd * np.exp(noise(sd.shape))
+        values["sd"] = sd * np.exp(jitter(sd.shape))
         if cpc is not None and n_pairs(D):
-            z = np.tanh(np.arctanh(cpc) + noise(cpc.shape))
+            z = np.tanh(np.arctanh(cpc) + jitter(cpc.shape))
             values["cpc"] = (z + 1.0) / 2.0
         if self.noise:  # a small noise weight: the EM start has none
-            values["noise_weight"] = NOISE_START * np.exp(noise(()))
-        values.update(self._component_param_starts(noise))
+            values["noise_weight"] = NOISE_START * np.exp(jitter(()))
+        values.update(self._component_param_starts(jitter))
         return values
 
     def _component_param_starts(self, jitter) -> dict:
@@ -747,10 +747,6 @@ class GaussianMixture(BayesianMixture):
         # the noise component keeps its label too
         free = super()._free_components(fit)
         return np.arange(self.n_components) if free is None and self.noise else free
-
-    @staticmethod
-    def _named(fit: FitData) -> bool:
-        return "classes" in fit.extra
 
     def _membership_components(self, posterior, fit: FitData) -> np.ndarray:
         coords = posterior["component"].values

@@ -27,15 +27,7 @@ class GaussianStart:
 
 def em_start(Z: np.ndarray, n_components: int, covariance_type: str, seed: int) -> GaussianStart:
     """Best of a few EM runs (scikit-learn), the usual maximum-likelihood answer."""
-    from sklearn.mixture import GaussianMixture as EMGaussianMixture
-
-    em = EMGaussianMixture(
-        n_components,
-        covariance_type=covariance_type,
-        n_init=3,
-        reg_covar=1e-4,
-        random_state=seed,
-    ).fit(Z)
+    em = _em(n_components, covariance_type, seed).fit(Z)
     return GaussianStart(em.weights_, em.means_, em.covariances_)
 
 
@@ -49,20 +41,26 @@ def trimmed_em_start(
     rows of lowest mixture density, TRIM_ROUNDS times (the trimmed likelihood of TCLUST,
     Garcia-Escudero et al. 2008): the outliers drop out and the components go to the clusters.
     """
-    from sklearn.mixture import GaussianMixture as EMGaussianMixture
-
     keep = np.ones(len(Z), dtype=bool)
     for _ in range(TRIM_ROUNDS):
-        em = EMGaussianMixture(
-            n_components,
-            covariance_type=covariance_type,
-            n_init=3,
-            reg_covar=1e-4,
-            random_state=seed,
-        ).fit(Z[keep])
+        em = _em(n_components, covariance_type, seed).fit(Z[keep])
         density = em.score_samples(Z)
         keep = density >= np.quantile(density, TRIM_SHARE)
     return GaussianStart(em.weights_, em.means_, em.covariances_)
+
+
+def _em(n_components: int, covariance_type: str, seed: int, **options):
+    """scikit-learn's EM as the starts use it: best of 3 runs, a little covariance floor."""
+    from sklearn.mixture import GaussianMixture as EMGaussianMixture
+
+    options.setdefault("n_init", 3)
+    return EMGaussianMixture(
+        n_components,
+        covariance_type=covariance_type,
+        reg_covar=1e-4,
+        random_state=seed,
+        **options,
+    )
 
 
 def kmeans_start(
@@ -112,7 +110,6 @@ def labelled_start(
     """EM from the classes' means (their labelled rows) and, for components no class names,
     k-means centres of the unlabelled rows: component k starts at class k."""
     from sklearn.cluster import KMeans
-    from sklearn.mixture import GaussianMixture as EMGaussianMixture
 
     n_classes = int(codes.max()) + 1
     means = [Z[codes == k].mean(axis=0) for k in range(n_classes)]
@@ -120,13 +117,7 @@ def labelled_start(
     if extra:
         rest = Z[codes < 0] if (codes < 0).sum() >= extra else Z
         means += list(KMeans(extra, n_init=3, random_state=seed).fit(rest).cluster_centers_)
-    em = EMGaussianMixture(
-        n_components,
-        covariance_type=covariance_type,
-        means_init=np.asarray(means),
-        reg_covar=1e-4,
-        random_state=seed,
-    ).fit(Z)
+    em = _em(n_components, covariance_type, seed, n_init=1, means_init=np.asarray(means)).fit(Z)
     return GaussianStart(em.weights_, em.means_, em.covariances_)
 
 
