@@ -226,6 +226,21 @@ class GaussianMixture(BayesianMixture):
         Returns
         -------
         self
+
+        Examples
+        --------
+        Partly labelled penguins (one in ten with its species) and a noise component:
+
+        >>> import numpy as np, bayesmixture as bm
+        >>> penguins = bm.datasets.load_penguins()
+        >>> X = penguins[bm.datasets.PENGUIN_MEASUREMENTS]
+        >>> y = np.where(np.arange(len(X)) % 10 == 0, penguins["species"].astype(str), -1)
+        >>> gm = bm.GaussianMixture(3, noise=True, draws=100, tune=100, chains=2,
+        ...                         random_seed=1, progressbar=False).fit(X, y)
+        >>> gm.membership_["component"].values.tolist()
+        ['Adelie', 'Chinstrap', 'Gentoo', 'noise']
+        >>> float(np.mean(gm.predict(X) == penguins["species"])) > 0.9
+        True
         """
         return self._fit(
             X, y, groups=groups, shared_label=shared_label, sample_weight=sample_weight
