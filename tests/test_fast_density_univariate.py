@@ -16,7 +16,7 @@ import bayesmixture as bm
 from bayesmixture._kernels import univariate as kernel
 from bayesmixture.estimators._families import DataScale
 from bayesmixture.estimators._fast.univariate import UnivariateDensity, unsupported_reason
-from pymc_reference import PYTHON_MODE, random_points, theta_of
+from pymc_reference import PYTHON_MODE, python_backend, random_points, theta_of
 
 N_OBS = 30
 TRIALS = np.arange(N_OBS) % 7 + 4  # per-row trials, 4 to 10
@@ -116,6 +116,33 @@ def test_theta_maps_match_pymc_values(rng, case):
     back = density.to_theta({name: value[0, 0] for name, value in values.items()})
     # log(exp(u)) and logit(expit(u)) lose a few ulps of u
     np.testing.assert_allclose(back, theta, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_scipy_scorer_equals_pymc_responsibilities(rng, case):
+    # The scorer that relabels and scores Mixture's values (scipy's densities) against
+    # PyMC's own graph (general evaluator, Python linker) on the same draws.
+    from bayesmixture._spec import lookup
+    from bayesmixture.evaluation import MixtureEvaluator
+
+    family, kind, params, _ = CASES[case]
+    y = _data(kind, rng)
+    density, model = _density_and_model(family, y, params)
+    params = {name: value for name, value in params.items() if name != "labels"}
+    mix = bm.Mixture(family, len(family) if isinstance(family, list) else 3, **params)
+    scorer = mix._scorer(model, mix._validate_fit_data(y))
+    # six draws: the constrained values of random unconstrained points
+    thetas = np.stack([theta_of(model, point) for point in random_points(model, rng, n=6)])
+    draws = {name: value[0] for name, value in density.from_theta(thetas[None]).items()}
+    with python_backend():
+        reference = MixtureEvaluator(model, lookup(model, "y"), backend="FAST_RUN")
+    # 40 elements per block: the scorer crosses draw blocks
+    ours = scorer.responsibilities(draws, y, block_elements=40)
+    theirs = reference.responsibilities(draws, y)
+    # same densities in float64: rounding (and lgamma to a few ulps); -inf where a value is
+    # outside a component's support (the mixed case) on both sides
+    np.testing.assert_allclose(ours[1], theirs[1], rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(np.exp(ours[0]), np.exp(theirs[0]), atol=1e-10)
 
 
 def test_digamma_matches_scipy():

@@ -1,4 +1,5 @@
-"""The fused membership kernel equals Bayes' rule computed with scipy, draw by draw."""
+"""The matrix-product scorer and its fused kernel equal Bayes' rule computed with scipy, draw by
+draw: complete rows, rows with gaps, weights per group, Student-t and noise components."""
 
 from __future__ import annotations
 
@@ -85,6 +86,70 @@ def test_summaries_take_the_fused_pass_only_for_large_inputs(rng, monkeypatch):
     assert len(calls) == 2
     for a, b in zip(chunked, fused, strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("kind", ["gaussian", "student", "noise"])
+def test_gaps_and_group_weights_equal_scipy_marginals(rng, kind):
+    K, D, S, G, n_rows = 2, 3, 4, 3, 12
+    group_weights = rng.dirichlet(np.ones(K), size=(S, G))
+    means = rng.normal(scale=2.0, size=(S, K, D))
+    factors = rng.normal(size=(S, K, D, D)) * 0.4 + np.eye(D)
+    matrices = factors @ np.swapaxes(factors, -1, -2)
+    df = rng.uniform(1.5, 20.0, size=(S, K))
+    noise_weight = rng.uniform(0.05, 0.3, size=S)
+    center, scale = np.array([1.0, -2.0, 0.5]), np.array([2.0, 0.5, 1.5])
+    x = (rng.normal(scale=3.0, size=(n_rows, D)) - center) / scale  # standardised rows
+    if kind != "noise":  # (a noise component takes complete rows only)
+        # one gap, a repeated pattern, two gaps, and a row with nothing observed
+        for row, gaps in [(1, [0]), (2, [1]), (7, [1]), (4, [0, 2]), (9, [0, 1, 2])]:
+            x[row, gaps] = np.nan
+    codes, new_codes = rng.integers(0, G, size=n_rows), rng.integers(0, G, size=n_rows)
+    noise_log_density = -1.3 if kind == "noise" else None
+    evaluator = GaussianEvaluator(
+        SimpleNamespace(n_components=K + (kind == "noise")),
+        center,
+        scale,
+        student=kind == "student",
+        noise_log_density=noise_log_density,
+        group_index=codes,
+    )
+    draws = {"group_weights": group_weights, "means": means, "df": df}
+    draws["scales" if kind == "student" else "covariances"] = matrices
+    draws["noise_weight"] = noise_weight
+
+    def expected_joint(row_codes):
+        joint = np.empty((S, n_rows, K + (kind == "noise")))
+        for s in range(S):
+            cluster_share = 1.0 - noise_weight[s] if kind == "noise" else 1.0
+            for i in range(n_rows):
+                seen = ~np.isnan(x[i])
+                for k in range(K):
+                    loc = ((means[s, k] - center) / scale)[seen]
+                    shape = (matrices[s, k] / np.outer(scale, scale))[np.ix_(seen, seen)]
+                    if not seen.any():
+                        log_p = 0.0  # nothing observed: the density of no entries is 1
+                    elif kind == "student":
+                        log_p = stats.multivariate_t.logpdf(x[i, seen], loc, shape, df=df[s, k])
+                    else:
+                        log_p = stats.multivariate_normal.logpdf(x[i, seen], loc, shape)
+                    joint[s, i, k] = np.log(group_weights[s, row_codes[i], k] * cluster_share)
+                    joint[s, i, k] += log_p
+                if kind == "noise":
+                    joint[s, i, K] = np.log(noise_weight[s]) + noise_log_density
+        return joint
+
+    for data, row_codes in [(None, codes), ({"group_index": new_codes}, new_codes)]:
+        # a block of 7 elements holds one draw at a time: every block boundary is crossed
+        log_resp, log_marginal = evaluator.responsibilities(draws, x, data=data, block_elements=7)
+        joint = expected_joint(row_codes)
+        # Same densities, the quadratic form expanded: agreement to rounding of terms of
+        # size |x|^2 ~ 10 on this scale (atol: the row with nothing observed has log 1 = 0).
+        np.testing.assert_allclose(log_marginal, logsumexp(joint, axis=-1), rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(
+            log_resp, joint - logsumexp(joint, axis=-1, keepdims=True), atol=1e-9
+        )
+    with pytest.raises(ValueError, match=r"group_index has shape \(2,\); expected \(12,\)"):
+        evaluator.responsibilities(draws, x, data={"group_index": codes[:2]})
 
 
 def _posterior(draws: dict):

@@ -17,7 +17,6 @@ import pytest
 from scipy import special, stats
 
 import bayesmixture as bm
-from pymc_reference import c_backend
 
 # values against references, no sampling: Python-implemented graphs (conftest.python_linker)
 pytestmark = pytest.mark.usefixtures("python_linker")
@@ -199,15 +198,15 @@ def test_predictive_logpdf_matches_brute_force(normal_case):
     np.testing.assert_allclose(result.values, expected, rtol=TIGHT)
 
 
+@pytest.mark.filterwarnings("ignore::bayesmixture.exceptions.ConvergenceWarning")  # 400 draws
 def test_new_points_from_known_components_are_assigned_correctly():
+    # A sampled posterior (the estimator's compiled path: PyMC's C sampler would spend ~40 s
+    # in gcc here) read by the functional API through the fit's own PyMC model.
     rng = np.random.default_rng(5)
     y = np.r_[rng.normal(-4, 1, 50), rng.normal(4, 1, 50)]
-    with pm.Model(coords={"component": [0, 1]}) as model:
-        w = pm.Dirichlet("w", np.ones(2), dims="component")
-        mu = pm.Normal("mu", 0, 5, dims="component")
-        bm.mixture("y", w, [pm.Normal.dist(mu[k], 1.0) for k in range(2)], y)
-        with c_backend():  # sampling: C is ~8x faster than the Python implementations here
-            idata = pm.sample(200, tune=200, chains=2, random_seed=5, progressbar=False)
+    fit = bm.Mixture("normal", 2, draws=200, tune=200, chains=2, random_seed=5, progressbar=False)
+    fit.fit(y)
+    model, idata = fit.model_, fit.idata_
     new_z = rng.integers(0, 2, 200)
     new_y = np.where(new_z == 0, -4.0, 4.0) + rng.normal(size=200)
     predicted = bm.predict_membership(model, idata, "y", new_y)
@@ -217,6 +216,10 @@ def test_new_points_from_known_components_are_assigned_correctly():
     truth = np.where(new_z == 0, low_label, 1 - low_label)
     # components 8 sd apart: the Bayes error rate is ~2e-5, so 95% leaves ample room
     assert (predicted["label"].values == truth).mean() >= 0.95
+    # the estimator's own prediction reads the same posterior
+    np.testing.assert_allclose(
+        fit.predict_proba(new_y), predicted["probability"].values, atol=TIGHT
+    )
 
 
 def test_rejects_wrong_row_shape(normal_case):

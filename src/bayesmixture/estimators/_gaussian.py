@@ -675,34 +675,31 @@ class GaussianMixture(BayesianMixture):
         return value, data
 
     def _training_evaluator(self, model, posterior, fit: FitData):
-        # The matrix-product scorer also relabels and scores the training rows when they
-        # are plain (no groups, case weights or gaps): no membership function to compile.
-        from bayesmixture._spec import lookup
-
-        spec = lookup(model, self._mixture_name)
-        # (case weights do not change a row's responsibilities, only its weight in the fit)
-        if spec.groups is None:
-            fast = self._fast_scorer(model, posterior, fit.value, {}, extra=fit.extra)
-            if fast is not None:
-                return fast
-        return super()._training_evaluator(model, posterior, fit)
+        # The matrix-product scorer also relabels and scores the training rows (gaps and
+        # per-group weights included): no membership function to compile. Case weights do
+        # not change a row's responsibilities, only its weight in the fit.
+        fast = self._fast_scorer(model, posterior, fit.value, {}, fit=fit)
+        return fast if fast is not None else super()._training_evaluator(model, posterior, fit)
 
     def _scoring_evaluator(self, value: np.ndarray, data: dict):
         fast = self._fast_scorer(self.model_, self.idata_.posterior, value, data)
         return fast if fast is not None else super()._scoring_evaluator(value, data)
 
-    def _fast_scorer(self, model, posterior, value: np.ndarray, data: dict, *, extra=None):
-        """The matrix-product scorer when it applies (no groups, no gaps), else None."""
+    def _fast_scorer(self, model, posterior, value: np.ndarray, data: dict, *, fit=None):
+        """The matrix-product scorer when it applies (no shared labels; gaps only without a
+        noise component), else None."""
         from bayesmixture._spec import lookup
         from bayesmixture.estimators._gaussian_scorer import GaussianEvaluator
 
-        extra = self._fit_data.extra if extra is None else extra
-        plain = not data and "label_group_names" not in extra and "group_names" not in extra
-        if not plain or np.isnan(value).any():
+        fit = self._fit_data if fit is None else fit
+        extra = fit.extra
+        if "label_group_names" in extra or set(data) - {"group_index"}:
             return None
         # One matrix product per block instead of one small solve per row and draw.
         noise = None
         if "noise_lower" in extra:
+            if np.isnan(value).any():
+                return None
             noise = -float(np.log(extra["noise_upper"] - extra["noise_lower"]).sum())
         evaluator = GaussianEvaluator(
             lookup(model, self._mixture_name),
@@ -710,6 +707,7 @@ class GaussianMixture(BayesianMixture):
             extra["scale"],
             student=self._df_prior() is not None,
             noise_log_density=noise,
+            group_index=fit.data.get("group_index") if "group_names" in extra else None,
         )
         return evaluator if all(name in posterior for name in evaluator.rv_names) else None
 

@@ -17,27 +17,30 @@ quadratic form q = (x - mu)' P (x - mu) = phi(x) . w_k (P the inverse scale matr
 log t = c_k - (nu_k + D) / 2 log(1 + q / nu_k). A noise component (mclust's uniform
 background) adds a column of constant density.
 
+A row with missing entries has the density of its observed entries: the same product over
+the features of those entries, with the means and matrices cut to them (one product per
+pattern of gaps). Weights per group enter as each row's own log w_k.
+
 Used by :class:`~bayesmixture.GaussianMixture` and :class:`~bayesmixture.StudentTMixture`
-to score new rows without groups or missing entries; everything else goes through the general
-evaluator.
+to relabel the draws and score training and new rows; only shared labels (rows of a group
+sharing one component) go through the general evaluator.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 
 import numpy as np
 from scipy.special import gammaln
 
-from bayesmixture.evaluation import BLOCK_ELEMENTS, ROW_BLOCK, Chunk, MixtureEvaluator
+from bayesmixture.evaluation._scorer import ArrayScorer
 
 LOG_2PI = np.log(2.0 * np.pi)
 # Draws whose coefficients are computed at once (Cholesky and inverse of S * K matrices).
 DRAW_BLOCK = 2048
 
 
-class GaussianEvaluator:
+class GaussianEvaluator(ArrayScorer):
     """Per-draw log responsibilities and marginal densities of a Gaussian or Student-t mixture.
 
     Duck-types :class:`~bayesmixture.evaluation.MixtureEvaluator` for
@@ -57,10 +60,11 @@ class GaussianEvaluator:
     noise_log_density : float, optional
         The noise component's log density on the standardised scale (a constant); None
         without noise.
+    group_index : ndarray of int, optional
+        The training rows' groups when the weights are per group (``group_weights`` in the
+        posterior, one row of weights per group); new rows give theirs as
+        ``data={"group_index": ...}``.
     """
-
-    row_chunkable = True
-    backend = "numpy"
 
     def __init__(
         self,
@@ -70,58 +74,38 @@ class GaussianEvaluator:
         *,
         student: bool = False,
         noise_log_density: float | None = None,
+        group_index: np.ndarray | None = None,
     ):
         self.spec = spec
         self.center = np.asarray(center, dtype=float)
         self.scale = np.asarray(scale, dtype=float)
         self.student = student
         self.noise_log_density = noise_log_density
+        self.group_index = None if group_index is None else np.asarray(group_index, np.intp)
         self.matrices = "scales" if student else "covariances"
-        self.rv_names = ("weights", "means", self.matrices)
+        self.weights_name = "weights" if group_index is None else "group_weights"
+        self.rv_names = (self.weights_name, "means", self.matrices)
         self.rv_names += ("df",) * student + ("noise_weight",) * (noise_log_density is not None)
+        # relabelling may score a subset of the rows only when rows carry no group
+        self.row_chunkable = group_index is None
         # the fused pass (``totals``) covers plain Gaussian components only
-        if student or noise_log_density is not None:
+        if student or noise_log_density is not None or group_index is not None:
             self.totals = None
 
-    def data_values(self, data) -> dict:
-        return {}
-
-    def chunks(
-        self,
-        draws,
-        value: np.ndarray,
-        *,
-        data=None,
-        groups=None,
-        case_weights=None,
-        draw_index=None,
-        block_elements: int = BLOCK_ELEMENTS,
-    ) -> Iterator[Chunk]:
-        """Blocks of (log_resp, log_marginal) over draws and rows, as the general evaluator."""
-        if groups is not None or data:
-            raise ValueError("the Gaussian scorer takes rows without groups or data.")
-        value = np.asarray(value, dtype=float)
-        n_rows, K = len(value), self.spec.n_components
-        index = np.arange(len(draws["means"])) if draw_index is None else draw_index
-        row_block = min(n_rows, ROW_BLOCK)
-        draw_block = max(1, min(len(index), block_elements // max(1, row_block * K)))
-        for row_start in range(0, n_rows, row_block):
-            row_stop = min(n_rows, row_start + row_block)
-            features = quadratic_features(value[row_start:row_stop])
-            for start in range(0, len(index), draw_block):
-                stop = min(len(index), start + draw_block)
-                picked = index[start:stop]
-                joint = self._log_joint(features, draws, picked)  # (rows, draws, K)
-                # logsumexp over the K components by hand: scipy's is ~7x slower here.
-                peak = joint.max(axis=-1, keepdims=True)
-                joint -= peak
-                log_sum = np.log(np.exp(joint).sum(axis=-1, keepdims=True))
-                joint -= log_sum  # now log responsibilities
-                log_marginal = (peak + log_sum)[..., 0]
-                # (draw, row, component) views of the (row, draw, component) blocks
-                yield Chunk(
-                    start, stop, row_start, row_stop, joint.transpose(1, 0, 2), log_marginal.T
-                )
+    def _row_data(self, data, n_rows: int) -> dict[str, np.ndarray]:
+        """Each row's group (per-group weights), from ``data`` or the training rows."""
+        data = dict(data or {})
+        unknown = sorted(set(data) - {"group_index"})
+        if unknown:
+            raise ValueError(f"the Gaussian scorer takes group_index as data, not {unknown}.")
+        if self.group_index is None:
+            if data:
+                raise ValueError("group_index was given, but the weights are not per group.")
+            return {}
+        codes = np.asarray(data.get("group_index", self.group_index), dtype=np.intp)
+        if codes.shape != (n_rows,):
+            raise ValueError(f"group_index has shape {codes.shape}; expected ({n_rows},).")
+        return {"group_index": codes}
 
     def totals(
         self, draws, value: np.ndarray, *, density: bool = True
@@ -169,74 +153,111 @@ class GaussianEvaluator:
                 list(pool.map(run, range(n_threads)))
         return total, total_sq, log_density
 
-    def responsibilities(self, draws, value, **kwargs) -> tuple[np.ndarray, np.ndarray]:
-        """All blocks assembled: log_resp (draws, obs, K) and log_marginal (draws, obs)."""
-        return MixtureEvaluator.responsibilities(self, draws, value, **kwargs)
+    def _log_joint(
+        self, x: np.ndarray, draws: dict, picked: np.ndarray, row_data: dict | None = None
+    ) -> np.ndarray:
+        """log w_k + log p_k(x) of standardised rows ``x`` (rows, D) for the draws ``picked``.
 
-    def _log_joint(self, features: np.ndarray, draws: dict, picked: np.ndarray) -> np.ndarray:
-        """log w_k + log p_k(x) of rows phi(x) (rows, F) for the draws ``picked``."""
-        n_rows, n_draws = len(features), len(picked)
+        Entries of ``x`` that are NaN are marginalised: a row's density is that of its
+        observed entries (rows are grouped by their pattern of gaps); ``row_data`` holds each
+        row's ``group_index`` when the weights are per group.
+        """
+        codes = (row_data or {}).get("group_index")
+        n_rows, n_draws = len(x), len(picked)
         means, matrices = draws["means"][picked], draws[self.matrices][picked]
+        nu = np.asarray(draws["df"][picked], dtype=float) if self.student else None
         K = means.shape[1]
-        weights = np.asarray(draws["weights"][picked], dtype=float)
-        log_w = np.log(weights)
-        if self.noise_log_density is not None:
-            noise = np.asarray(draws["noise_weight"][picked], dtype=float)
-            log_w = np.concatenate(
-                [log_w + np.log1p(-noise)[:, None], np.log(noise)[:, None]], axis=1
-            )
-        if not self.student:
-            columns = self._coefficients(np.exp(log_w[:, :K]), means, matrices)
-            joint = (features @ columns).reshape(n_rows, n_draws, K)
+        joint = np.zeros((n_rows, n_draws, K))
+        gaps = np.isnan(x)
+        if gaps.any():
+            patterns, inverse = np.unique(gaps, axis=0, return_inverse=True)
+            inverse = inverse.reshape(-1)
+            for p, pattern in enumerate(patterns):
+                rows, dims = np.flatnonzero(inverse == p), np.flatnonzero(~pattern)
+                if len(dims):  # a row with no observed entry has density 1
+                    joint[rows] = self._log_densities(
+                        x[np.ix_(rows, dims)], means, matrices, nu, dims
+                    )
         else:
-            nu = np.asarray(draws["df"][picked], dtype=float)  # (draws, K)
-            columns, log_det = self._quadratic_form(means, matrices)
-            quad = (features @ columns).reshape(n_rows, n_draws, K)
-            D = means.shape[-1]
-            norm = (
-                gammaln(0.5 * (nu + D))
-                - gammaln(0.5 * nu)
-                - 0.5 * D * np.log(nu * np.pi)
-                - 0.5 * log_det
-                + log_w[:, :K]
-            )
-            joint = norm - 0.5 * (nu + D) * np.log1p(np.maximum(quad, 0.0) / nu)
+            joint[:] = self._log_densities(x, means, matrices, nu, None)
+        log_w = self._log_weights(draws, picked)  # (draws, [group,] K + noise)
+        if codes is None:
+            log_w = np.broadcast_to(log_w[None], (n_rows, *log_w.shape))
+        else:
+            log_w = log_w[:, codes].transpose(1, 0, 2)
+        joint += log_w[..., :K]
         if self.noise_log_density is not None:
-            noise_column = np.broadcast_to(log_w[:, K] + self.noise_log_density, (n_rows, n_draws))
+            noise_column = log_w[..., K] + self.noise_log_density
             joint = np.concatenate([joint, noise_column[..., None]], axis=-1)
         return joint
 
-    def _quadratic_form(self, means: np.ndarray, matrices: np.ndarray):
-        """Columns of q = (x - mu)' P (x - mu) over phi(x) for each (draw, component), on the
-        standardised scale, and log det of each matrix (draws, K)."""
+    def _log_weights(self, draws: dict, picked: np.ndarray) -> np.ndarray:
+        """log w of the draws ``picked``: (draws, K), or (draws, group, K) per group; the noise
+        component's weight last when there is one."""
+        log_w = np.log(np.asarray(draws[self.weights_name][picked], dtype=float))
+        if self.noise_log_density is not None:
+            noise = np.asarray(draws["noise_weight"][picked], dtype=float)
+            noise = np.broadcast_to(
+                noise.reshape(-1, *(1,) * (log_w.ndim - 1)), log_w[..., :1].shape
+            )
+            log_w = np.concatenate([log_w + np.log1p(-noise), np.log(noise)], axis=-1)
+        return log_w
+
+    def _log_densities(self, x, means, matrices, nu, dims) -> np.ndarray:
+        """log p_k(x) of rows ``x`` over the dimensions ``dims`` (None: all), (rows, draws, K)."""
+        n_rows, (n_draws, K) = len(x), means.shape[:2]
+        features = quadratic_features(x)
+        if not self.student:
+            columns = self._coefficients(np.ones((n_draws, K)), means, matrices, dims)
+            return (features @ columns).reshape(n_rows, n_draws, K)
+        columns, log_det = self._quadratic_form(means, matrices, dims)
+        quad = (features @ columns).reshape(n_rows, n_draws, K)
+        D = x.shape[1]
+        norm = (
+            gammaln(0.5 * (nu + D))
+            - gammaln(0.5 * nu)
+            - 0.5 * D * np.log(nu * np.pi)
+            - 0.5 * log_det
+        )
+        return norm - 0.5 * (nu + D) * np.log1p(np.maximum(quad, 0.0) / nu)
+
+    def _standardised(self, means, matrices, dims):
+        """Means, precisions and log det of the matrices on the standardised scale, over the
+        dimensions ``dims`` (None: all)."""
+        # Contiguous copies: the same draws then give the same bits, however they are stored
+        # (a posterior loaded from disk is laid out differently from a fresh one).
         means, matrices = (np.ascontiguousarray(a, dtype=float) for a in (means, matrices))
-        mu = (means - self.center) / self.scale  # (S, K, D)
-        cov = matrices / np.multiply.outer(self.scale, self.scale)
+        center, scale = self.center, self.scale
+        if dims is not None:
+            means, matrices = means[..., dims], matrices[..., dims[:, None], dims]
+            center, scale = center[dims], scale[dims]
+        mu = (means - center) / scale  # (S, K, D)
+        cov = matrices / np.multiply.outer(scale, scale)  # (S, K, D, D)
         chol = np.linalg.cholesky(cov)
         D = mu.shape[-1]
         chol_inv = np.linalg.solve(chol, np.broadcast_to(np.eye(D), chol.shape))
         precision = np.swapaxes(chol_inv, -1, -2) @ chol_inv
         log_det = 2.0 * np.log(np.diagonal(chol, axis1=-2, axis2=-1)).sum(-1)
+        return mu, precision, log_det
+
+    def _quadratic_form(self, means: np.ndarray, matrices: np.ndarray, dims=None):
+        """Columns of q = (x - mu)' P (x - mu) over phi(x) for each (draw, component), on the
+        standardised scale, and log det of each matrix (draws, K)."""
+        mu, precision, log_det = self._standardised(means, matrices, dims)
         b = np.einsum("skij,skj->ski", precision, mu)
         c = np.einsum("ski,ski->sk", mu, b)
-        rows, cols = np.triu_indices(D)
+        rows, cols = np.triu_indices(mu.shape[-1])
         q = precision[..., rows, cols] * np.where(rows == cols, 1.0, 2.0)
         columns = np.concatenate([c[..., None], -2.0 * b, q], axis=-1)  # (S, K, F)
         return columns.reshape(-1, columns.shape[-1]).T, log_det
 
-    def _coefficients(self, w: np.ndarray, means: np.ndarray, covs: np.ndarray) -> np.ndarray:
+    def _coefficients(
+        self, w: np.ndarray, means: np.ndarray, covs: np.ndarray, dims=None
+    ) -> np.ndarray:
         """Columns of W for each (draw, component), on the standardised scale."""
-        # Contiguous copies: the same draws then give the same bits, however they are stored
-        # (a posterior loaded from disk is laid out differently from a fresh one).
-        w, means, covs = (np.ascontiguousarray(a, dtype=float) for a in (w, means, covs))
-        mu = (means - self.center) / self.scale  # (S, K, D)
-        cov = covs / np.multiply.outer(self.scale, self.scale)  # (S, K, D, D)
-        chol = np.linalg.cholesky(cov)
+        w = np.ascontiguousarray(w, dtype=float)
+        mu, precision, log_det = self._standardised(means, covs, dims)
         D = mu.shape[-1]
-        eye = np.broadcast_to(np.eye(D), chol.shape)
-        chol_inv = np.linalg.solve(chol, eye)
-        precision = np.swapaxes(chol_inv, -1, -2) @ chol_inv
-        log_det = 2.0 * np.log(np.diagonal(chol, axis1=-2, axis2=-1)).sum(-1)
         b = np.einsum("skij,skj->ski", precision, mu)
         c = np.log(w) - 0.5 * (D * LOG_2PI + log_det + np.einsum("ski,ski->sk", mu, b))
         rows, cols = np.triu_indices(D)

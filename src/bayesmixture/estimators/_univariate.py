@@ -236,6 +236,32 @@ class Mixture(BayesianMixture):
         alpha = dirichlet_concentration(self.weights_prior, self.n_components)
         return UnivariateDensity(self, fit, alpha)
 
+    def _training_evaluator(self, model, posterior, fit: FitData):
+        # scipy's densities relabel and score the rows: no PyMC graph to compile
+        return self._scorer(model, fit)
+
+    def _scoring_evaluator(self, value: np.ndarray, data: dict):
+        return self._scorer(self.model_, self._fit_data)
+
+    def _scorer(self, model, fit: FitData):
+        from bayesmixture._spec import lookup
+        from bayesmixture.estimators._univariate_scorer import UnivariateEvaluator
+
+        scale = DataScale.of(fit.value)
+        parameters = [
+            [
+                param if self._homogeneous else f"c{k}_{param}"
+                for param in FAMILIES[name].prior_specs(scale)
+            ]
+            for k, name in enumerate(self._families)
+        ]
+        return UnivariateEvaluator(
+            lookup(model, self._mixture_name),
+            self._families,
+            parameters,
+            trials=fit.extra.get("trials"),
+        )
+
     def _initial_values(self, fit: FitData, rng: np.random.Generator) -> list[dict]:
         codes = fit.extra.get("row_labels")
         groups = self._start_groups(fit.value, rng, None if codes is None else np.asarray(codes))

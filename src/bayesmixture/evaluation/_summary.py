@@ -37,7 +37,7 @@ def summarise(
     total_sq = np.zeros_like(total)
     every_draw = np.empty((n_chains * n_draws, n_terms, spec.n_components)) if per_draw else None
     chunks = evaluator.chunks(draws, value, data=data, groups=groups, case_weights=case_weights)
-    if _fused(evaluator, perms, every_draw, data, groups, len(value) * n_chains * n_draws):
+    if _fused(evaluator, perms, every_draw, data, groups, value, n_chains * n_draws):
         # one pass over rows and draws keeping only the sums (e.g. GaussianMixture's scorer)
         total, total_sq, _ = evaluator.totals(draws, value, density=False)
         chunks = ()
@@ -81,7 +81,7 @@ def predictive_log_density(
 
     draws = stacked_draws(posterior, evaluator.rv_names)
     n_draws = posterior.sizes["chain"] * posterior.sizes["draw"]
-    if _fused(evaluator, None, None, data, None, len(value) * n_draws):
+    if _fused(evaluator, None, None, data, None, value, n_draws):
         return evaluator.totals(draws, value)[2] - np.log(n_draws)
     total = np.full(len(value), -np.inf)
     for chunk in evaluator.chunks(draws, value, data=data):
@@ -90,8 +90,10 @@ def predictive_log_density(
     return total - np.log(n_draws)
 
 
-def _fused(evaluator, perms, every_draw, data, groups, row_draws: int) -> bool:
+def _fused(evaluator, perms, every_draw, data, groups, value, n_draws: int) -> bool:
     """Whether the evaluator's fused ``totals`` pass can (and should) replace the chunk loop."""
     plain = perms is None and every_draw is None and not data and groups is None
     fused = callable(getattr(evaluator, "totals", None))
-    return plain and fused and row_draws >= FUSED_MIN_ROW_DRAWS
+    large = len(value) * n_draws >= FUSED_MIN_ROW_DRAWS
+    # (the fused pass takes complete rows)
+    return plain and fused and large and not np.isnan(np.asarray(value, dtype=float)).any()
