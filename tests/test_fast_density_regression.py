@@ -198,3 +198,47 @@ def test_operator_problem_takes_the_compiled_path_and_recovers_x():
     # posterior sd is ~0.004: 0.05 is far beyond Monte Carlo error, and fails for H1, whose
     # offset of 0.1 moves the least-squares solution to about (0.50, 1.83, 2.60)
     np.testing.assert_allclose(x, data.x, atol=0.05)
+
+
+SCORER_CASES = {
+    **{case: (params, designs) for case, (params, designs) in GRADIENT_CASES.items()},
+    "poisson-gated": ({"family": "poisson", "weights_from": GATE}, False),
+    "negbinomial-shared-coef": ({"family": "negbinomial", "coefficients": "shared"}, False),
+    "binomial-designs": ({"family": "binomial", "trials": 12}, True),
+}
+
+
+@pytest.mark.parametrize("case", list(SCORER_CASES))
+def test_numpy_scorer_equals_pymc_responsibilities(rng, case):
+    # The scorer that relabels and scores MixtureRegression's rows (numpy and scipy) against
+    # PyMC's own graph (general evaluator, Python linker) on the same draws, on the
+    # training rows and on new rows passed as data.
+    from bayesmixture._spec import lookup
+    from bayesmixture.evaluation import MixtureEvaluator
+    from pymc_reference import python_backend
+
+    params, per_component = SCORER_CASES[case]
+    X = _designs(rng, per_component)
+    glm = "family" in params  # counts (at most 12, the binomial's trials) or real values
+    y = np.minimum(rng.poisson(4.0, N_OBS), 12) if glm else rng.normal(size=N_OBS)
+    reg = bm.MixtureRegression(N_COMPONENTS, **params)
+    reg._check_params()
+    fit = reg._validate_fit_data(X, y)
+    model = reg._build_model(fit)
+    # eight draws: the constrained values of random unconstrained points
+    outputs = model.unobserved_value_vars
+    values = model.compile_fn(outputs, inputs=model.value_vars, mode=PYTHON_MODE)
+    points = [values(point) for point in random_points(model, rng, n=8)]
+    draws = {var.name: np.stack([point[i] for point in points]) for i, var in enumerate(outputs)}
+    scorer = reg._scorer(model, fit)
+    with python_backend():
+        reference = MixtureEvaluator(model, lookup(model, "y"), backend="FAST_RUN")
+    reg._fit_data = fit
+    new_X = _designs(rng, per_component)
+    new_value, new_data = reg._new_value(new_X, y[::-1])
+    for value, data in [(fit.value, None), (new_value, new_data)]:
+        ours = scorer.responsibilities(draws, value, data=data, block_elements=50)
+        theirs = reference.responsibilities(draws, value, data=data)
+        # same densities in float64: rounding (and lgamma to a few ulps)
+        np.testing.assert_allclose(ours[1], theirs[1], rtol=1e-10, atol=1e-10)
+        np.testing.assert_allclose(np.exp(ours[0]), np.exp(theirs[0]), atol=1e-10)

@@ -387,6 +387,29 @@ class MixtureRegression(BayesianMixture):
         pm.Deterministic("sigmas", sigmas, dims="component")
         return sigma
 
+    def _training_evaluator(self, model, posterior, fit: FitData):
+        # numpy densities relabel and score the rows: no PyMC graph to compile
+        return self._scorer(model, fit)
+
+    def _scoring_evaluator(self, value: np.ndarray, data: dict):
+        return self._scorer(self.model_, self._fit_data)
+
+    def _scorer(self, model, fit: FitData):
+        from bayesmixture._spec import lookup
+        from bayesmixture.estimators._regression_scorer import RegressionEvaluator
+
+        noise = self.noise
+        if not isinstance(noise, str):  # a fixed sd, given in y's units
+            noise = float(noise) / fit.extra["y_scale"]
+        return RegressionEvaluator(
+            lookup(model, self._mixture_name),
+            self.family,
+            fit.data,
+            intercept=self.fit_intercept,
+            noise=noise,
+            trials=self.trials,
+        )
+
     def _compiled_density(self, fit: FitData):
         # every other option of the model is covered (tests/test_fast_density_regression.py)
         reason = compiled_path_reason(self.weights_prior)
