@@ -29,6 +29,7 @@ from bayesmixture._dask import (
     score_samples_lazy,
 )
 from bayesmixture.inference._advi import fit_advi_minibatch
+from pymc_reference import python_backend
 
 N_ROWS, CHUNK = 400_000, 40_000
 COLUMNS = ["length", "width"]
@@ -287,30 +288,39 @@ def test_advi_minibatch_refuses_initial_values_and_large_batches(initval, batch_
 
 
 def test_public_methods_dispatch_dask_input(fitted, new_rows):
-    rows = new_rows[:2_000]
-    X = da.from_array(rows, chunks=(500, 2))
-    with dask.config.set(scheduler=_refuse):
-        proba = fitted.predict_proba(X)
-        labels = fitted.predict(X)
-        dens = fitted.score_samples(X, draws=50)
-        lazy = bm.predict_membership(fitted.model_, fitted.idata_, "X", X / 2.0)
-        logpdf = bm.predictive_logpdf(fitted.model_, fitted.idata_, "X", X / 2.0)
-    assert isinstance(proba, da.Array) and isinstance(labels, da.Array)
-    assert isinstance(dens, da.Array)
-    np.testing.assert_allclose(proba.compute(scheduler="sync"), fitted.predict_proba(rows), **TIGHT)
-    np.testing.assert_array_equal(labels.compute(scheduler="sync"), fitted.predict(rows))
-    np.testing.assert_allclose(
-        dens.compute(scheduler="sync"), score_samples_lazy(fitted, X, draws=50).compute(), **TIGHT
-    )
-    eager = bm.predict_membership(fitted.model_, fitted.idata_, "X", rows / 2.0)
-    np.testing.assert_allclose(
-        lazy["probability"].compute(scheduler="sync").values, eager["probability"].values, **TIGHT
-    )
-    np.testing.assert_allclose(
-        logpdf.compute(scheduler="sync").values,
-        bm.predictive_logpdf(fitted.model_, fitted.idata_, "X", rows / 2.0).values,
-        **TIGHT,
-    )
+    # PyMC's graph (functional API) evaluated in this process with Python's implementations:
+    # no gcc for a one-off 2-D graph
+    with python_backend():
+        rows = new_rows[:2_000]
+        X = da.from_array(rows, chunks=(500, 2))
+        with dask.config.set(scheduler=_refuse):
+            proba = fitted.predict_proba(X)
+            labels = fitted.predict(X)
+            dens = fitted.score_samples(X, draws=50)
+            lazy = bm.predict_membership(fitted.model_, fitted.idata_, "X", X / 2.0)
+            logpdf = bm.predictive_logpdf(fitted.model_, fitted.idata_, "X", X / 2.0)
+        assert isinstance(proba, da.Array) and isinstance(labels, da.Array)
+        assert isinstance(dens, da.Array)
+        np.testing.assert_allclose(
+            proba.compute(scheduler="sync"), fitted.predict_proba(rows), **TIGHT
+        )
+        np.testing.assert_array_equal(labels.compute(scheduler="sync"), fitted.predict(rows))
+        np.testing.assert_allclose(
+            dens.compute(scheduler="sync"),
+            score_samples_lazy(fitted, X, draws=50).compute(),
+            **TIGHT,
+        )
+        eager = bm.predict_membership(fitted.model_, fitted.idata_, "X", rows / 2.0)
+        np.testing.assert_allclose(
+            lazy["probability"].compute(scheduler="sync").values,
+            eager["probability"].values,
+            **TIGHT,
+        )
+        np.testing.assert_allclose(
+            logpdf.compute(scheduler="sync").values,
+            bm.predictive_logpdf(fitted.model_, fitted.idata_, "X", rows / 2.0).values,
+            **TIGHT,
+        )
 
 
 def test_options_of_one_path_are_refused_on_the_other(fitted, new_rows):
