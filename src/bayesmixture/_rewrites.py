@@ -75,13 +75,22 @@ def evaluator_mode(backend: str) -> Mode:
     # PyTensor 2.38 on a machine with no C compiler (cxx="") wraps FAST_RUN in a 1-tuple
     if isinstance(mode, tuple):
         mode = mode[0]
-    mode = mode.including("local_remove_check_parameter")
-    if backend == "FAST_RUN" and not pytensor.config.cxx:
-        # Without a C compiler, a fused elementwise op runs its scalar code in Python once
-        # per element (700,000 calls for 200 draws x 100 rows x 2 components, ~10 s); unfused,
-        # each op is one numpy call.
-        mode = mode.excluding("fusion")
-    return mode
+    if backend == "FAST_RUN":
+        mode = without_compiler_fusion(mode)
+    return mode.including("local_remove_check_parameter")
+
+
+def without_compiler_fusion(mode: Mode | None = None) -> Mode:
+    """``mode`` (default FAST_RUN) without elementwise fusion when there is no C compiler.
+
+    Without a C compiler (``cxx=""``) a fused elementwise op runs its scalar code in Python
+    once per element (700,000 calls for 200 draws x 100 rows x 2 components, ~10 s); unfused,
+    each op is one numpy call. With a compiler the mode is returned unchanged.
+    """
+    if mode is None:
+        mode = get_mode("FAST_RUN")
+        mode = mode[0] if isinstance(mode, tuple) else mode
+    return mode if pytensor.config.cxx else mode.excluding("fusion")
 
 
 def default_backend() -> str:

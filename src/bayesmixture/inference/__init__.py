@@ -137,6 +137,8 @@ def sample(
 def _sample_pymc(model, *, draws, tune, chains, initvals, random_seed, progressbar):
     import pymc as pm
 
+    from bayesmixture._rewrites import without_compiler_fusion
+
     # Forking a process that runs JAX's threads can deadlock; once JAX is loaded (our
     # membership evaluators use it) chains run one after the other in this process.
     parallel = "jax" not in sys.modules
@@ -153,6 +155,7 @@ def _sample_pymc(model, *, draws, tune, chains, initvals, random_seed, progressb
             random_seed=random_seed,
             progressbar=progressbar,
             compute_convergence_checks=False,
+            compile_kwargs={"mode": without_compiler_fusion()},
         )
 
 
