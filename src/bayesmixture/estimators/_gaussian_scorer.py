@@ -1,4 +1,4 @@
-"""Scoring new rows of a Gaussian mixture by one matrix product per block of draws.
+"""Scoring rows of a Gaussian mixture by one matrix product per block of draws.
 
 The general evaluator (:mod:`bayesmixture.evaluation`) runs PyMC's MvNormal log density, which
 solves one small triangular system per row and draw: for 100,000 rows and 4,000 draws that
@@ -33,7 +33,7 @@ import os
 import numpy as np
 from scipy.special import gammaln
 
-from bayesmixture.evaluation._scorer import ArrayScorer
+from bayesmixture.evaluation import ArrayScorer
 
 LOG_2PI = np.log(2.0 * np.pi)
 # Draws whose coefficients are computed at once (Cholesky and inverse of S * K matrices).

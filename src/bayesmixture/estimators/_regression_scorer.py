@@ -13,7 +13,7 @@ import numpy as np
 from scipy import special, stats
 
 from bayesmixture.estimators._univariate_scorer import _negbinomial
-from bayesmixture.evaluation._scorer import ArrayScorer
+from bayesmixture.evaluation import ArrayScorer
 
 
 class RegressionEvaluator(ArrayScorer):

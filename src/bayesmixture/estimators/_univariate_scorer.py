@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-from bayesmixture.evaluation._scorer import ArrayScorer
+from bayesmixture.evaluation import ArrayScorer
 
 # PyMC's NegativeBinomial is its Poisson limit above this dispersion.
 NEGBINOMIAL_POISSON_ALPHA = 1e10

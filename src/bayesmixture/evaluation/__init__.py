@@ -8,6 +8,9 @@ Axis order of every array: (draw, obs, component).
 
 ``_evaluator``
     :class:`MixtureEvaluator`: per-draw log responsibilities and log marginal densities.
+``_scorer``
+    :class:`ArrayScorer`: the same blocks from a subclass's closed-form numpy densities
+    (the estimators' scorers), with nothing to compile.
 ``_inputs``
     The posterior as stacked (draw, ...) arrays, the observed rows, the component coords.
 ``_summary``
@@ -32,12 +35,14 @@ from bayesmixture.evaluation._inputs import (
     stacked_draws,
     training_value,
 )
+from bayesmixture.evaluation._scorer import ArrayScorer
 from bayesmixture.evaluation._summary import predictive_log_density, summarise
 
 __all__ = [
     "BLOCK_ELEMENTS",
     "COMPONENT_DIM",
     "ROW_BLOCK",
+    "ArrayScorer",
     "Chunk",
     "MixtureEvaluator",
     "check_new_observed",
