@@ -128,6 +128,21 @@ def test_r_hat_and_ess_are_those_of_the_relabelled_posterior(healthy):
 # ---------------------------------------------------------------------- bad setups
 
 
+def test_diagnose_leaves_arviz_numba_setting_as_it_was(healthy):
+    # diagnose() computes ArviZ's R-hat and ESS with numpy variances, then restores the flag
+    import arviz as az
+
+    original = az.Numba.numba_flag
+    try:
+        for flag in (True, False):
+            az.Numba.numba_flag = flag
+            table = healthy[0].diagnose()
+            assert az.Numba.numba_flag is flag
+            assert statuses(table)["r_hat"] == "ok"
+    finally:
+        az.Numba.numba_flag = original
+
+
 def test_untuned_sampler_fails_the_mixing_checks_only(untuned, healthy):
     fit, _ = untuned
     table = fit.diagnose()
