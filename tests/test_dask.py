@@ -355,3 +355,17 @@ def test_select_on_a_cluster_equals_the_serial_run(client):
                 serial.fits[k].idata_.posterior[name].values,
             )
     pd.testing.assert_frame_equal(distributed.comparison, serial.comparison)
+
+
+@pytest.mark.filterwarnings("ignore::bayesmixture.exceptions.ConvergenceWarning")  # 200 draws
+def test_one_dimensional_mixture_scores_dask_blocks_with_its_scipy_scorer(client):
+    rng = np.random.default_rng(3)
+    y = np.r_[rng.normal(-2.0, 1.0, 100), rng.normal(2.0, 0.7, 100)]
+    mix = bm.Mixture("normal", 2, draws=100, tune=100, chains=2, progressbar=False, random_seed=3)
+    mix.fit(y)
+    new = rng.normal(0.0, 2.0, 2_000)
+    with dask.config.set(scheduler=_refuse):
+        proba = mix.predict_proba(da.from_array(new, chunks=500))
+    np.testing.assert_allclose(proba.compute(), mix.predict_proba(new), **TIGHT)
+    # in-memory scoring compiled no PyMC graph (the estimator keeps none)
+    assert getattr(mix, "_evaluator", None) is None

@@ -248,16 +248,25 @@ class BayesianMixture(BaseEstimator):
             self._evaluator = evaluator
         return evaluator
 
+    def _fast_scorer(self, model: pm.Model, posterior, value: np.ndarray, data: dict, *, fit=None):
+        """The estimator's closed-form scorer of these rows (an ``evaluation.ArrayScorer``), or
+        None where PyMC's graph must be compiled; ``fit`` defaults to the fitted data."""
+        return None
+
     def _training_evaluator(self, model: pm.Model, posterior, fit: FitData):
         """The evaluator that relabels the draws and scores the training rows."""
         from bayesmixture._spec import lookup
         from bayesmixture.evaluation import MixtureEvaluator
 
-        return MixtureEvaluator(model, lookup(model, self._mixture_name))
+        fast = self._fast_scorer(model, posterior, fit.value, {}, fit=fit)
+        return (
+            fast if fast is not None else MixtureEvaluator(model, lookup(model, self._mixture_name))
+        )
 
     def _scoring_evaluator(self, value: np.ndarray, data: dict):
-        """The evaluator that scores these new rows (subclasses may have faster ones)."""
-        return self._get_evaluator()
+        """The evaluator that scores these new rows."""
+        fast = self._fast_scorer(self.model_, self.idata_.posterior, value, data)
+        return fast if fast is not None else self._get_evaluator()
 
     def _membership_of(self, X, y=None, **predict_params) -> xr.Dataset:
         from bayesmixture.evaluation import summarise

@@ -674,20 +674,11 @@ class GaussianMixture(BayesianMixture):
             raise ValueError("groups= was given, but the mixture was fitted without groups.")
         return value, data
 
-    def _training_evaluator(self, model, posterior, fit: FitData):
-        # The matrix-product scorer also relabels and scores the training rows (gaps and
-        # per-group weights included): no membership function to compile. Case weights do
-        # not change a row's responsibilities, only its weight in the fit.
-        fast = self._fast_scorer(model, posterior, fit.value, {}, fit=fit)
-        return fast if fast is not None else super()._training_evaluator(model, posterior, fit)
-
-    def _scoring_evaluator(self, value: np.ndarray, data: dict):
-        fast = self._fast_scorer(self.model_, self.idata_.posterior, value, data)
-        return fast if fast is not None else super()._scoring_evaluator(value, data)
-
     def _fast_scorer(self, model, posterior, value: np.ndarray, data: dict, *, fit=None):
         """The matrix-product scorer when it applies (no shared labels; gaps only without a
-        noise component), else None."""
+        noise component), else None. It relabels and scores the training rows too (gaps
+        and per-group weights included); case weights do not change a row's
+        responsibilities, only its weight in the fit."""
         from bayesmixture._spec import lookup
         from bayesmixture.estimators._gaussian_scorer import GaussianEvaluator
 

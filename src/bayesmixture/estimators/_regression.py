@@ -387,12 +387,9 @@ class MixtureRegression(BayesianMixture):
         pm.Deterministic("sigmas", sigmas, dims="component")
         return sigma
 
-    def _training_evaluator(self, model, posterior, fit: FitData):
+    def _fast_scorer(self, model, posterior, value, data, *, fit=None):
         # numpy densities relabel and score the rows: no PyMC graph to compile
-        return self._scorer(model, fit)
-
-    def _scoring_evaluator(self, value: np.ndarray, data: dict):
-        return self._scorer(self.model_, self._fit_data)
+        return self._scorer(model, self._fit_data if fit is None else fit)
 
     def _scorer(self, model, fit: FitData):
         from bayesmixture._spec import lookup

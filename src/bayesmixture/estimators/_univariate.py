@@ -236,12 +236,9 @@ class Mixture(BayesianMixture):
         alpha = dirichlet_concentration(self.weights_prior, self.n_components)
         return UnivariateDensity(self, fit, alpha)
 
-    def _training_evaluator(self, model, posterior, fit: FitData):
+    def _fast_scorer(self, model, posterior, value, data, *, fit=None):
         # scipy's densities relabel and score the rows: no PyMC graph to compile
-        return self._scorer(model, fit)
-
-    def _scoring_evaluator(self, value: np.ndarray, data: dict):
-        return self._scorer(self.model_, self._fit_data)
+        return self._scorer(model, self._fit_data if fit is None else fit)
 
     def _scorer(self, model, fit: FitData):
         from bayesmixture._spec import lookup
