@@ -167,9 +167,11 @@ class GaussianEvaluator(ArrayScorer):
         means, matrices = draws["means"][picked], draws[self.matrices][picked]
         nu = np.asarray(draws["df"][picked], dtype=float) if self.student else None
         K = means.shape[1]
-        joint = np.zeros((n_rows, n_draws, K))
         gaps = np.isnan(x)
-        if gaps.any():
+        if not gaps.any():
+            joint = self._log_densities(x, means, matrices, nu, None)
+        else:
+            joint = np.zeros((n_rows, n_draws, K))
             patterns, inverse = np.unique(gaps, axis=0, return_inverse=True)
             inverse = inverse.reshape(-1)
             for p, pattern in enumerate(patterns):
@@ -178,8 +180,6 @@ class GaussianEvaluator(ArrayScorer):
                     joint[rows] = self._log_densities(
                         x[np.ix_(rows, dims)], means, matrices, nu, dims
                     )
-        else:
-            joint[:] = self._log_densities(x, means, matrices, nu, None)
         log_w = self._log_weights(draws, picked)  # (draws, [group,] K + noise)
         if codes is None:
             log_w = np.broadcast_to(log_w[None], (n_rows, *log_w.shape))

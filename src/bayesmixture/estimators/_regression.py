@@ -389,12 +389,10 @@ class MixtureRegression(BayesianMixture):
 
     def _fast_scorer(self, model, posterior, value, data, *, fit=None):
         # numpy densities relabel and score the rows: no PyMC graph to compile
-        return self._scorer(model, self._fit_data if fit is None else fit)
-
-    def _scorer(self, model, fit: FitData):
         from bayesmixture._spec import lookup
         from bayesmixture.estimators._regression_scorer import RegressionEvaluator
 
+        fit = self._fit_data if fit is None else fit
         noise = self.noise
         if not isinstance(noise, str):  # a fixed sd, given in y's units
             noise = float(noise) / fit.extra["y_scale"]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import special, stats
 
-from bayesmixture.estimators._univariate_scorer import _negbinomial
+from bayesmixture.estimators._univariate_scorer import negbinomial_logpmf
 from bayesmixture.evaluation import ArrayScorer
 
 
@@ -83,10 +83,9 @@ class RegressionEvaluator(ArrayScorer):
         row_data = self._row_data(None, len(rows)) if row_data is None else row_data
         design = row_data["X_design"]
         beta = np.asarray(draws["beta"][picked], dtype=float)  # (S, P) or (S, K, P)
-        K = self.spec.n_components
         if design.ndim == 2:  # (rows, P)
-            if beta.ndim == 2:
-                eta = np.repeat((design @ beta.T)[..., None], K, axis=-1)
+            if beta.ndim == 2:  # shared coefficients: one predictor for every component
+                eta = (design @ beta.T)[..., None]
             else:
                 eta = np.einsum("np,skp->nsk", design, beta)
         else:  # (rows, K, P)
@@ -111,7 +110,7 @@ class RegressionEvaluator(ArrayScorer):
             return stats.poisson.logpmf(y, np.exp(eta))
         if self.family == "negbinomial":
             dispersion = np.asarray(draws["dispersion"][picked], dtype=float)[None]
-            return _negbinomial(y, np.exp(eta), dispersion)
+            return negbinomial_logpmf(y, np.exp(eta), dispersion)
         # binomial with logit p = eta, as PyMC writes it: log sigmoid of +-eta
         n = self.trials
         log_choose = special.gammaln(n + 1) - special.gammaln(y + 1) - special.gammaln(n - y + 1)

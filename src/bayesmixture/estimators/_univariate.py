@@ -238,12 +238,10 @@ class Mixture(BayesianMixture):
 
     def _fast_scorer(self, model, posterior, value, data, *, fit=None):
         # scipy's densities relabel and score the rows: no PyMC graph to compile
-        return self._scorer(model, self._fit_data if fit is None else fit)
-
-    def _scorer(self, model, fit: FitData):
         from bayesmixture._spec import lookup
         from bayesmixture.estimators._univariate_scorer import UnivariateEvaluator
 
+        fit = self._fit_data if fit is None else fit
         scale = DataScale.of(fit.value)
         parameters = [
             [

@@ -10,13 +10,12 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
+from bayesmixture._kernels.univariate import NEGBINOMIAL_POISSON_ALPHA
 from bayesmixture.evaluation import ArrayScorer
 
-# PyMC's NegativeBinomial is its Poisson limit above this dispersion.
-NEGBINOMIAL_POISSON_ALPHA = 1e10
 
-
-def _negbinomial(y, mu, alpha):
+def negbinomial_logpmf(y, mu, alpha):
+    """PyMC's NegativeBinomial(mu, alpha), its Poisson limit above the kernel's threshold."""
     with np.errstate(divide="ignore", invalid="ignore"):
         log_p = stats.nbinom.logpmf(y, alpha, alpha / (mu + alpha))
     return np.where(alpha > NEGBINOMIAL_POISSON_ALPHA, stats.poisson.logpmf(y, mu), log_p)
@@ -33,7 +32,7 @@ LOG_DENSITIES = {
         y, mean * concentration, (1.0 - mean) * concentration
     ),
     "poisson": lambda y, mu, n: stats.poisson.logpmf(y, mu),
-    "negbinomial": lambda y, mu, alpha, n: _negbinomial(y, mu, alpha),
+    "negbinomial": lambda y, mu, alpha, n: negbinomial_logpmf(y, mu, alpha),
     "binomial": lambda y, p, n: stats.binom.logpmf(y, n, p),
 }
 
@@ -81,10 +80,12 @@ class UnivariateEvaluator(ArrayScorer):
         trials = (row_data or {}).get("trials", self.trials)
         n = None if trials is None else np.reshape(trials, (-1, 1)) if np.ndim(trials) else trials
         log_w = np.log(np.asarray(draws["weights"][picked], dtype=float))  # (draws, K)
+        values = {name: np.asarray(draws[name][picked], dtype=float) for name in self.rv_names[1:]}
         joint = np.empty((len(y), len(picked), len(self.families)))
         for k, (family, names) in enumerate(zip(self.families, self.parameters, strict=True)):
-            params = [np.asarray(draws[name][picked], dtype=float) for name in names]
             # one variable per parameter with a component axis, or one per component
-            params = [p[:, k] if p.ndim == 2 else p for p in params]
+            params = [
+                values[name][:, k] if values[name].ndim == 2 else values[name] for name in names
+            ]
             joint[..., k] = LOG_DENSITIES[family](y, *params, n) + log_w[:, k]
         return joint

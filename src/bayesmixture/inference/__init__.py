@@ -136,6 +136,7 @@ def sample(
 
 def _sample_pymc(model, *, draws, tune, chains, initvals, random_seed, progressbar):
     import pymc as pm
+    import pytensor
 
     from bayesmixture._rewrites import without_compiler_fusion
 
@@ -155,7 +156,8 @@ def _sample_pymc(model, *, draws, tune, chains, initvals, random_seed, progressb
             random_seed=random_seed,
             progressbar=progressbar,
             compute_convergence_checks=False,
-            compile_kwargs={"mode": without_compiler_fusion()},
+            # (PyTensor's configured mode unless there is no C compiler to fuse for)
+            compile_kwargs={} if pytensor.config.cxx else {"mode": without_compiler_fusion()},
         )
 
 
