@@ -206,7 +206,7 @@ def write_data(workdir: Path, n_obs: int, n_features: int, seed: int) -> Path:
         band = np.eye(4) + CORRELATION_4D * (np.eye(4, k=1) + np.eye(4, k=-1))
         covs = np.stack([band * scale for scale in (1.0, 0.6, 1.4)])
         weights = WEIGHTS_4D
-    X, labels = make_gaussian_mixture(n_obs, weights, means, covs, seed=seed)
+    X, labels = make_gaussian_mixture(n_obs, weights, means, covs, random_seed=seed)
     path = workdir / f"data-{n_features}d-{n_obs}.npz"
     np.savez(path, X=X, labels=labels)
     return path

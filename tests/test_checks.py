@@ -13,7 +13,7 @@ from bayesmixture.exceptions import ModelCheckWarning
 
 @pytest.fixture(scope="module")
 def operator_data():
-    return bm.datasets.make_operator_mixture(seed=2)
+    return bm.datasets.make_operator_mixture(random_seed=2)
 
 
 def in_parts_model(data) -> pm.Model:

@@ -53,7 +53,7 @@ def data_dir(tmp_path_factory) -> Path:
     """CSV files: two clusters in columns a, b; a text column; missing values in rows 4, 9."""
     folder = tmp_path_factory.mktemp("data")
     X, z = bm.datasets.make_gaussian_mixture(
-        N_ROWS, [0.4, 0.6], [[-2.5, 0.0], [2.5, 1.0]], [np.eye(2)] * 2, seed=3
+        N_ROWS, [0.4, 0.6], [[-2.5, 0.0], [2.5, 1.0]], [np.eye(2)] * 2, random_seed=3
     )
     table = pd.DataFrame(X, columns=["a", "b"])
     table["name"] = [f"r{i}" for i in range(N_ROWS)]

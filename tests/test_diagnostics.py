@@ -20,7 +20,7 @@ import xarray as xr
 from sklearn.base import clone
 
 import bayesmixture as bm
-from bayesmixture.diagnostics import CHAIN_SEPARATION_MAX, chain_separation
+from bayesmixture.diagnostics import CHAIN_SEPARATION_MAX, chain_separation, run_checks
 from bayesmixture.exceptions import ConvergenceWarning
 from pymc_reference import python_backend
 
@@ -171,20 +171,35 @@ def test_two_components_on_one_cluster_report_the_empty_one(overfitted):
     n_obs = fit.membership_.sizes["obs"]
     by_hand = np.flatnonzero((expected < 1) | (weights < 1 / (10 * n_obs)))
     assert len(by_hand) == 1  # the setup does what it should: one component emptied
-    assert table.loc["collapsed_components", "status"] == "warning"
-    assert table.loc["collapsed_components", "value"] == 1
-    assert f"component {by_hand[0]}:" in table.loc["collapsed_components", "detail"]
-    assert "collapsed_components" in str(caught[0].message)
+    # the sparse prior empties superfluous components on purpose: reported, and passed
+    row = table.loc["collapsed_components"]
+    assert (row["status"], row["value"]) == ("ok", 1)
+    assert "1 of 2 components emptied by the weights prior, as intended (1 in use)" in row["detail"]
+    assert f"component {by_hand[0]}:" in row["detail"]
+    assert all("collapsed_components" not in str(w.message) for w in caught)
+
+
+def test_an_emptied_component_without_a_sparse_prior_is_a_warning(overfitted):
+    fit, _ = overfitted
+    # the same draws judged as a fit whose weights prior does not empty components
+    findings = run_checks(fit.idata_, membership=fit.membership_, empties_on_purpose=False)
+    (row,) = [f for f in findings if f.check == "collapsed_components"]
+    assert (row.status, row.value) == ("warning", 1)
+    assert "fit fewer components" in row.advice
 
 
 # ---------------------------------------------------------------------- doctored copies
 
 
 def doctored(fit, **changes):
-    """A shallow copy of a fitted estimator with some fitted attributes replaced."""
+    """A shallow copy of a fitted estimator with some fitted attributes replaced, and its
+    checks made again on them (as fit makes them once it ends)."""
     other = copy.copy(fit)
     for name, value in changes.items():
         setattr(other, name, value)
+    other._findings = other._run_checks(
+        other.idata_, other.membership_, other.permutations_, other._fit_data
+    )
     return other
 
 

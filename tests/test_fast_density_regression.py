@@ -177,7 +177,7 @@ def test_estimator_starts_map_to_theta(rng, case):
 # 400 draws are too few for the ESS target: the fit warns, and that is not under test here
 @pytest.mark.filterwarnings("ignore::bayesmixture.exceptions.ConvergenceWarning")
 def test_operator_problem_takes_the_compiled_path_and_recovers_x():
-    data = bm.datasets.make_operator_mixture(seed=2)
+    data = bm.datasets.make_operator_mixture(random_seed=2)
     reg = bm.MixtureRegression(
         2,
         coefficients="shared",

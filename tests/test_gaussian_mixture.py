@@ -248,7 +248,9 @@ def _z_scores(fit, truth_means, truth_covs, truth_weights) -> np.ndarray:
     "seed", [0, pytest.param(1, marks=pytest.mark.slow), pytest.param(2, marks=pytest.mark.slow)]
 )
 def test_known_parameters_are_recovered(seed):
-    X, _ = bm.datasets.make_gaussian_mixture(400, TRUE_WEIGHTS, TRUE_MEANS, TRUE_COVS, seed=seed)
+    X, _ = bm.datasets.make_gaussian_mixture(
+        400, TRUE_WEIGHTS, TRUE_MEANS, TRUE_COVS, random_seed=seed
+    )
     fit = bm.GaussianMixture(3, random_seed=seed, **QUICK).fit(X)
     z = _z_scores(fit, TRUE_MEANS, TRUE_COVS, TRUE_WEIGHTS)
     # 3 weights + 6 means + 12 covariance entries. A calibrated posterior puts each truth
@@ -262,7 +264,7 @@ def test_known_parameters_are_recovered(seed):
 @pytest.mark.parametrize("covariance_type", ["diag", "spherical", "tied"])
 def test_other_covariance_types_cluster_separated_data(covariance_type):
     covs = np.array([np.eye(2) * 0.5] * 3)
-    X, z = bm.datasets.make_gaussian_mixture(240, TRUE_WEIGHTS, TRUE_MEANS, covs, seed=5)
+    X, z = bm.datasets.make_gaussian_mixture(240, TRUE_WEIGHTS, TRUE_MEANS, covs, random_seed=5)
     # standardize=False: "spherical" then means spherical in the data's units (with
     # standardisation it is spherical on the standardised scale)
     fit = bm.GaussianMixture(
@@ -310,7 +312,9 @@ def _fast_scorer_equals_pymc(fit, rows):
 
 
 def test_random_starts_still_give_one_labelling():
-    X, z = bm.datasets.make_gaussian_mixture(300, TRUE_WEIGHTS, TRUE_MEANS, TRUE_COVS, seed=7)
+    X, z = bm.datasets.make_gaussian_mixture(
+        300, TRUE_WEIGHTS, TRUE_MEANS, TRUE_COVS, random_seed=7
+    )
     fit = bm.GaussianMixture(3, init="random", random_seed=11, **QUICK).fit(X)
     assert matched_accuracy(z, fit.membership_["label"].values) >= 0.95
     assert fit.summary()["r_hat"].max() <= 1.05
@@ -321,7 +325,7 @@ def test_per_group_weights_follow_the_groups():
     groups = np.repeat(["a", "b"], 200)
     shares = {"a": [0.8, 0.1, 0.1], "b": [0.1, 0.1, 0.8]}
     parts = [
-        bm.datasets.make_gaussian_mixture(200, shares[g], TRUE_MEANS, TRUE_COVS, seed=rng)[0]
+        bm.datasets.make_gaussian_mixture(200, shares[g], TRUE_MEANS, TRUE_COVS, random_seed=rng)[0]
         for g in "ab"
     ]
     fit = bm.GaussianMixture(3, random_seed=8, **QUICK).fit(np.vstack(parts), groups=groups)
@@ -340,7 +344,9 @@ def test_per_group_weights_follow_the_groups():
 
 
 def test_works_after_a_scikit_learn_transformer_in_a_pipeline():
-    X, z = bm.datasets.make_gaussian_mixture(200, [0.5, 0.5], TRUE_MEANS[:2], TRUE_COVS[:2], seed=9)
+    X, z = bm.datasets.make_gaussian_mixture(
+        200, [0.5, 0.5], TRUE_MEANS[:2], TRUE_COVS[:2], random_seed=9
+    )
     pipe = make_pipeline(
         FunctionTransformer(lambda a: a * 10.0),
         bm.GaussianMixture(2, random_seed=9, draws=150, tune=150, chains=2, progressbar=False),

@@ -143,7 +143,7 @@ def test_custom_logp_component_matches_scipy(rng):
 
 
 def test_shared_latent_through_two_operators_matches_scipy(rng):
-    data = bm.datasets.make_operator_mixture(seed=2)
+    data = bm.datasets.make_operator_mixture(random_seed=2)
     with pm.Model() as model:
         x = pm.Normal("x", 1.5, 1.0, shape=3)
         w = pm.Dirichlet("w", np.ones(2), default_transform=None)

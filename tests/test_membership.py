@@ -132,7 +132,7 @@ def test_per_observation_weights_membership_matches_brute_force():
 
 @pytest.fixture(scope="module")
 def operator_case():
-    data = bm.datasets.make_operator_mixture(seed=2)
+    data = bm.datasets.make_operator_mixture(random_seed=2)
     with pm.Model() as model:
         H1 = pm.Data("H1", data.H1)
         H2 = pm.Data("H2", data.H2)
@@ -164,7 +164,7 @@ def test_operator_mixture_membership_matches_brute_force(operator_case):
 
 def test_predict_with_new_covariates_uses_them_and_leaves_model_data(operator_case):
     model, idata, data, xs, ws = operator_case
-    new = bm.datasets.make_operator_mixture(seed=7, n_obs=15)
+    new = bm.datasets.make_operator_mixture(random_seed=7, n_obs=15)
     result = bm.predict_membership(
         model, idata, "y", new.y, data={"H1": new.H1, "H2": new.H2}, relabel=False
     )

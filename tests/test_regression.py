@@ -17,7 +17,7 @@ QUICK = {"draws": 300, "tune": 300, "chains": 2, "progressbar": False}
 
 @pytest.fixture(scope="module")
 def operator_fit():
-    data = bm.datasets.make_operator_mixture(seed=2)
+    data = bm.datasets.make_operator_mixture(random_seed=2)
     fit = bm.MixtureRegression(
         2,
         coefficients="shared",
@@ -45,7 +45,7 @@ def test_operator_problem_recovers_x(operator_fit):
 
 def test_operator_membership_needs_y_and_uses_new_designs(operator_fit):
     fit, _ = operator_fit
-    new = bm.datasets.make_operator_mixture(seed=5, n_obs=20)
+    new = bm.datasets.make_operator_mixture(random_seed=5, n_obs=20)
     labels = fit.predict([new.H1, new.H2], new.y)
     assert (labels == 1).mean() >= 0.95  # new data also come from H2
     with pytest.raises(ValueError, match="needs y as well as X"):

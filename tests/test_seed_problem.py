@@ -17,7 +17,7 @@ SAMPLE = {"draws": 500, "tune": 500, "chains": 2, "random_seed": 11, "progressba
 
 @pytest.fixture(scope="module")
 def data():
-    return bm.datasets.make_operator_mixture(seed=2)
+    return bm.datasets.make_operator_mixture(random_seed=2)
 
 
 @pytest.fixture(scope="module")

@@ -42,7 +42,7 @@ def test_log_likelihood_is_the_mixture_density_of_each_observation():
 
 def test_estimator_log_likelihood_is_in_the_data_units():
     X, _ = bm.datasets.make_gaussian_mixture(
-        150, [0.5, 0.5], MEANS[:2] * 10, [np.eye(2) * 25] * 2, seed=1
+        150, [0.5, 0.5], MEANS[:2] * 10, [np.eye(2) * 25] * 2, random_seed=1
     )
     fit = bm.GaussianMixture(2, random_seed=1, draws=50, tune=100, chains=1, progressbar=False).fit(
         X
@@ -88,7 +88,9 @@ def test_compare_names_observations_with_high_pareto_k():
 
 
 def test_select_picks_three_well_separated_clusters():
-    X, _ = bm.datasets.make_gaussian_mixture(240, [0.4, 0.3, 0.3], MEANS, [np.eye(2)] * 3, seed=0)
+    X, _ = bm.datasets.make_gaussian_mixture(
+        240, [0.4, 0.3, 0.3], MEANS, [np.eye(2)] * 3, random_seed=0
+    )
     result = bm.GaussianMixture(random_seed=0, **QUICK).select(X, n_components=[2, 3, 4])
     assert result.n_components == 3
     assert set(result.fits) == {2, 3, 4} and result.best is result.fits[3]
@@ -98,14 +100,14 @@ def test_select_picks_three_well_separated_clusters():
 @pytest.mark.parametrize("seed", [1, 2])
 def test_select_picks_three_over_one_to_six(seed):
     X, _ = bm.datasets.make_gaussian_mixture(
-        300, [0.4, 0.3, 0.3], MEANS, [np.eye(2)] * 3, seed=seed
+        300, [0.4, 0.3, 0.3], MEANS, [np.eye(2)] * 3, random_seed=seed
     )
     result = bm.GaussianMixture(random_seed=seed, **QUICK).select(X, n_components=range(1, 7))
     assert result.n_components == 3
 
 
 def test_select_on_one_cluster_does_not_prefer_more_than_two():
-    X, _ = bm.datasets.make_gaussian_mixture(200, [1.0], MEANS[:1], [np.eye(2)], seed=4)
+    X, _ = bm.datasets.make_gaussian_mixture(200, [1.0], MEANS[:1], [np.eye(2)], random_seed=4)
     result = bm.GaussianMixture(random_seed=4, **QUICK).select(X, n_components=[1, 2, 3])
     table = result.comparison
     for k in (2, 3):
@@ -116,7 +118,9 @@ def test_select_on_one_cluster_does_not_prefer_more_than_two():
 
 
 def test_bic_screening_picks_three_and_fits_only_that():
-    X, _ = bm.datasets.make_gaussian_mixture(240, [0.4, 0.3, 0.3], MEANS, [np.eye(2)] * 3, seed=5)
+    X, _ = bm.datasets.make_gaussian_mixture(
+        240, [0.4, 0.3, 0.3], MEANS, [np.eye(2)] * 3, random_seed=5
+    )
     result = bm.GaussianMixture(random_seed=5, **QUICK).select(
         X, n_components=range(1, 6), method="bic"
     )
@@ -142,7 +146,7 @@ def test_sparse_mixture_empties_the_superfluous_component(seed):
     # of the number of non-empty components must peak at 3 (measured: P(3) ~ 0.95 for seed
     # 0). K=4 and spherical covariances keep the run near two minutes on 2 cores.
     X, _ = bm.datasets.make_gaussian_mixture(
-        150, [0.4, 0.3, 0.3], MEANS, [np.eye(2)] * 3, seed=seed
+        150, [0.4, 0.3, 0.3], MEANS, [np.eye(2)] * 3, random_seed=seed
     )
     fit = bm.GaussianMixture(
         4, covariance_type="spherical", weights_prior="sparse", random_seed=seed, **QUICK

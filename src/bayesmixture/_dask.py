@@ -432,7 +432,7 @@ def predictive_logpdf_lazy(
 
 def _model_payload(model, idata, name, observed, draws, relabel) -> tuple[_Payload, da.Array]:
     spec = lookup(model, name)
-    posterior = check_posterior(idata)
+    posterior = check_posterior(idata, model)
     observed = _check_collection(observed, "observed", frames=False)
     if any(np.isnan(n) for n in observed.shape):
         raise ValueError(

@@ -65,7 +65,7 @@ def save(estimator, path) -> Path:
     ...     warnings.simplefilter("ignore")
     ...     _ = mix.fit(y)
     >>> path = pathlib.Path(tempfile.mkdtemp()) / "fit.nc"
-    >>> loaded = bm.load(bm.save(mix, path))
+    >>> loaded = bm.load(mix.save(path))
     >>> bool(np.array_equal(loaded.predict_proba(y), mix.predict_proba(y)))
     True
     """
@@ -163,7 +163,7 @@ def _rebuild(idata: az.InferenceData, spec: dict, path: Path):
         state = _state_from_version_1(cls._state_type, spec["fit"], idata, cls._mixture_name)
     else:
         state = decode_state(cls._state_type, spec["fit"]["state"], arrays)
-    findings = [_finding(f) for f in spec["fit"].get("findings", [])]
+    findings = spec["fit"].get("findings", [])
     skipped = (SPEC_GROUP, MEMBERSHIP_GROUP, STATE_GROUP)
     groups = {g: idata[g] for g in idata.groups() if g not in skipped}
     with warnings.catch_warnings():
@@ -205,12 +205,6 @@ def _spec_of(estimator, state_spec: dict) -> dict:
             "findings": _jsonable([f.to_dict() for f in estimator._findings]),
         },
     }
-
-
-def _finding(fields: dict):
-    from bayesmixture.diagnostics import Finding
-
-    return Finding(**{**fields, "value": float(fields["value"])})
 
 
 # ---------------------------------------------------------------------- the fit state

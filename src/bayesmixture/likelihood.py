@@ -359,6 +359,20 @@ def _check_components(components, model: pm.Model) -> tuple[list[TensorVariable]
             "of a mixture must describe the same kind of observation (all univariate or all "
             "multivariate of the same size)."
         )
+    kinds = {
+        ("discrete" if comp.dtype.startswith(("int", "uint", "bool")) else "continuous"): comp
+        for comp in components
+    }
+    if len(kinds) > 1:
+        names = {
+            kind: type(comp.owner.op).__name__.removesuffix("RV") for kind, comp in kinds.items()
+        }
+        raise ValueError(
+            f"components mix discrete ({names['discrete']}) and continuous "
+            f"({names['continuous']}) distributions: a probability and a density are not on "
+            "one scale, so their mixture means nothing. Give every component the same support "
+            "(all discrete, or all continuous)."
+        )
     return components, batched
 
 

@@ -21,6 +21,7 @@ from matplotlib.patches import Patch
 __all__ = [
     "UNCERTAIN_ABOVE",
     "cluster_colors",
+    "cluster_name",
     "comparison_plot",
     "is_information_criteria",
     "membership_strip",
@@ -69,6 +70,25 @@ def cluster_colors(n_components: int) -> list[tuple[float, float, float, float]]
     return [cmap(x) for x in np.linspace(0.05, 0.95, n_components)]
 
 
+def cluster_name(component) -> str:
+    """How a figure or table names a component: ``cluster 0``, ``cluster Adelie`` (a fit's
+    classes name its components), or ``noise``.
+
+    Examples
+    --------
+    >>> cluster_name(0), cluster_name("Adelie"), cluster_name("noise")
+    ('cluster 0', 'cluster Adelie', 'noise')
+    """
+    component = component.item() if isinstance(component, np.generic) else component
+    return "noise" if component == "noise" else f"cluster {component}"
+
+
+def _names(names, n_components: int) -> list[str]:
+    """Display names of the components: ``names`` (coordinates) or 0..K-1."""
+    values = range(n_components) if names is None else list(names)
+    return [cluster_name(name) for name in values]
+
+
 def pair_plot(
     data: pd.DataFrame,
     labels: np.ndarray,
@@ -76,6 +96,7 @@ def pair_plot(
     *,
     n_components: int | None = None,
     max_features: int = 6,
+    names=None,
 ) -> Figure:
     """Every pair of columns as a scatter plot, coloured by each row's most probable cluster.
 
@@ -92,10 +113,13 @@ def pair_plot(
     uncertainty : array-like of float, shape (n_obs,)
         1 - largest membership probability of each row.
     n_components : int, optional
-        Number of clusters (default: largest label + 1), so that empty clusters keep
-        their colour.
+        Number of clusters (default: largest label + 1, or the number of ``names``), so
+        that empty clusters keep their colour.
     max_features : int, default 6
         Plot at most this many columns (the first ones), to keep the grid readable.
+    names : sequence, optional
+        The components' names (e.g. a fit's classes and ``"noise"``) in label order;
+        default 0..K-1.
 
     Returns
     -------
@@ -115,7 +139,8 @@ def pair_plot(
     uncertainty = np.asarray(uncertainty, dtype=float)
     features = [str(c) for c in data.columns[:max_features]]
     values = data.iloc[:, : len(features)].to_numpy(dtype=float)
-    n_components = int(n_components or labels.max() + 1)
+    n_components = int(n_components or (len(names) if names is not None else labels.max() + 1))
+    shown = _names(names, n_components)
     colors = np.array(cluster_colors(n_components))
     uncertain = uncertainty > UNCERTAIN_ABOVE
     point_colors = colors[labels].copy()
@@ -141,7 +166,7 @@ def pair_plot(
                 ax.set_ylabel(features[i] if d > 1 else "rows")
             ax.tick_params(labelsize=8)
     handles = [
-        Patch(color=colors[k], label=f"cluster {k} ({int((labels == k).sum())} rows)")
+        Patch(color=colors[k], label=f"{shown[k]} ({int((labels == k).sum())} rows)")
         for k in range(n_components)
     ]
     handles.append(
@@ -161,6 +186,8 @@ def pair_plot(
 
 
 def _stacked_histogram(ax, column: np.ndarray, labels: np.ndarray, colors: np.ndarray) -> None:
+    observed = ~np.isnan(column)  # a fit with missing entries: each column's observed ones
+    column, labels = column[observed], labels[observed]
     bins = np.histogram_bin_edges(column, bins=min(30, max(5, len(column) // 10)))
     groups = [column[labels == k] for k in range(len(colors))]
     ax.hist(groups, bins=bins, stacked=True, color=list(colors), edgecolor="none")
@@ -180,7 +207,7 @@ def _scatter(ax, x, y, point_colors, uncertain) -> None:
         )
 
 
-def membership_strip(probability: np.ndarray, labels: np.ndarray) -> Figure:
+def membership_strip(probability: np.ndarray, labels: np.ndarray, *, names=None) -> Figure:
     """Each row's membership probabilities as one stacked bar, rows grouped by cluster.
 
     Within a cluster, rows are sorted from most to least certain, so the uncertain rows
@@ -192,6 +219,8 @@ def membership_strip(probability: np.ndarray, labels: np.ndarray) -> Figure:
         Membership probabilities (rows sum to 1).
     labels : array-like of int, shape (n_obs,)
         Most probable cluster of each row.
+    names : sequence, optional
+        The components' names, in column order (default 0..K-1).
 
     Returns
     -------
@@ -214,13 +243,14 @@ def membership_strip(probability: np.ndarray, labels: np.ndarray) -> Figure:
     order = np.lexsort((-own, labels))
     sorted_p = probability[order]
     colors = cluster_colors(n_components)
+    shown = _names(names, n_components)
     fig = Figure(figsize=(11, 3.2), layout="constrained")
     ax = fig.subplots()
     edges = np.arange(n_obs + 1)
     lower = np.zeros(n_obs)
     for k in range(n_components):
         upper = lower + sorted_p[:, k]
-        ax.stairs(upper, edges, baseline=lower, fill=True, color=colors[k], label=f"cluster {k}")
+        ax.stairs(upper, edges, baseline=lower, fill=True, color=colors[k], label=shown[k])
         lower = upper
     counts = np.bincount(labels, minlength=n_components)
     starts = np.concatenate([[0], np.cumsum(counts)])
@@ -230,7 +260,7 @@ def membership_strip(probability: np.ndarray, labels: np.ndarray) -> Figure:
             ax.text(
                 (starts[k] + starts[k + 1]) / 2,
                 1.02,
-                f"cluster {k}",
+                shown[k],
                 ha="center",
                 va="bottom",
                 fontsize=9,
@@ -322,7 +352,7 @@ def _interval_panel(ax, draws: xr.DataArray, colors) -> None:
         ax.plot(hdi[k], [y[k], y[k]], color=colors[k], linewidth=1.2)
         ax.plot(inner[k], [y[k], y[k]], color=colors[k], linewidth=4, solid_capstyle="butt")
         ax.plot(flat[:, k].mean(), y[k], "o", color="white", markeredgecolor=colors[k])
-    ax.set_yticks(y, [f"cluster {k}" for k in range(n_components)], fontsize=8)
+    ax.set_yticks(y, _names(draws["component"].values, n_components), fontsize=8)
     ax.set_ylim(-0.7, n_components - 0.3)
     ax.tick_params(axis="x", labelsize=8)
     ax.grid(axis="x", alpha=0.3)
@@ -368,11 +398,12 @@ def trace_rank_plot(idata: az.InferenceData, *, var_name: str = "weights") -> Fi
     fig = Figure(figsize=(11, 1.9 * n_components + 0.8), layout="constrained")
     axes = fig.subplots(n_components, 2, squeeze=False)
     values = draws.transpose("chain", "draw", "component").values
+    shown = _names(draws["component"].values, n_components)
     for k in range(n_components):
         ax = axes[k, 0]
         for c, chain in enumerate(values[:, :, k]):
             ax.plot(chain, color=colors(c % 8), linewidth=0.7, alpha=0.8, label=f"chain {c}")
-        ax.set_title(f"{var_name} of cluster {k}: trace", fontsize=10)
+        ax.set_title(f"{var_name} of {shown[k]}: trace", fontsize=10)
         ax.set_xlabel("draw", fontsize=8)
         ax.tick_params(labelsize=8)
     component = draws["component"].values
@@ -385,7 +416,7 @@ def trace_rank_plot(idata: az.InferenceData, *, var_name: str = "weights") -> Fi
     )
     for k in range(n_components):
         ax = axes[k, 1]
-        ax.set_title(f"{var_name} of cluster {k}: rank", fontsize=10)
+        ax.set_title(f"{var_name} of {shown[k]}: rank", fontsize=10)
         ax.set_xlabel("rank among all draws", fontsize=8)
         ax.set_ylabel("chain", fontsize=8)
         ax.tick_params(labelsize=8)

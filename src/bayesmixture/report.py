@@ -24,7 +24,7 @@ from scipy.optimize import linear_sum_assignment
 
 from bayesmixture import plots
 from bayesmixture._atomic import atomic_path
-from bayesmixture.diagnostics import Finding, label_switching_table, run_checks
+from bayesmixture.diagnostics import Finding, findings_frame, label_switching_table, run_checks
 
 __all__ = [
     "SECTIONS",
@@ -60,6 +60,7 @@ def build_report(
     reference: pd.DataFrame | None = None,
     comparison: pd.DataFrame | None = None,
     title: str = "Mixture model report",
+    diagnostics: pd.DataFrame | None = None,
 ) -> str:
     """The HTML text of the report.
 
@@ -86,6 +87,13 @@ def build_report(
         :func:`arviz.compare` table of several numbers of clusters; adds a section.
     title : str, default "Mixture model report"
         Page title.
+    diagnostics : pandas.DataFrame, optional
+        The fit's own sampling checks (an estimator's ``diagnostics_``, which name
+        parameters in the data's words); made from ``idata`` when not given.
+
+    Components are named by the coordinates of ``membership``'s ``component`` dim: numbers
+    for an unsupervised fit, the classes of a fit with labelled rows, ``noise`` for a noise
+    component.
 
     Returns
     -------
@@ -118,14 +126,15 @@ def build_report(
     labels = np.asarray(membership["label"].values, dtype=int)
     uncertainty = np.asarray(membership["uncertainty"].values, dtype=float)
     n_components = probability.shape[1]
+    names = _component_names(membership)
     counter = _FigureCounter()
-    diagnostics = diagnostics_table(idata, membership)
+    checks = diagnostics_table(idata, membership, findings=diagnostics)
     body = [
-        _overview(description, data, labels, probability, uncertainty, diagnostics),
+        _overview(description, data, labels, probability, uncertainty, checks, names),
         _section(
             "clusters",
             counter.figure(
-                plots.pair_plot(data, labels, uncertainty, n_components=n_components),
+                plots.pair_plot(data, labels, uncertainty, n_components=n_components, names=names),
                 "Rows coloured by their most probable cluster",
                 "Each panel plots one column against another (histograms of each column on "
                 "the diagonal, stacked by cluster); faded points ringed in black are rows "
@@ -136,7 +145,7 @@ def build_report(
         _section(
             "membership",
             counter.figure(
-                plots.membership_strip(probability, labels),
+                plots.membership_strip(probability, labels, names=names),
                 "Membership probabilities, one thin bar per row",
                 "Each vertical bar is one row, split into its probability of belonging to "
                 "each cluster; rows are grouped by most probable cluster and sorted from most "
@@ -159,7 +168,7 @@ def build_report(
             "convergence",
             _convergence_figure(idata, counter),
         ),
-        _section("diagnostics", _diagnostics_html(diagnostics, idata)),
+        _section("diagnostics", _diagnostics_html(checks, idata)),
         _section("parameters", _parameters_html(summary)),
     ]
     noise = _noise_html(membership, data)
@@ -203,7 +212,10 @@ def write_report(path, *args, **kwargs) -> Path:
 
 
 def diagnostics_table(
-    idata: az.InferenceData, membership: xr.Dataset | None = None
+    idata: az.InferenceData,
+    membership: xr.Dataset | None = None,
+    *,
+    findings: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Convergence checks of a fit, each with its value, target and verdict.
 
@@ -219,6 +231,8 @@ def diagnostics_table(
     membership : xarray.Dataset, optional
         ``probability`` (obs, component) of the rows, needed by the check of collapsed
         components (reported as not checked without it).
+    findings : pandas.DataFrame, optional
+        The checks already made (an estimator's ``diagnostics_``); made here otherwise.
 
     Returns
     -------
@@ -238,13 +252,12 @@ def diagnostics_table(
     >>> table["status"].tolist()[:3]
     ['ok', 'ok', 'ok']
     """
-    findings = {
-        finding.check: finding
-        for finding in run_checks(idata, membership=membership, permutations=None)
-    }
+    if findings is None:
+        findings = findings_frame(run_checks(idata, membership=membership, permutations=None))
+    by_check = {row.check: Finding(**row._asdict()) for row in findings.itertuples(index=False)}
     order = ("r_hat", "ess_bulk", "ess_tail", "divergences", "chains_disagree")
     order += ("collapsed_components",)
-    rows = [_report_row(findings[check]) for check in order]
+    rows = [_report_row(by_check[check]) for check in order]
     if "label_permutation" in idata.groups():
         rows.extend(
             _switching_rows(label_switching_table(idata["label_permutation"]["permutation"]))
@@ -353,14 +366,27 @@ def _section(anchor: str, content: str, heading: str | None = None) -> str:
     return f'<section id="{anchor}"><h2>{_e(heading)}</h2>{content}</section>'
 
 
-def _overview(description, data, labels, probability, uncertainty, diagnostics) -> str:
+def _component_names(membership: xr.Dataset) -> list:
+    """The components' names: the coordinates of the membership's component dim."""
+    probability = membership["probability"]
+    if "component" in membership.coords:
+        return [_plain(c) for c in membership["component"].values]
+    return list(range(probability.shape[-1]))
+
+
+def _named_by_classes(names: list) -> bool:
+    """Whether the components are named by classes (not numbered 0..K-1, noise aside)."""
+    return [n for n in names if n != "noise"] != list(range(len(names) - ("noise" in names)))
+
+
+def _overview(description, data, labels, probability, uncertainty, diagnostics, names) -> str:
     n_obs, n_components = probability.shape
     counts = np.bincount(labels, minlength=n_components)
     expected = probability.sum(axis=0)
     n_uncertain = int((uncertainty > plots.UNCERTAIN_ABOVE).sum())
     sizes = pd.DataFrame(
         {
-            "cluster": np.arange(n_components),
+            "cluster": [plots.cluster_name(name) for name in names],
             "rows assigned": counts,
             "share of rows": [f"{c / n_obs:.1%}" for c in counts],
             "expected rows (sum of probabilities)": np.round(expected, 1),
@@ -380,15 +406,22 @@ def _overview(description, data, labels, probability, uncertainty, diagnostics) 
         "numbers below as provisional.</p>"
     )
     columns = ", ".join(str(c) for c in data.columns)
+    noise = "noise" in names
     intro = (
         f"<p>{_e(description) + ' ' if description else ''}The model split "
-        f"<b>{n_obs}</b> rows into <b>{n_components}</b> clusters using the columns "
+        f"<b>{n_obs}</b> rows into <b>{n_components - noise}</b> clusters"
+        f"{' and a noise component' if noise else ''} using the columns "
         f"<b>{_e(columns)}</b>.</p>"
         "<p>How to read this page: every row gets a <i>membership probability</i> for each "
         "cluster, averaged over all posterior draws of the model, so it reflects how sure the "
         "model is. A row's <i>label</i> is its most probable cluster; its <i>uncertainty</i> "
-        "is 1 minus that probability (0 = certain). Cluster numbers are arbitrary names. "
-        f"<b>{n_uncertain}</b> rows ({n_uncertain / n_obs:.1%}) have an uncertainty above "
+        "is 1 minus that probability (0 = certain). "
+        + (
+            "Clusters are named after the classes of the rows whose class was given. "
+            if _named_by_classes(names)
+            else "Cluster numbers are arbitrary names. "
+        )
+        + f"<b>{n_uncertain}</b> rows ({n_uncertain / n_obs:.1%}) have an uncertainty above "
         f"{plots.UNCERTAIN_ABOVE:g}.</p>"
     )
     return _section("overview", intro + verdict + _table_html(sizes, index=False))
@@ -451,10 +484,13 @@ def _parameters_html(summary: pd.DataFrame) -> str:
 def _reference_html(confusion: pd.DataFrame) -> str:
     mapping, n_wrong = match_clusters(confusion)
     total = int(confusion.to_numpy().sum())
-    matched = ", ".join(f"cluster {k} = {_e(v)}" for k, v in sorted(mapping.items()))
+    matched = ", ".join(
+        f"{_e(plots.cluster_name(k))} = {_e(v)}"
+        for k, v in sorted(mapping.items(), key=lambda item: str(item[0]))
+    )
     table = confusion.copy()
     classes = confusion.index.name or "known class"
-    table.columns = [f"cluster {c}" for c in table.columns]
+    table.columns = [plots.cluster_name(c) for c in table.columns]
     table.index.name = None
     return (
         f"<p>The clustering never saw these known classes; the table counts the rows of each "

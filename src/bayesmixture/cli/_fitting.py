@@ -63,9 +63,19 @@ def fit_rows(rows: Rows, options: FitOptions, console: Console):
         warnings.filterwarnings("ignore", category=ConvergenceWarning)
         if rows.labels is None:
             return estimator.fit(X)
-        if options.model in TABLE_MODELS:
-            return estimator.fit(X, rows.labels.to_numpy(dtype=object))
-        return estimator.fit(X, labels=rows.labels.to_numpy(dtype=object))
+        return estimator.fit(X, labels=_typed(rows.labels))
+
+
+def _typed(labels: pd.Series):
+    """The labels column as the estimators take it: numbers stay numbers (whole numbers as
+    integers), text stays text; empty cells are unlabelled."""
+    numbers = pd.to_numeric(labels, errors="coerce")
+    if numbers.notna().sum() == labels.notna().sum():  # every given class is a number
+        whole = numbers.dropna()
+        if (whole == whole.round()).all():
+            return numbers.fillna(-1).astype(int).to_numpy()
+        return numbers.to_numpy(dtype=float)
+    return labels.to_numpy(dtype=object)
 
 
 def resolve_seed(options: FitOptions) -> None:

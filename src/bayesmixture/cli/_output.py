@@ -97,8 +97,11 @@ def write_fit_dir(
             summary=summary,
             reference=reference,
             comparison=comparison,
+            diagnostics=estimator.diagnostics_,
         )
-    diagnostics = report.diagnostics_table(estimator.idata_, estimator.membership_)
+    diagnostics = report.diagnostics_table(
+        estimator.idata_, estimator.membership_, findings=estimator.diagnostics_
+    )
     _print_fit_summary(console, table, diagnostics, out, show_report=reference is None)
 
 
@@ -125,8 +128,9 @@ def _settings(estimator, rows: Rows, options: FitOptions, command: str) -> dict:
         "rows_used": len(rows.frame),
         "rows_dropped": rows.dropped,
         "compile_and_sample_seconds": round(
-            float(posterior.attrs.get("bayesmixture_wall_time", 0.0)), 1
+            float(posterior.attrs.get("bayesmixture_wall_time", float("nan"))), 3
         ),
+        "fit_seconds": round(estimator.fit_seconds_, 3),
         "bayesmixture_version": bm.__version__,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
     }

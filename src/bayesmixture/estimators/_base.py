@@ -558,7 +558,10 @@ class BayesianMixture(BaseEstimator, metaclass=ABCMeta):
     def _restore(
         self, idata: az.InferenceData, membership: xr.Dataset, fit: FitState, findings: list
     ) -> None:
-        """Become the fitted estimator that was saved (``bayesmixture.io.load``)."""
+        """Become the fitted estimator that was saved (``bayesmixture.io.load``); ``findings``
+        are the stored checks, as dicts of the fields of ``diagnostics.Finding``."""
+        from bayesmixture.diagnostics import Finding
+
         self._fit_data = fit
         self._model = None  # built when first asked for
         self._evaluator = None
@@ -567,7 +570,7 @@ class BayesianMixture(BaseEstimator, metaclass=ABCMeta):
         self.membership_ = membership.assign_coords(
             {COMPONENT_DIM: self._membership_components(idata.posterior, fit)}
         )
-        self._findings = findings
+        self._findings = [Finding(**{**f, "value": float(f["value"])}) for f in findings]
         self._set_feature_attributes(fit)
 
     # ------------------------------------------------------------------ pickling

@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 
+from bayesmixture.diagnostics import arviz_name
+
 # The word for each posterior variable of the built-in estimators (others keep their name).
 WORDS = {
     "weights": "weight",
@@ -39,6 +41,8 @@ GAUSSIAN_WORDS = WORDS
 # lognormal the mean of the log): only the weights get words.
 MIXTURE_WORDS = {name: WORDS[name] for name in ("weights", "concentration")}
 REGRESSION_WORDS = {name: word for name, word in WORDS.items() if name not in ("mu", "sd")}
+# Dims whose coordinates the phrases can say in words.
+KNOWN_DIMS = {"component", "feature", "feature2", "feature_pair", "coef", "gate_feature", "group"}
 # Mixture's per-component variables when each component has its own family: c{k}_{name}
 _PER_COMPONENT = re.compile(r"^c(\d+)_(.+)$")
 
@@ -60,7 +64,9 @@ def describer(
     >>> say("sd", {"component": 1})
     'sd of cluster 1'
     >>> describer({}, "component")("nu", {"component": 2})
-    'nu[2]'
+    'nu of component 2'
+    >>> describer({}, "component")("beta", {"something": 2})
+    'beta[2]'
     """
 
     def describe(name: str, labels: Mapping[str, object]) -> str:
@@ -71,18 +77,13 @@ def describer(
             labels = {"component": int(match.group(1)), **labels}
             if name not in words:
                 return f"{name} of {noun} {labels['component']}"
-        if name not in words:
-            return arviz_name(name, labels)
-        return _phrase(words[name], labels, noun)
+        if name in words:
+            return _phrase(words[name], labels, noun)
+        if labels and set(labels) <= KNOWN_DIMS:  # a family's own parameter: mu of component 0
+            return _phrase(name, labels, noun)
+        return arviz_name(name, labels)
 
     return describe
-
-
-def arviz_name(name: str, labels: Mapping[str, object]) -> str:
-    """``name[label, ...]``, as ArviZ's summary writes an element."""
-    if not labels:
-        return name
-    return f"{name}[{', '.join(str(label) for label in labels.values())}]"
 
 
 def _phrase(word: str, labels: Mapping[str, object], noun: str) -> str:

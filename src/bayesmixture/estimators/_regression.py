@@ -86,7 +86,7 @@ class MixtureRegression(BayesianMixture):
     The forum thread's problem: which of two noisy operators produced y = H x + noise?
 
     >>> import numpy as np, bayesmixture as bm
-    >>> d = bm.datasets.make_operator_mixture(seed=2)
+    >>> d = bm.datasets.make_operator_mixture(random_seed=2)
     >>> reg = bm.MixtureRegression(2, coefficients="shared", fit_intercept=False, noise=d.noise,
     ...                            standardize=False, draws=200, tune=200, chains=2,
     ...                            random_seed=1, progressbar=False).fit([d.H1, d.H2], d.y)
@@ -255,6 +255,7 @@ class MixtureRegression(BayesianMixture):
         names = names or [f"x{j}" for j in range(n_coef)]
         gate = self._gate_columns(names, n_coef, per_component)
         stacked = np.stack(designs)
+        self._check_no_constant_columns(stacked, names)
         x_center, x_scale, y_center, y_scale = self._scales(stacked, target)
         if self._glm:  # counts are modelled in their own units
             y_center, y_scale = 0.0, 1.0
@@ -282,6 +283,21 @@ class MixtureRegression(BayesianMixture):
 
         first = X[0] if isinstance(X, list | tuple) else X
         return isinstance(first, pd.DataFrame)
+
+    def _check_no_constant_columns(self, stacked: np.ndarray, names: list[str]) -> None:
+        """With an intercept, a constant column of X is a second intercept: the likelihood
+        cannot tell them apart, and both would follow their priors."""
+        if not self.fit_intercept:
+            return
+        pooled = stacked.reshape(-1, stacked.shape[-1])
+        constant = [names[j] for j in np.flatnonzero(np.ptp(pooled, axis=0) == 0)]
+        if constant:
+            raise ValueError(
+                f"X has constant columns {constant}; with fit_intercept=True each component "
+                "already has an intercept, so a constant column cannot be told apart from it "
+                "and its coefficient would only follow its prior. Drop those columns, or pass "
+                "fit_intercept=False to let them be the intercept."
+            )
 
     def _gate_columns(self, names, n_coef, per_component) -> list[int]:
         if self.weights_from is None:

@@ -17,13 +17,47 @@ from bayesmixture._validation import as_numeric_array
 COMPONENT_DIM = "component"
 
 
-def check_posterior(idata) -> xr.Dataset:
-    """The posterior group of ``idata``; TypeError/ValueError naming what was passed instead."""
+def check_posterior(idata, model: pm.Model | None = None) -> xr.Dataset:
+    """The posterior group of ``idata``; TypeError/ValueError naming what was passed instead.
+
+    With ``model``, the posterior must have been sampled from it: every variable of the
+    model that the posterior holds has the model's sizes along its named dims (a posterior
+    of 2 components cannot score a model of 3) and its static shape where the model fixes it.
+    """
     if not isinstance(idata, az.InferenceData):
         raise TypeError(f"idata must be an arviz.InferenceData, got {type(idata).__name__}.")
     if "posterior" not in idata.groups():
         raise ValueError("idata has no posterior group; pass the result of pm.sample().")
+    if model is not None:
+        _check_sampled_from(model, idata.posterior)
     return idata.posterior
+
+
+def _check_sampled_from(model: pm.Model, posterior: xr.Dataset) -> None:
+    for variable in [*model.free_RVs, *model.deterministics]:
+        name = variable.name
+        if name not in posterior.data_vars:
+            continue
+        shape = posterior[name].shape[2:]
+        dims = model.named_vars_to_dims.get(name) or ()
+        expected = [
+            len(model.coords[dim])
+            if dim in model.coords and model.coords[dim] is not None
+            else None
+            for dim in dims
+        ]
+        if len(dims) != len(shape):
+            expected = list(variable.type.shape)
+        if len(expected) == len(shape) and all(
+            e is None or e == s for e, s in zip(expected, shape, strict=True)
+        ):
+            continue
+        raise ValueError(
+            f"idata.posterior[{name!r}] has shape {shape} per draw, but the model's {name!r} "
+            f"has shape {tuple(expected)}{f' (dims {dims})' if dims else ''}: the posterior was "
+            "sampled from another model (e.g. another number of components). Pass the "
+            "InferenceData sampled from this model."
+        )
 
 
 def stacked_draws(posterior, names) -> dict[str, np.ndarray]:

@@ -109,7 +109,7 @@ def relabel(
     """
     spec = lookup(model, name)
     method = check_method(method)
-    posterior = check_posterior(idata)
+    posterior = check_posterior(idata, model)
     evaluator = MixtureEvaluator(model, spec)
     perms = find_permutations(evaluator, posterior, method)
     return permute_posterior(idata, perms, weights_name=_named_weights(model, spec)), _as_dataarray(
@@ -238,7 +238,7 @@ def label_switching(
     """
     spec = lookup(model, name)
     method = check_method(method)
-    posterior = check_posterior(idata)
+    posterior = check_posterior(idata, model)
     perms = find_permutations(MixtureEvaluator(model, spec), posterior, method)
     n_chains = posterior.sizes["chain"]
     by_chain = perms.reshape(n_chains, -1, spec.n_components)
