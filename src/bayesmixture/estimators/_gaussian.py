@@ -22,6 +22,7 @@ from bayesmixture._validation import (
 )
 from bayesmixture.estimators._base import BayesianMixture, FitData, validate_table
 from bayesmixture.estimators._labels import class_codes, component_names
+from bayesmixture.estimators._sizes import check_rows_per_component
 from bayesmixture.estimators._starts import (
     INITS,
     STARTS,
@@ -368,6 +369,7 @@ class GaussianMixture(BayesianMixture):
                 f"n_components={self.n_components} is larger than the number of rows of X "
                 f"({n_obs}); pass a smaller n_components or more data."
             )
+        check_rows_per_component(n_obs, self.n_components, n_features, self.covariance_type)
         names = names or [f"x{j}" for j in range(n_features)]
         labels = None
         if y is not None:
