@@ -277,7 +277,8 @@ def test_select_writes_the_comparison_and_the_chosen_fit(fitted, data_dir, tmp_p
             {"bic": [830.0, 778.0, 801.0], "icl": [830.0, 787.0, 855.0]},
             index=pd.Index([1, 2, 3], name="n_components"),
         )
-        return SimpleNamespace(comparison=table, best=bm.load(fitted[0] / "fit.nc"))
+        best = bm.load(fitted[0] / "fit.nc")
+        return SimpleNamespace(comparison=table, best=best, fits={2: best})
 
     monkeypatch.setattr(bm.GaussianMixture, "select", fake_select, raising=False)
     out = tmp_path / "selection"
