@@ -89,9 +89,9 @@ def instrument(timers: StepTimers) -> None:
     timers.wrap(GaussianMixture, "_build_model", "model building")
     timers.wrap(GaussianMixture, "_initial_values", "EM start")
     timers.wrap(GaussianMixture, "_training_evaluator", "membership evaluator build")
-    timers.wrap(base, "_relabel_and_assign", "relabelling and membership of the training rows")
-    timers.wrap(GaussianMixture, "diagnose", "sampling checks (diagnose)")
-    original_draw = base.BayesianMixture._draw_posterior
+    timers.wrap(base, "relabel_and_assign", "relabelling and membership of the training rows")
+    timers.wrap(GaussianMixture, "_run_checks", "sampling checks (diagnose)")
+    original_draw = base.draw_posterior
 
     @functools.wraps(original_draw)
     def draw_posterior(*args: Any, **kwargs: Any) -> Any:
@@ -101,7 +101,7 @@ def instrument(timers: StepTimers) -> None:
         finally:
             timers.step = "post"
 
-    base.BayesianMixture._draw_posterior = draw_posterior
+    base.draw_posterior = draw_posterior
 
 
 def gradient_cost(gm: Any, *, repeats: int = 2000) -> float:

@@ -289,7 +289,7 @@ def interrupt(*args, **kwargs):
     [
         "bayesmixture.inference._compiled.sample_compiled",  # while sampling (compiled path)
         "bayesmixture.inference.sample",  # while sampling PyMC's graph
-        "bayesmixture.estimators._base._relabel_and_assign",  # after sampling, while relabelling
+        "bayesmixture.estimators._base.relabel_and_assign",  # after sampling, while relabelling
     ],
 )
 def test_interrupted_fit_leaves_an_unfitted_estimator_unfitted_and_usable(

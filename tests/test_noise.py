@@ -59,9 +59,9 @@ def test_membership_has_a_noise_column_scored_by_its_constant_density(background
     mu = post["means"].transpose("sample", ...).values
     cov = post["covariances"].transpose("sample", ...).values
     rows = X[::40]
-    extra = fit._fit_data.extra
+    state = fit._fit_data
     # the box of the standardised rows, in data units: its volume is the noise density's
-    widths = (extra["noise_upper"] - extra["noise_lower"]) * extra["scale"]
+    widths = (state.noise_upper - state.noise_lower) * state.scale
     dens = np.stack(
         [
             np.c_[
@@ -84,8 +84,8 @@ def test_samples_include_background_rows(background):
     rows, labels = fit.sample(2000, random_seed=0)
     # the share of noise draws is the noise weight (binomial sd ~0.009 at 2,000 draws)
     assert abs(np.mean(labels == -1) - fit.noise_weight_) < 0.04
-    lower = fit._fit_data.extra["noise_lower"] * fit._fit_data.extra["scale"]
-    assert (rows[labels == -1] >= lower + fit._fit_data.extra["center"] - 1e-9).all()
+    lower = fit._fit_data.noise_lower * fit._fit_data.scale
+    assert (rows[labels == -1] >= lower + fit._fit_data.center - 1e-9).all()
 
 
 @pytest.mark.parametrize(

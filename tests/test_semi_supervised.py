@@ -1,4 +1,4 @@
-"""Partly labelled rows: fit(X, y) with y's classes naming components (scikit-learn's -1)."""
+"""Partly labelled rows: fit(X, labels=...) with the classes naming components (-1: unknown)."""
 
 from __future__ import annotations
 
@@ -44,7 +44,7 @@ def tenth_labelled():
     X, truth = _three_clusters(seed=3)
     labelled = np.random.default_rng(4).random(len(X)) < 0.1
     y = np.where(labelled, truth, -1)
-    semi = _fit(bm.GaussianMixture(3, random_seed=5, **QUICK), X, y)
+    semi = _fit(bm.GaussianMixture(3, random_seed=5, **QUICK), X, labels=y)
     plain = _fit(bm.GaussianMixture(3, random_seed=5, **QUICK), X)
     return X, truth, labelled, semi, plain
 
@@ -76,7 +76,7 @@ def test_labelled_rows_are_certain_and_fix_the_components(tenth_labelled):
 def test_every_row_labelled_is_a_bayesian_gaussian_classifier():
     X, truth = _three_clusters(seed=6, n_per=60)
     names = np.array(["a", "b", "c"])[truth]
-    fit = _fit(bm.GaussianMixture(3, random_seed=7, **QUICK), X, names)
+    fit = _fit(bm.GaussianMixture(3, random_seed=7, **QUICK), X, labels=names)
     new = np.random.default_rng(8).normal([1.1, 0.6], 1.5, size=(25, 2))
     post = fit.idata_.posterior.stack(sample=("chain", "draw"))
     w = post["weights"].transpose("sample", ...).values
@@ -125,28 +125,47 @@ def test_known_components_enter_the_likelihood_as_their_own_terms():
 
 
 @pytest.mark.parametrize(
-    ("y", "message"),
+    ("labels", "message"),
     [
         (np.r_[np.zeros(3), np.ones(3), np.full(3, 2), np.full(3, 3)], "4 classes [0.0, 1.0, 2.0"),
         (np.r_[np.zeros(11), [1.0]], "fewer than 2 labelled rows for classes [1.0] (1.0: 1)"),
-        (np.full(12, -1), "y labels no row"),
-        (np.zeros(5), "y has shape (5,); expected (12,)"),
+        (np.full(12, -1), "labels marks no row as labelled"),
+        (np.zeros(5), "labels has shape (5,); expected (12,)"),
+        (np.array(["a"] * 6 + [1] * 6, dtype=object), "labels mixes text and number classes"),
     ],
 )
-def test_bad_labels_are_refused_by_name(y, message):
+def test_bad_labels_are_refused_by_name(labels, message):
     X = np.random.default_rng(0).normal(size=(12, 2))
     with pytest.raises(ValueError, match=re.escape(message)):
-        bm.GaussianMixture(3).fit(X, y)
+        bm.GaussianMixture(3).fit(X, labels=labels)
 
 
 def test_labels_with_groups_or_gaps_are_refused():
     X = np.random.default_rng(0).normal(size=(12, 2))
-    y = np.r_[np.zeros(6), np.ones(6)]
-    with pytest.raises(ValueError, match="does not combine with groups="):
-        bm.GaussianMixture(2).fit(X, y, groups=np.arange(12) % 3)
+    labels = np.r_[np.zeros(6), np.ones(6)]
+    with pytest.raises(ValueError, match="do not combine with groups="):
+        bm.GaussianMixture(2).fit(X, labels=labels, groups=np.arange(12) % 3)
     X[0, 1] = np.nan
     with pytest.raises(ValueError, match="missing entries in labelled row 0"):
-        bm.GaussianMixture(2, missing="marginalize").fit(X, y)
+        bm.GaussianMixture(2, missing="marginalize").fit(X, labels=labels)
+
+
+def test_a_class_named_like_the_noise_component_is_refused():
+    X = np.random.default_rng(0).normal(size=(12, 2))
+    labels = np.array(["noise"] * 3 + ["a"] * 3 + [None] * 6, dtype=object)
+    with pytest.raises(ValueError, match=r"class named 'noise'.*rename that class"):
+        bm.GaussianMixture(2, noise=True).fit(X, labels=labels)
+
+
+def test_y_as_labels_still_works_with_a_future_warning():
+    X = np.random.default_rng(0).normal(size=(12, 2))
+    with (
+        pytest.warns(FutureWarning, match=re.escape("fit(X, labels=y)")),
+        pytest.raises(ValueError, match="labels marks no row as labelled"),
+    ):
+        bm.GaussianMixture(2).fit(X, np.full(12, -1))
+    with pytest.raises(ValueError, match="got both y and labels="):
+        bm.GaussianMixture(2).fit(X, np.zeros(12), labels=np.zeros(12))
 
 
 def test_unlabelled_markers_and_extra_component_names():

@@ -100,9 +100,7 @@ def test_integer_sample_weights_equal_repeated_rows():
     repeated = bm.GaussianMixture(2, **kw).fit(np.repeat(X, counts, axis=0))
     # Weighted standardisation equals that of the repeated data, so both models are the same
     # posterior; only Monte Carlo error separates the two sets of draws.
-    np.testing.assert_allclose(
-        weighted._fit_data.extra["center"], repeated._fit_data.extra["center"]
-    )
+    np.testing.assert_allclose(weighted._fit_data.center, repeated._fit_data.center)
     for name in ("means", "sigmas", "weights"):
         a, b = (_ordered_summary(fit, name) for fit in (weighted, repeated))
         mcse = np.hypot(a["mcse_mean"], b["mcse_mean"])

@@ -5,6 +5,11 @@ the command line and the docs to read instead of repeating them.
 """
 
 from bayesmixture._registry import register_estimator
+from bayesmixture.estimators._covariance import (
+    COVARIANCES,
+    CovarianceType,
+    register_covariance_type,
+)
 from bayesmixture.estimators._families import FAMILIES
 from bayesmixture.estimators._gaussian import COVARIANCE_TYPES, GaussianMixture
 from bayesmixture.estimators._regression import MixtureRegression
@@ -12,12 +17,15 @@ from bayesmixture.estimators._student import StudentTMixture
 from bayesmixture.estimators._univariate import Mixture
 
 __all__ = [
+    "COVARIANCES",
     "COVARIANCE_TYPES",
     "FAMILIES",
+    "CovarianceType",
     "GaussianMixture",
     "Mixture",
     "MixtureRegression",
     "StudentTMixture",
+    "register_covariance_type",
 ]
 
 # bayesmixture.load finds a saved fit's class here (bayesmixture/_registry.py).

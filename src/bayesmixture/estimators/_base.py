@@ -1,16 +1,20 @@
 """What every estimator shares: fit = validate, build a PyMC model, start, sample, relabel,
-membership; then predictions from the stored (relabelled) posterior, never re-sampling.
+membership, diagnose; then predictions from the stored (relabelled) posterior, never
+re-sampling.
 
-Subclasses say how to turn data into a model (``_build_model``), where chains start
-(``_initial_values``), how new data reach the mixture (``_new_value``) and which variables the
-summary shows. State set by ``fit`` ends in ``_`` and is assigned only once the whole fit has
-succeeded, so an interrupted fit leaves the estimator as it was.
+Subclasses write the hooks declared abstract here (a missing one fails when the class is
+created, not in the middle of a fit): how parameters are checked (``_check_params``), how
+data become a typed fit state (``_validate_fit_data``), how that state becomes a PyMC model
+(``_build_model``) and how new rows reach the mixture (``_new_value``). State set by ``fit``
+ends in ``_`` and is assigned only once the whole fit has succeeded, so an interrupted fit
+leaves the estimator as it was.
 """
 
 from __future__ import annotations
 
+import time
 import warnings
-from dataclasses import dataclass, field
+from abc import ABCMeta, abstractmethod
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -18,12 +22,15 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import NotFittedError
 
-from bayesmixture._validation import (
-    as_numeric_array,
-    check_positive_int,
-    describe_rows,
-    is_dask_collection,
+from bayesmixture._validation import check_positive_int, is_dask_collection
+from bayesmixture.estimators._posterior_steps import (
+    COMPONENT_DIM,
+    FIT_SECONDS,
+    PERMUTATION_GROUP,
+    draw_posterior,
+    relabel_and_assign,
 )
+from bayesmixture.estimators._state import NOISE, FitState, prediction_labels
 from bayesmixture.inference import SAMPLERS, resolve_sampler
 
 if TYPE_CHECKING:
@@ -36,47 +43,65 @@ if TYPE_CHECKING:
 # PyMC, ArviZ and xarray are imported by the methods that use them: a fit on the compiled path
 # imports them while its kernel compiles in another process (bayesmixture._kernels.compiling).
 
-COMPONENT_DIM = "component"
 # Tuning draws when ``tune=None``: nutpie's adaptation on the compiled path settles in a few
 # hundred draws; PyMC's NUTS wants its usual 1000 (docs/benchmarks.md, "defaults").
 DEFAULT_COMPILED_TUNE = 300
 DEFAULT_PYMC_TUNE = 1000
-# Jitter (unconstrained scale) of chain starts around the estimator's initial solution.
-START_JITTER = 0.02
-RAW_POSTERIOR_GROUP = "unrelabelled_posterior"
-PERMUTATION_GROUP = "label_permutation"
+# scikit-learn's names of arguments that are spelt differently here, and how.
+SKLEARN_SPELLINGS = {"random_state": "random_seed"}
 
 
-@dataclass
-class FitData:
-    """Validated training data, as the model sees it, plus what prediction needs again."""
-
-    value: np.ndarray  # the mixture's observed array (e.g. standardised X)
-    n_obs: int
-    feature_names: list[str] | None = None
-    data: dict = field(default_factory=dict)  # values of pm.Data containers
-    extra: dict = field(default_factory=dict)  # estimator-specific (centre, scale, groups...)
-
-
-class BayesianMixture(BaseEstimator):
+class BayesianMixture(BaseEstimator, metaclass=ABCMeta):
     """Base class of the estimators; not for direct use."""
 
     _mixture_name = "y"
+    # the fit state's class (saved and loaded by walking its fields)
+    _state_type: type[FitState] = FitState
+    # what a component is called in messages and tables ("cluster" for GaussianMixture)
+    _component_noun = "component"
 
-    # ------------------------------------------------------------------ contract for subclasses
+    def __new__(cls, *args, **kwargs):
+        for theirs, ours in SKLEARN_SPELLINGS.items():
+            if theirs in kwargs:
+                raise TypeError(
+                    f"{cls.__name__} takes {ours}= (PyMC's name), not {theirs}= "
+                    f"(scikit-learn's); pass {ours}={kwargs[theirs]!r}."
+                )
+        return super().__new__(cls)
 
-    def _validate_fit_data(self, X, y, **fit_params) -> FitData:
-        raise NotImplementedError
+    def set_params(self, **params):
+        for theirs, ours in SKLEARN_SPELLINGS.items():
+            if theirs in params:
+                raise ValueError(
+                    f"{type(self).__name__} takes {ours}= (PyMC's name), not {theirs}=; "
+                    f"use set_params({ours}=...)."
+                )
+        return super().set_params(**params)
 
-    def _build_model(self, fit: FitData) -> pm.Model:
-        raise NotImplementedError
+    # ------------------------------------------------------------------ hooks of subclasses
 
-    def _initial_values(self, fit: FitData, rng: np.random.Generator) -> list[dict] | None:
-        return None
+    @abstractmethod
+    def fit(self, *args, **kwargs):
+        """Fit the mixture; subclasses document their data arguments and call ``_fit``."""
 
+    @abstractmethod
+    def _check_params(self) -> None:
+        """Raise ``ValueError``/``TypeError`` naming any constructor argument that is wrong."""
+
+    @abstractmethod
+    def _validate_fit_data(self, X, y, **fit_params) -> FitState:
+        """The data as the model sees them, checked; raises naming the argument at fault."""
+
+    @abstractmethod
+    def _build_model(self, fit: FitState) -> pm.Model:
+        """The PyMC model of this fit (the reference density)."""
+
+    @abstractmethod
     def _new_value(self, X, y=None, **predict_params) -> tuple[np.ndarray, dict]:
         """New data as the mixture sees them, and pm.Data overrides for them."""
-        raise NotImplementedError
+
+    def _initial_values(self, fit: FitState, rng: np.random.Generator) -> list[dict] | None:
+        return None
 
     def _log_jacobian(self) -> float:
         """log |d(model units) / d(data units)|, added to predictive log densities."""
@@ -84,20 +109,52 @@ class BayesianMixture(BaseEstimator):
 
     _summary_vars: tuple[str, ...] = ()
 
-    def _relabel_method(self, fit: FitData) -> str | None:
+    def _relabel_method(self, fit: FitState) -> str | None:
         """How label switching is undone; None when components are not exchangeable."""
         return "stephens"
 
-    def _free_components(self, fit: FitData) -> np.ndarray | None:
+    def _has_noise(self, fit: FitState) -> bool:
+        """Whether the mixture has a noise component after its clusters."""
+        return False
+
+    def _free_components(self, fit: FitState) -> np.ndarray | None:
         """Indices of the mixture's components whose labels are exchangeable (switching among
         them is undone); None for all of them. The components named by labelled rows'
-        classes (the first ones) keep their labels."""
-        n_classes = len(fit.extra.get("classes", ()))
-        return None if n_classes == 0 else np.arange(n_classes, self.n_components)
+        classes (the first ones) and a noise component keep their labels."""
+        n_classes = len(fit.classes) if fit.labelled else 0
+        if n_classes == 0 and not self._has_noise(fit):
+            return None
+        return np.arange(n_classes, self.n_components)
 
-    def _membership_components(self, posterior, fit: FitData) -> np.ndarray:
-        """Coordinates of the membership's component axis."""
-        return posterior[COMPONENT_DIM].values
+    def _membership_components(self, posterior, fit: FitState) -> np.ndarray:
+        """Coordinates of the membership's component axis (a noise component last)."""
+        coords = posterior[COMPONENT_DIM].values
+        if not self._has_noise(fit):
+            return coords
+        return np.array([*coords.tolist(), NOISE], dtype=object)
+
+    def _compiled_density(self, fit: FitState):
+        """The compiled density of this fit, or the reason there is none (a str)."""
+        return f"{type(self).__name__} has no compiled density"
+
+    def _posterior_values(self, density, theta: np.ndarray, fit: FitState) -> dict:
+        """Every posterior variable of the model, by name, from unconstrained draws."""
+        return density.from_theta(theta)
+
+    def _fast_scorer(self, model: pm.Model, posterior, value: np.ndarray, data: dict, *, fit=None):
+        """The estimator's closed-form scorer of these rows (an ``evaluation.ArrayScorer``), or
+        None where PyMC's graph must be compiled; ``fit`` defaults to the fitted state."""
+        return None
+
+    def _weights_empty_components(self) -> bool:
+        """Whether the weights prior empties superfluous components on purpose."""
+        from bayesmixture.estimators._weights import empties_components
+
+        return empties_components(self.weights_prior)
+
+    def _parameter_words(self) -> dict[str, str]:
+        """Templates that name posterior variables in words (see ``_names.describe``)."""
+        return {}
 
     # ------------------------------------------------------------------ fitting
 
@@ -113,6 +170,7 @@ class BayesianMixture(BaseEstimator):
         resolve_sampler(self.sampler)
 
     def _fit(self, X, y=None, **fit_params):
+        started = time.perf_counter()
         self._check_params()
         self._check_sampling_params()
         rng = np.random.default_rng(self.random_seed)
@@ -121,50 +179,79 @@ class BayesianMixture(BaseEstimator):
         if density is not None:
             # compile the kernel on another core while the model is built
             density.start_compiling()
-        from bayesmixture.diagnostics import warn_if_unreliable
         from bayesmixture.evaluation import MixtureEvaluator
 
         model = self._build_model(fit)
-        idata = self._draw_posterior(model, fit, rng, density)
+        idata = draw_posterior(
+            model,
+            density,
+            self._initial_values(fit, rng),
+            sampler=self.sampler,
+            draws=self.draws,
+            tune=self._resolved_tune(density is not None),
+            chains=self.chains,
+            random_seed=int(rng.integers(2**31 - 1)),
+            progressbar=self.progressbar,
+            posterior_values=lambda theta: self._posterior_values(density, theta, fit),
+        )
         evaluator = self._training_evaluator(model, idata.posterior, fit)
         free = self._free_components(fit)
         # a class for every component (or noise and one cluster): no label can switch
         method = None if free is not None and len(free) < 2 else self._relabel_method(fit)
-        relabelled, perms, membership = _relabel_and_assign(
+        relabelled, perms, membership = relabel_and_assign(
             evaluator,
             idata,
             fit,
             method,
             free=free,
             component_coords=self._membership_components(idata.posterior, fit),
-            known=fit.extra.get("row_labels"),
         )
+        findings = self._run_checks(relabelled, membership, perms, fit)
+        relabelled.posterior.attrs[FIT_SECONDS] = time.perf_counter() - started
         # Everything succeeded: only now does the estimator change.
         self._fit_data = fit
         # the general evaluator is kept for later use; a specialised one is not
         self._evaluator = evaluator if isinstance(evaluator, MixtureEvaluator) else None
-        self.model_ = model
+        self._model = model
         self.idata_ = relabelled
         self.permutations_ = perms
         self.membership_ = membership
+        self._findings = findings
+        self._set_feature_attributes(fit)
+        self._warn_if_unreliable()
+        return self
+
+    def _set_feature_attributes(self, fit: FitState) -> None:
         self.n_features_in_ = fit.value.shape[1] if fit.value.ndim > 1 else 1
         if fit.feature_names is not None:
             self.feature_names_in_ = np.asarray(fit.feature_names, dtype=object)
         elif hasattr(self, "feature_names_in_"):
             del self.feature_names_in_
-        warn_if_unreliable(self.diagnose(), owner=type(self).__name__, stacklevel=3)
-        return self
 
-    def _compiled_density(self, fit: FitData):
-        """The compiled density of this fit, or the reason there is none (a str)."""
-        return f"{type(self).__name__} has no compiled density"
+    def _run_checks(self, idata, membership, permutations, fit: FitState) -> list:
+        from bayesmixture.diagnostics import run_checks
+        from bayesmixture.estimators._names import describer
+
+        return run_checks(
+            idata,
+            membership=membership,
+            permutations=permutations,
+            empties_on_purpose=self._weights_empty_components(),
+            describe=describer(self._parameter_words(), self._component_noun),
+            noun=self._component_noun,
+        )
+
+    def _warn_if_unreliable(self) -> None:
+        from bayesmixture.diagnostics import warn_if_unreliable
+
+        warn_if_unreliable(self.diagnostics_, owner=type(self).__name__, stacklevel=4)
 
     def _resolved_tune(self, compiled: bool) -> int:
         if self.tune is not None:
             return self.tune
         return DEFAULT_COMPILED_TUNE if compiled else DEFAULT_PYMC_TUNE
 
-    def _density_for_sampling(self, fit: FitData):
+    def _density_for_sampling(self, fit: FitState):
         """The compiled density that will sample this fit, or None for PyMC's graph.
 
         ``sampler="auto"`` takes the compiled path whenever it exists (measured fastest,
@@ -186,49 +273,7 @@ class BayesianMixture(BaseEstimator):
             return None
         return density
 
-    def _draw_posterior(self, model: pm.Model, fit: FitData, rng: np.random.Generator, density):
-        """Sample the posterior: on ``density`` (compiled) if given, else on PyMC's graph."""
-        from bayesmixture.inference import sample
-        from bayesmixture.inference._compiled import (
-            CompiledDensity,
-            sample_compiled,
-            to_inference_data,
-        )
-
-        initvals = self._initial_values(fit, rng)
-        seed = int(rng.integers(2**31 - 1))
-        if density is None:
-            return sample(
-                model,
-                sampler=self.sampler,
-                draws=self.draws,
-                tune=self._resolved_tune(False),
-                chains=self.chains,
-                initvals=initvals,
-                random_seed=seed,
-                progressbar=self.progressbar,
-            )
-        start = density.to_theta(initvals[0]) if initvals else np.zeros(density.n_dim)
-        theta, stats, seconds = sample_compiled(
-            CompiledDensity(
-                density.logp_cfunc, density.expand_cfunc, density.payload, density.n_dim
-            ),
-            lambda chain_rng: start + START_JITTER * chain_rng.standard_normal(start.shape),
-            draws=self.draws,
-            tune=self._resolved_tune(True),
-            chains=self.chains,
-            random_seed=seed,
-            progressbar=self.progressbar,
-            low_rank_mass_matrix=True,
-        )
-        values = self._posterior_values(density, theta, fit)
-        return to_inference_data(model, values, stats, sampler="compiled", seconds=seconds)
-
-    def _posterior_values(self, density, theta: np.ndarray, fit: FitData) -> dict:
-        """Every posterior variable of the model, by name, from unconstrained draws."""
-        return density.from_theta(theta)
-
-    # ------------------------------------------------------------------ prediction
+    # ------------------------------------------------------------------ fitted attributes
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "idata_"):
@@ -236,6 +281,48 @@ class BayesianMixture(BaseEstimator):
                 f"This {type(self).__name__} is not fitted yet; call fit(...) first, or load a "
                 "saved fit with bayesmixture.load(path)."
             )
+
+    @property
+    def model_(self) -> pm.Model:
+        """The PyMC model of the fit (the reference density), built when first asked for."""
+        self._check_fitted()
+        if getattr(self, "_model", None) is None:
+            self._model = self._build_model(self._fit_data)
+        return self._model
+
+    @property
+    def diagnostics_(self) -> pd.DataFrame:
+        """The sampling checks made when the fit ended (see :meth:`diagnose`)."""
+        from bayesmixture.diagnostics import findings_frame
+
+        self._check_fitted()
+        return findings_frame(self._findings)
+
+    @property
+    def converged_(self) -> bool:
+        """True when every sampling check of :meth:`diagnose` passed.
+
+        scikit-learn's mixtures say whether EM converged; here it is whether the sampler's
+        output can be trusted (no divergences, R-hat and ESS on target, chains agree).
+        """
+        return bool((self.diagnostics_["status"] == "ok").all())
+
+    @property
+    def labels_(self) -> np.ndarray:
+        """The most probable component of each training row, as :meth:`predict` gives it."""
+        self._check_fitted()
+        return self._labels_of(self._training_label_indices())
+
+    def _training_label_indices(self) -> np.ndarray:
+        return self.membership_["label"].values
+
+    @property
+    def fit_seconds_(self) -> float:
+        """Wall time of the whole fit in seconds (validation to diagnostics)."""
+        self._check_fitted()
+        return float(self.idata_.posterior.attrs.get(FIT_SECONDS, np.nan))
+
+    # ------------------------------------------------------------------ prediction
 
     def _get_evaluator(self) -> MixtureEvaluator:
         from bayesmixture._spec import lookup
@@ -248,12 +335,7 @@ class BayesianMixture(BaseEstimator):
             self._evaluator = evaluator
         return evaluator
 
-    def _fast_scorer(self, model: pm.Model, posterior, value: np.ndarray, data: dict, *, fit=None):
-        """The estimator's closed-form scorer of these rows (an ``evaluation.ArrayScorer``), or
-        None where PyMC's graph must be compiled; ``fit`` defaults to the fitted data."""
-        return None
-
-    def _training_evaluator(self, model: pm.Model, posterior, fit: FitData):
+    def _training_evaluator(self, model: pm.Model, posterior, fit: FitState):
         """The evaluator that relabels the draws and scores the training rows."""
         from bayesmixture._spec import lookup
         from bayesmixture.evaluation import MixtureEvaluator
@@ -300,8 +382,10 @@ class BayesianMixture(BaseEstimator):
     def predict(self, X, y=None, *, draws: int | None = None, **predict_params):
         """Most probable component of each row, shape (n_rows,); lazy for Dask input.
 
-        Components are numbered 0..K-1; a fit with labelled rows gives the components'
-        names (its classes).
+        Components are numbered 0..K-1 and a noise component is -1. A fit with partly
+        labelled rows gives the components' names in the classes' own type (its classes,
+        then the next integers or ``"component k"``), and its noise component is -1 for
+        numeric classes, ``"noise"`` for string classes.
         """
         if is_dask_collection(X):
             index = self._lazy("predict_lazy", X, y, draws, predict_params)
@@ -310,17 +394,25 @@ class BayesianMixture(BaseEstimator):
         return self._labels_of(index)
 
     def fit_predict(self, X, y=None, **fit_params) -> np.ndarray:
-        """Fit, then return the most probable component of each training row."""
-        return self._labels_of(self.fit(X, y, **fit_params).membership_["label"].values)
+        """Fit, then return the most probable component of each training row (as
+        :meth:`predict` gives them)."""
+        return self.fit(X, y, **fit_params).labels_
+
+    @property
+    def _prediction_labels(self) -> np.ndarray:
+        fit = self._fit_data
+        return prediction_labels(
+            self.idata_.posterior[COMPONENT_DIM].values.tolist(),
+            fit.classes,
+            self._has_noise(fit),
+        )
 
     def _labels_of(self, index):
-        """Component indices as :meth:`predict` gives them: names for a fit with classes."""
-        if "classes" not in self._fit_data.extra:
-            return index
-        names = self._membership_components(self.idata_.posterior, self._fit_data)
+        """Component indices as :meth:`predict` gives them (see there)."""
+        names = self._prediction_labels
         if hasattr(index, "map_blocks"):  # a lazy Dask result
             return index.map_blocks(names.__getitem__, dtype=names.dtype)
-        return names[index]
+        return names[np.asarray(index)]
 
     def score_samples(self, X, y=None, *, draws: int | None = None, **predict_params):
         """Posterior predictive log density of each row, in the data's own units.
@@ -354,6 +446,29 @@ class BayesianMixture(BaseEstimator):
         """Mean posterior predictive log density of the rows (higher is better)."""
         return float(np.mean(self.score_samples(X, y, **predict_params)))
 
+    # ------------------------------------------------------------------ information criteria
+
+    def bic(self, X, y=None, **predict_params) -> float:
+        """Bayesian information criterion of the rows: -2 log L + p log n (lower is better).
+
+        As scikit-learn's ``GaussianMixture.bic``, with log L the log-likelihood at the
+        posterior draw where it is highest (so it is at most EM's maximum, and close to it
+        with enough draws) and p the number of free parameters (the model's unconstrained
+        dimension). For comparing K, :meth:`select` (PSIS-LOO over the whole posterior) is
+        the Bayesian answer; BIC is here for those who compare with EM fits.
+        """
+        from bayesmixture.estimators._information import information_criterion
+
+        return information_criterion(self, X, y, predict_params, penalty="bic")
+
+    def aic(self, X, y=None, **predict_params) -> float:
+        """Akaike information criterion of the rows: -2 log L + 2 p (see :meth:`bic`)."""
+        from bayesmixture.estimators._information import information_criterion
+
+        return information_criterion(self, X, y, predict_params, penalty="aic")
+
+    # ------------------------------------------------------------------ summaries
+
     def summary(self, *, hdi_prob: float = 0.94) -> pd.DataFrame:
         """Posterior summary (mean, sd, HDI, R-hat, ESS) of the reported parameters.
 
@@ -371,8 +486,10 @@ class BayesianMixture(BaseEstimator):
 
         Divergences, R-hat and bulk/tail ESS of the relabelled posterior, chains that still
         disagree after relabelling, collapsed components and the label switching that was
-        fixed (see :func:`bayesmixture.diagnose`). ``fit`` issues one
+        fixed (see :func:`bayesmixture.diagnose`). The checks are made once, when ``fit``
+        ends (``diagnostics_``), which issues one
         :class:`~bayesmixture.exceptions.ConvergenceWarning` listing the failed checks.
+        Parameters are named in words, with the data's column names and the classes.
 
         Returns
         -------
@@ -395,10 +512,12 @@ class BayesianMixture(BaseEstimator):
         ['warning', 'ok']
         >>> [w.category.__name__ for w in caught if "sampling checks" in str(w.message)]
         ['ConvergenceWarning']
+        >>> mix.converged_
+        False
         """
-        from bayesmixture.diagnostics import diagnose
+        from bayesmixture.diagnostics import COLUMNS
 
-        return diagnose(self)
+        return self.diagnostics_[COLUMNS].copy()
 
     # ------------------------------------------------------------------ choosing K
 
@@ -436,45 +555,20 @@ class BayesianMixture(BaseEstimator):
 
         return save(self, path)
 
-    # Keys of FitData.extra that are arrays (stored as lists in the saved spec).
-    _extra_arrays: tuple[str, ...] = ()
-
-    def _fit_state(self) -> dict:
-        fit = self._fit_data
-        return {
-            "n_obs": fit.n_obs,
-            "feature_names": fit.feature_names,
-            "data_names": sorted(fit.data),
-            "extra": fit.extra,
-        }
-
-    def _restore(self, idata: az.InferenceData, membership: xr.Dataset, state: dict) -> None:
-        extra = dict(state["extra"])
-        for key in self._extra_arrays:
-            if key in extra:
-                extra[key] = np.asarray(extra[key])
-        value = np.asarray(idata.observed_data[self._mixture_name].values)
-        if "missing_entries" in extra:  # PyMC stores them as 0; the mixture needs NaN
-            value = value.astype(float)
-            rows, cols = np.asarray(extra["missing_entries"], dtype=np.intp).reshape(-1, 2).T
-            value[rows, cols] = np.nan
-        fit = FitData(
-            value=value,
-            n_obs=state["n_obs"],
-            feature_names=state["feature_names"],
-            data={
-                name: np.asarray(idata.constant_data[name].values) for name in state["data_names"]
-            },
-            extra=extra,
-        )
+    def _restore(
+        self, idata: az.InferenceData, membership: xr.Dataset, fit: FitState, findings: list
+    ) -> None:
+        """Become the fitted estimator that was saved (``bayesmixture.io.load``)."""
         self._fit_data = fit
-        self.model_ = self._build_model(fit)
+        self._model = None  # built when first asked for
+        self._evaluator = None
         self.idata_ = idata
         self.permutations_ = idata[PERMUTATION_GROUP]["permutation"]
-        self.membership_ = membership
-        self.n_features_in_ = fit.value.shape[1] if fit.value.ndim > 1 else 1
-        if fit.feature_names is not None:
-            self.feature_names_in_ = np.asarray(fit.feature_names, dtype=object)
+        self.membership_ = membership.assign_coords(
+            {COMPONENT_DIM: self._membership_components(idata.posterior, fit)}
+        )
+        self._findings = findings
+        self._set_feature_attributes(fit)
 
     # ------------------------------------------------------------------ pickling
 
@@ -482,14 +576,9 @@ class BayesianMixture(BaseEstimator):
         state = self.__dict__.copy()
         state.pop("_evaluator", None)  # compiled functions are rebuilt on demand
         # PyMC models hold closures that the standard pickle cannot store; the model is
-        # rebuilt from the validated data on unpickling, as bayesmixture.load does.
-        state.pop("model_", None)
+        # rebuilt from the fit state when first asked for, as after bayesmixture.load.
+        state.pop("_model", None)
         return state
-
-    def __setstate__(self, state):
-        self.__dict__.update(state)
-        if "_fit_data" in state and "idata_" in state:
-            self.model_ = self._build_model(self._fit_data)
 
 
 def _no_draws_in_memory(draws) -> None:
@@ -500,119 +589,10 @@ def _no_draws_in_memory(draws) -> None:
         )
 
 
-def _relabel_and_assign(
-    evaluator: MixtureEvaluator,
-    idata: az.InferenceData,
-    fit: FitData,
-    method: str | None,
-    *,
-    free: np.ndarray | None = None,
-    component_coords=None,
-    known: np.ndarray | None = None,
-):
-    """Undo label switching, then the training rows' membership from every draw.
-
-    ``free``: the components whose labels may switch (the others keep theirs); permutations
-    cover the mixture's components, and the posterior's component axis (the first of them,
-    when a noise component follows) is permuted with them. ``known``: each row's known
-    component (-1 when unlabelled); a labelled row's membership is its component, certainly.
-    """
-    import xarray as xr
-
-    from bayesmixture.evaluation import summarise
-    from bayesmixture.relabelling import find_permutations, permute_posterior
-
-    posterior = idata.posterior
-    n_chains, n_draws = posterior.sizes["chain"], posterior.sizes["draw"]
-    if method is None:
-        perms = np.tile(np.arange(evaluator.spec.n_components), (n_chains * n_draws, 1))
-    else:
-        perms = find_permutations(evaluator, posterior, method, free=free)
-    spec = evaluator.spec
-    weights_name = spec.weights.name if spec.weights.name in posterior else None
-    n_posterior = posterior.sizes[COMPONENT_DIM]
-    relabelled = permute_posterior(idata, perms[:, :n_posterior], weights_name=weights_name)
-    membership = summarise(
-        evaluator,
-        relabelled.posterior,
-        fit.value,
-        None,
-        obs_coords=np.arange(fit.n_obs) if spec.groups is None else spec.group_names,
-        component_coords=(
-            posterior[COMPONENT_DIM].values if component_coords is None else component_coords
-        ),
-        groups=spec.groups,
-        case_weights=spec.case_weights,
+def warn_renamed(old: str, new: str, owner: str, *, stacklevel: int = 3) -> None:
+    """A FutureWarning for an argument spelt as in earlier releases."""
+    warnings.warn(
+        f"{owner}: {old} is now called {new}; {old} will stop working in the next release.",
+        FutureWarning,
+        stacklevel=stacklevel,
     )
-    if known is not None:
-        membership = _with_known_components(membership, np.asarray(known))
-    if method is None and known is not None:
-        relabelled.posterior.attrs["component_identity"] = "fixed by labelled rows"
-    permutations = xr.DataArray(
-        perms[:, :n_posterior].reshape(n_chains, n_draws, -1),
-        dims=("chain", "draw", COMPONENT_DIM),
-        coords={"chain": posterior["chain"].values, "draw": posterior["draw"].values},
-        name="permutation",
-    )
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*not defined in the InferenceData scheme")
-        relabelled.add_groups(
-            {RAW_POSTERIOR_GROUP: posterior, PERMUTATION_GROUP: permutations.to_dataset()}
-        )
-    return relabelled, permutations, membership
-
-
-def _with_known_components(membership: xr.Dataset, known: np.ndarray) -> xr.Dataset:
-    """Membership with labelled rows (``known`` >= 0) set to their component, certainly."""
-    rows = np.flatnonzero(known >= 0)
-    probability = membership["probability"].values.copy()
-    probability[rows] = 0.0
-    probability[rows, known[rows]] = 1.0
-    sd = membership["probability_sd"].values.copy()
-    sd[rows] = 0.0
-    return membership.assign(
-        probability=(membership["probability"].dims, probability),
-        probability_sd=(membership["probability_sd"].dims, sd),
-        label=(membership["label"].dims, probability.argmax(axis=1)),
-        uncertainty=(membership["uncertainty"].dims, 1.0 - probability.max(axis=1)),
-    )
-
-
-def validate_table(
-    X, arg: str = "X", *, allow_nan: bool = False
-) -> tuple[np.ndarray, list[str] | None]:
-    """A 2-D float array from an array-like or DataFrame, and the column names if any.
-
-    With ``allow_nan``, missing entries are kept, but rows with nothing observed are refused.
-    """
-    from scipy import sparse
-
-    names = None
-    if sparse.issparse(X):
-        raise TypeError(
-            f"{arg} is a scipy sparse matrix; sparse input is not supported. Pass a dense "
-            f"array ({arg}.toarray())."
-        )
-    if isinstance(X, pd.DataFrame):
-        names = [str(c) for c in X.columns]
-        duplicated = sorted({c for c in names if names.count(c) > 1})
-        if duplicated:
-            raise ValueError(
-                f"{arg} has duplicated column names {duplicated}; give every column its own name."
-            )
-    array = as_numeric_array(X, arg, allow_nan=allow_nan).astype(float)
-    if array.ndim == 1:
-        raise ValueError(
-            f"{arg} is 1-D (shape {array.shape}); pass a 2-D table of shape (n_obs, n_features). "
-            f"Reshape your data with {arg}.reshape(-1, 1) for a single feature."
-        )
-    if array.ndim != 2:
-        raise ValueError(f"{arg} has {array.ndim} dimensions; expected 2 (n_obs, n_features).")
-    if allow_nan:
-        empty = np.flatnonzero(np.isnan(array).all(axis=1))
-        if empty.size:
-            raise ValueError(
-                f"{arg} has no observed entries in {describe_rows(empty)}; such rows carry no "
-                "information: drop them."
-            )
-    return array, names

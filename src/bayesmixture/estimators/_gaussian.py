@@ -1,4 +1,9 @@
-"""GaussianMixture: the blog's penguin model, fitted in three lines."""
+"""GaussianMixture: the blog's penguin model, fitted in three lines.
+
+The estimator's public face and its hooks; its data (``_gaussian_data.py``), its PyMC model
+(``_gaussian_model.py``) and its covariance types (``_covariance.py``) have modules of their
+own.
+"""
 
 from __future__ import annotations
 
@@ -6,23 +11,13 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
-from bayesmixture._cholesky import (
-    corr_cholesky,
-    covariance_to_sd_cpc,
-    lkj_cpc_concentration,
-    n_pairs,
-)
-from bayesmixture._validation import (
-    check_case_weights,
-    check_positive_int,
-    describe_rows,
-    group_codes,
-)
-from bayesmixture.estimators._base import BayesianMixture, FitData, validate_table
-from bayesmixture.estimators._labels import class_codes, component_names
-from bayesmixture.estimators._sizes import check_rows_per_component
+from bayesmixture._cholesky import n_pairs
+from bayesmixture._validation import check_positive_int, group_codes
+from bayesmixture.estimators._base import BayesianMixture, warn_renamed
+from bayesmixture.estimators._covariance import check_covariance_type, covariance_types
+from bayesmixture.estimators._gaussian_data import gaussian_fit_state, new_rows, standardisation
+from bayesmixture.estimators._gaussian_model import build_gaussian_model
 from bayesmixture.estimators._starts import (
     INITS,
     STARTS,
@@ -30,22 +25,23 @@ from bayesmixture.estimators._starts import (
     labelled_start,
     trimmed_em_start,
 )
+from bayesmixture.estimators._state import GaussianFitState
+from bayesmixture.estimators._tables import validate_table
 from bayesmixture.estimators._weights import (
     check_weights_prior,
     compiled_path_reason,
     dirichlet_concentration,
     is_dirichlet_process,
-    weights_variable,
 )
 
 if TYPE_CHECKING:
     import pymc as pm
 
-COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
+# The covariance types' names when this module was imported (the table may grow:
+# bayesmixture.estimators.COVARIANCES).
+COVARIANCE_TYPES = covariance_types()
 # Starting noise weight with noise=True (jittered): EM's start has no noise component.
 NOISE_START = 0.05
-# Name of the noise component in membership and predictions.
-NOISE = "noise"
 # Jitter of chain starts around the initial solution (model scale): small enough to stay in
 # its mode, large enough that chains are not copies of each other.
 START_JITTER = 0.02
@@ -65,11 +61,12 @@ class GaussianMixture(BayesianMixture):
 
     Parameters
     ----------
-    n_components : int
-        Number of components K.
+    n_components : int, default 2
+        Number of components (clusters) K.
     covariance_type : {"full", "tied", "diag", "spherical"}, default "full"
         As in scikit-learn: a full covariance per component, one shared full covariance,
-        a diagonal covariance per component, or one variance per component. With
+        a diagonal covariance per component, or one variance per component (the table
+        ``bayesmixture.estimators.COVARIANCES`` lists them, with any added). With
         ``standardize=True`` the structure holds on the standardised scale (a "spherical"
         component is then round after dividing each column by its sd).
     standardize : bool, default True
@@ -111,7 +108,8 @@ class GaussianMixture(BayesianMixture):
         ``weights`` and the noise weight are a priori Dirichlet(alpha, mean(alpha)). The
         clusters' weights are then their shares among the rows that are not noise. New rows
         get the same constant noise density, inside the box or not. Membership gets a
-        ``"noise"`` component; :meth:`predict` gives -1 for rows most probably noise.
+        ``"noise"`` component; :meth:`predict` gives -1 for rows most probably noise
+        (``"noise"`` when the classes of labelled rows are strings).
     random_seed : int or None
         Seed for starts and sampling; the same seed gives the same numbers.
     progressbar : bool, default True
@@ -130,6 +128,12 @@ class GaussianMixture(BayesianMixture):
         Permutation applied to each draw, dims (chain, draw, component).
     weights_, means_, covariances_ : ndarray
         Posterior means, in the data's units.
+    labels_ : ndarray of shape (n_obs,)
+        Most probable component of each training row (as :meth:`predict` gives them).
+    diagnostics_ : pandas.DataFrame
+        The sampling checks made when the fit ended (:meth:`diagnose`).
+    converged_ : bool
+        Whether every sampling check passed.
 
     Examples
     --------
@@ -142,24 +146,14 @@ class GaussianMixture(BayesianMixture):
     """
 
     _mixture_name = "X"
+    _state_type = GaussianFitState
+    _component_noun = "cluster"
     # the posterior's name of the components' matrices, in data units
     _matrix_name = "covariances"
-    _extra_arrays = (
-        "center",
-        "scale",
-        "group_names",
-        "label_group_names",
-        "label_group_codes",
-        "sample_weight",
-        "missing_entries",
-        "noise_lower",
-        "noise_upper",
-        "row_labels",
-    )
 
     def __init__(
         self,
-        n_components: int = 1,
+        n_components: int = 2,
         *,
         covariance_type: str = "full",
         standardize: bool = True,
@@ -196,21 +190,36 @@ class GaussianMixture(BayesianMixture):
 
     # ------------------------------------------------------------------ public
 
-    def fit(self, X, y=None, *, groups=None, shared_label: bool = False, sample_weight=None):
+    def fit(
+        self,
+        X,
+        y=None,
+        *,
+        labels=None,
+        groups=None,
+        shared_label: bool = False,
+        sample_weight=None,
+    ):
         """Fit the mixture to the rows of ``X``.
 
         Parameters
         ----------
         X : array-like or DataFrame of shape (n_obs, n_features)
             Numeric data; column names become the ``feature`` coordinate.
-        y : array-like of shape (n_obs,), optional
+        y : None
+            Ignored, as by scikit-learn's clusterers. (Earlier releases read ``y`` as
+            partly labelled rows: that still works, with a ``FutureWarning``; pass
+            ``labels=`` instead.)
+        labels : array-like of shape (n_obs,), optional
             Partly labelled rows (semi-supervised): the class of each labelled row, -1 (or
             NaN, None) for the others, as scikit-learn's semi-supervised estimators take
             them. The classes, sorted, name the first components; a labelled row contributes
             log w_k + log p_k(x) of its own class only. When every component has labelled
             rows their identity is fixed and no relabelling is needed; :meth:`predict` then
-            gives class names. Needs at least 2 labelled rows per class and at most
-            ``n_components`` classes; not with ``groups`` or gaps in labelled rows.
+            gives the classes, in their own type. Needs at least 2 labelled rows per class,
+            at most ``n_components`` classes, and classes all numbers or all strings; not
+            with ``groups`` or gaps in labelled rows. With ``noise=True`` no class may be
+            called ``"noise"``.
         groups : array-like of shape (n_obs,), optional
             Group label of each row (any labels, any order, ragged sizes). By default each
             group gets its own Dirichlet weights (``group_weights`` with dims (group,
@@ -235,16 +244,26 @@ class GaussianMixture(BayesianMixture):
         >>> import numpy as np, bayesmixture as bm
         >>> penguins = bm.datasets.load_penguins()
         >>> X = penguins[bm.datasets.PENGUIN_MEASUREMENTS]
-        >>> y = np.where(np.arange(len(X)) % 10 == 0, penguins["species"].astype(str), -1)
+        >>> labels = np.where(np.arange(len(X)) % 10 == 0, penguins["species"], None)
         >>> gm = bm.GaussianMixture(3, noise=True, draws=100, tune=100, chains=2,
-        ...                         random_seed=1, progressbar=False).fit(X, y)
+        ...                         random_seed=1, progressbar=False).fit(X, labels=labels)
         >>> gm.membership_["component"].values.tolist()
         ['Adelie', 'Chinstrap', 'Gentoo', 'noise']
         >>> float(np.mean(gm.predict(X) == penguins["species"])) > 0.9
         True
         """
+        if y is not None:
+            if labels is not None:
+                raise ValueError(
+                    "fit got both y and labels=; partly labelled rows are passed as labels= "
+                    "(y is ignored, as by scikit-learn's clusterers)."
+                )
+            warn_renamed(
+                "fit(X, y) with y as partly labelled rows", "fit(X, labels=y)", type(self).__name__
+            )
+            labels = y
         return self._fit(
-            X, y, groups=groups, shared_label=shared_label, sample_weight=sample_weight
+            X, labels, groups=groups, shared_label=shared_label, sample_weight=sample_weight
         )
 
     def sample(self, n_samples: int = 1, *, random_seed=None):
@@ -259,7 +278,7 @@ class GaussianMixture(BayesianMixture):
         -------
         X : ndarray of shape (n_samples, n_features)
         labels : ndarray of shape (n_samples,)
-            The component of each row (-1 for noise).
+            The component of each row, as :meth:`predict` names them (-1 for noise).
         """
         self._check_fitted()
         n_samples = check_positive_int(n_samples, "n_samples")
@@ -278,12 +297,11 @@ class GaussianMixture(BayesianMixture):
         clusters = labels < self.n_components
         rows[clusters] = self._component_draws(post, picked[clusters], labels[clusters], rng)
         if not clusters.all():  # the noise: uniform in the box, in data units
-            extra = self._fit_data.extra
-            lower = extra["noise_lower"] * extra["scale"] + extra["center"]
-            upper = extra["noise_upper"] * extra["scale"] + extra["center"]
+            fit = self._fit_data
+            lower = fit.noise_lower * fit.scale + fit.center
+            upper = fit.noise_upper * fit.scale + fit.center
             rows[~clusters] = rng.uniform(lower, upper, size=(int((~clusters).sum()), len(lower)))
-            labels = np.where(clusters, labels, -1)
-        return rows, labels
+        return rows, self._labels_of(labels)
 
     def _component_draws(self, post, picked, labels, rng) -> np.ndarray:
         """One Gaussian draw of component ``labels[i]`` of posterior draw ``picked[i]``."""
@@ -315,12 +333,6 @@ class GaussianMixture(BayesianMixture):
             raise AttributeError("noise_weight_ needs a fit with noise=True.")
         return float(self.idata_.posterior["noise_weight"].mean())
 
-    def _labels_of(self, index):
-        # components' names for a fit with classes; else indices, -1 for the noise
-        if "classes" in self._fit_data.extra or not self.noise:
-            return super()._labels_of(index)
-        return np.where(index == self.n_components, -1, index)
-
     # ------------------------------------------------------------------ contract
 
     @property
@@ -329,16 +341,14 @@ class GaussianMixture(BayesianMixture):
 
     def _check_params(self) -> None:
         check_positive_int(self.n_components, "n_components")
-        if self.covariance_type not in COVARIANCE_TYPES:
-            raise ValueError(
-                f"covariance_type={self.covariance_type!r}; choose one of {COVARIANCE_TYPES}."
-            )
+        check_covariance_type(self.covariance_type)
         if self.missing not in ("error", "marginalize"):
             raise ValueError(f"missing={self.missing!r}; choose 'error' or 'marginalize'.")
         if self.init not in INITS:
             raise ValueError(f"init={self.init!r}; choose one of {INITS}.")
-        if not isinstance(self.noise, bool | np.bool_):
-            raise TypeError(f"noise={self.noise!r} must be True or False.")
+        for name in ("noise", "standardize", "progressbar"):
+            if not isinstance(getattr(self, name), bool | np.bool_):
+                raise TypeError(f"{name}={getattr(self, name)!r} must be True or False.")
         if self.noise and self.missing != "error":
             raise ValueError(
                 "noise=True needs complete rows: the noise component is a density over all "
@@ -351,173 +361,29 @@ class GaussianMixture(BayesianMixture):
             )
         for name in ("mean_prior_sd", "scale_prior_sd", "lkj_eta"):
             value = getattr(self, name)
-            if not np.isscalar(value) or not np.isfinite(value) or value <= 0:
+            if (
+                isinstance(value, bool | np.bool_)
+                or not np.isscalar(value)
+                or not np.isfinite(value)
+                or value <= 0
+            ):
                 raise ValueError(f"{name}={value!r} must be a positive number.")
         check_weights_prior(self.weights_prior, self.n_components)
 
     def _validate_fit_data(
-        self, X, y, *, groups=None, shared_label=False, sample_weight=None
-    ) -> FitData:
-        array, names = validate_table(X, allow_nan=self.missing == "marginalize")
-        n_obs, n_features = array.shape
-        if n_obs < 2:
-            raise ValueError(
-                f"X has {n_obs} sample (n_samples = 1); a mixture needs at least 2 rows."
-            )
-        if self.n_components > n_obs:
-            raise ValueError(
-                f"n_components={self.n_components} is larger than the number of rows of X "
-                f"({n_obs}); pass a smaller n_components or more data."
-            )
-        check_rows_per_component(n_obs, self.n_components, n_features, self.covariance_type)
-        names = names or [f"x{j}" for j in range(n_features)]
-        labels = None
-        if y is not None:
-            labels = self._check_labels(y, array, groups)
-        weights = None
-        if sample_weight is not None:
-            weights = check_case_weights(sample_weight, n_obs, "sample_weight")
-        center, scale = _standardisation(array, names, self.standardize, weights)
-        extra = {"center": center, "scale": scale, "names": names}
-        data = {}
-        if not isinstance(shared_label, bool | np.bool_):
-            raise TypeError(f"shared_label={shared_label!r} must be True or False.")
-        if shared_label and groups is None:
-            raise ValueError(
-                "shared_label=True needs groups=: the label of every row in a group is shared."
-            )
-        if groups is not None:
-            codes, group_names = group_codes(groups, n_obs)
-            if shared_label:
-                extra["label_group_names"] = group_names
-                extra["label_group_codes"] = codes
-            else:
-                if self.noise:
-                    raise ValueError(
-                        "noise=True gives one noise weight; with groups= each group has its own "
-                        "weights: fit without groups, or with shared_label=True."
-                    )
-                extra["group_names"] = group_names
-                data["group_index"] = codes
-        if np.isnan(array).any():
-            extra["missing_entries"] = np.argwhere(np.isnan(array))
-        if weights is not None:
-            extra["sample_weight"] = weights
-        value = (array - center) / scale
-        if labels is not None:
-            extra["row_labels"], extra["classes"] = labels
-        if self.noise:
-            # the bounding box of the standardised rows, whose volume fixes the noise density
-            lower, upper = value.min(axis=0), value.max(axis=0)
-            flat = [names[j] for j in np.flatnonzero(upper <= lower)]
-            if flat:
-                raise ValueError(
-                    f"X has constant columns {flat}; noise=True spreads the noise over the "
-                    "data's bounding box, which these columns make flat. Drop them."
-                )
-            extra["noise_lower"], extra["noise_upper"] = lower, upper
-        return FitData(
-            value=value,
-            n_obs=n_obs,
-            feature_names=names if isinstance(X, pd.DataFrame) else None,
-            data=data,
-            extra=extra,
+        self, X, labels, *, groups=None, shared_label=False, sample_weight=None
+    ) -> GaussianFitState:
+        return gaussian_fit_state(
+            self,
+            X,
+            labels,
+            groups=groups,
+            shared_label=shared_label,
+            sample_weight=sample_weight,
         )
 
-    def _check_labels(self, y, array: np.ndarray, groups):
-        """(codes, classes) of partly labelled rows ``y``, refused where they cannot apply."""
-        codes, classes = class_codes(y, len(array), self.n_components)
-        if groups is not None:
-            raise ValueError(
-                "y (partly labelled rows) does not combine with groups= yet: fit the labelled "
-                "data without groups, or drop y."
-            )
-        gaps = np.flatnonzero(np.isnan(array).any(axis=1) & (codes >= 0))
-        if gaps.size:
-            raise ValueError(
-                f"X has missing entries in labelled {describe_rows(gaps)}; a labelled row "
-                "needs every column. Mark those rows unlabelled in y (-1) or complete them."
-            )
-        return codes, classes
-
-    def _build_model(self, fit: FitData) -> pm.Model:
-        import pymc as pm
-
-        from bayesmixture.likelihood import mixture
-
-        K, (n_obs, D) = self.n_components, fit.value.shape
-        names = fit.extra["names"]
-        rows, cols = np.tril_indices(D, -1)
-        codes = fit.extra.get("row_labels")
-        coords = {
-            "component": (
-                np.arange(K) if codes is None else component_names(fit.extra["classes"], K)
-            ),
-            "feature": names,
-            "feature2": names,
-            "obs": np.arange(n_obs),
-            "feature_pair": [f"{names[i]}|{names[j]}" for i, j in zip(rows, cols, strict=True)],
-        }
-        if "group_names" in fit.extra:
-            coords["group"] = fit.extra["group_names"]
-        if "group_index" in fit.data and is_dirichlet_process(self.weights_prior):
-            raise ValueError(
-                "weights_prior='dirichlet_process' gives one set of weights; with groups= "
-                "each group has its own weights: use a Dirichlet weights_prior, or "
-                "shared_label=True."
-            )
-        with pm.Model(coords=coords) as model:
-            # Rows with gaps are marginalised from a constant (pm.Data refuses NaN).
-            marginalize = self.missing == "marginalize"
-            X_std = (
-                fit.value if marginalize else pm.Data("X_std", fit.value, dims=("obs", "feature"))
-            )
-            if "group_index" in fit.data:
-                group_index = pm.Data("group_index", fit.data["group_index"], dims="obs")
-                alpha = dirichlet_concentration(self.weights_prior, K)
-                n_groups = len(coords["group"])
-                W = pm.Dirichlet(
-                    "group_weights",
-                    np.broadcast_to(alpha, (n_groups, K)),
-                    dims=("group", "component"),
-                    shape=(n_groups, K),
-                )
-                weights = W[group_index]
-            else:
-                weights = weights_variable(self.weights_prior, K)
-            if self.noise:
-                weights = self._with_noise_weight(weights, K)
-            # float64 scales: PyTensor stores a Python float such as 1.5 as a float32
-            # constant, and its log then loses ~1e-8 per term.
-            mean_sd = np.float64(self.mean_prior_sd)
-            # static shapes beside the dims: the mixture then knows K without evaluating it
-            mu = pm.Normal("mu", 0.0, mean_sd, dims=("component", "feature"), shape=(K, D))
-            chol = self._cholesky_factors(D)
-            params = self._component_params()
-            if self.noise:  # one distribution per component, then the noise
-                components = [
-                    self._component_dist(
-                        mu[k],
-                        chol[k] if chol.ndim == 3 else chol,
-                        **{name: value[k] for name, value in params.items()},
-                    )
-                    for k in range(K)
-                ] + [_noise_component(fit.extra["noise_lower"], fit.extra["noise_upper"])]
-            else:
-                components = self._component_dist(mu, chol, **params)
-            mixture(
-                "X",
-                weights,
-                components,
-                X_std,
-                dims=("obs", "feature"),
-                groups=_label_groups(fit.extra),
-                case_weights=fit.extra.get("sample_weight"),
-                missing=self.missing,
-                known=codes,
-            )
-            self._report_original_units(mu, chol, fit)
-        return model
+    def _build_model(self, fit: GaussianFitState) -> pm.Model:
+        return build_gaussian_model(self, fit)
 
     def _component_params(self) -> dict:
         """Variables of the components beyond means and covariances (none for Gaussians)."""
@@ -529,70 +395,19 @@ class GaussianMixture(BayesianMixture):
 
         return pm.MvNormal.dist(mu, chol=chol)
 
-    def _with_noise_weight(self, weights, K: int):
-        """The mixture's weights with a noise component: [(1 - pi) w, pi], pi the variable
-        ``noise_weight`` ~ Beta(mean(alpha), sum(alpha)) (see ``noise``)."""
-        import pymc as pm
-        import pytensor.tensor as pt
-
-        from bayesmixture.estimators._fast.gaussian import noise_concentration
-
-        alpha = dirichlet_concentration(self.weights_prior, K)
-        concentration = np.float64(noise_concentration(alpha))
-        pi = pm.Beta("noise_weight", concentration, np.float64(alpha.sum()))
-        return pt.concatenate([(1.0 - pi) * weights, pi[None]])
-
     def _df_prior(self) -> tuple[float, float] | None:
         """Gamma (shape, rate) prior of Student-t degrees of freedom; None for Gaussians."""
         return None
 
-    def _cholesky_factors(self, D: int):
-        """Cholesky factors of the component covariances (model scale): (K, D, D) or (D, D)."""
-        import pymc as pm
-        import pytensor.tensor as pt
+    def _has_noise(self, fit: GaussianFitState) -> bool:
+        return fit.has_noise
 
-        kind = self.covariance_type
-        per_component = kind != "tied"
-        sd_dims = {
-            "full": ("component", "feature"),
-            "tied": ("feature",),
-            "diag": ("component", "feature"),
-            "spherical": ("component",),
-        }[kind]
-        sizes = {"component": self.n_components, "feature": D, "feature_pair": D * (D - 1) // 2}
-        sd = pm.HalfNormal(
-            "sd",
-            np.float64(self.scale_prior_sd),
-            dims=sd_dims,
-            shape=tuple(sizes[dim] for dim in sd_dims),
-        )
-        if kind == "spherical":
-            return sd[:, None, None] * pt.eye(D)
-        if kind == "diag" or D == 1:
-            return pt.expand_dims(sd, -1) * pt.eye(D)
-        concentration = lkj_cpc_concentration(self.lkj_eta, D)
-        cpc_dims = ("component", "feature_pair") if per_component else ("feature_pair",)
-        cpc_shape = tuple(sizes[dim] for dim in cpc_dims)
-        cpc = pm.Beta("cpc", concentration, concentration, dims=cpc_dims, shape=cpc_shape)
-        return pt.expand_dims(sd, -1) * corr_cholesky(2.0 * cpc - 1.0, D)
-
-    def _report_original_units(self, mu, chol, fit: FitData) -> None:
-        import pymc as pm
-        import pytensor.tensor as pt
-
-        center, scale = fit.extra["center"], fit.extra["scale"]
-        K = self.n_components
-        cov = pt.matmul(chol, pt.swapaxes(chol, -1, -2)) * np.outer(scale, scale)
-        cov = pt.broadcast_to(cov, (K, len(scale), len(scale)))
-        pm.Deterministic("means", mu * scale + center, dims=("component", "feature"))
-        pm.Deterministic(self._matrix_name, cov, dims=("component", "feature", "feature2"))
-        sigmas = pt.sqrt(pt.diagonal(cov, axis1=-2, axis2=-1))
-        pm.Deterministic("sigmas", sigmas, dims=("component", "feature"))
-
-    def _compiled_density(self, fit: FitData):
+    def _compiled_density(self, fit: GaussianFitState):
         from bayesmixture.estimators._fast.gaussian import unsupported_reason
 
-        reason = unsupported_reason(fit) or compiled_path_reason(self.weights_prior)
+        reason = unsupported_reason(fit, self.covariance_type) or compiled_path_reason(
+            self.weights_prior
+        )
         if reason is not None:
             return f"the compiled Gaussian density does not cover {reason}"
         from bayesmixture.estimators._fast.gaussian import GaussianDensity
@@ -600,36 +415,34 @@ class GaussianMixture(BayesianMixture):
         alpha = dirichlet_concentration(self.weights_prior, self.n_components)
         return GaussianDensity(self, fit, alpha)
 
-    def _posterior_values(self, density, theta: np.ndarray, fit: FitData) -> dict:
+    def _posterior_values(self, density, theta: np.ndarray, fit: GaussianFitState) -> dict:
         values = density.from_theta(theta)
-        # the deterministics of _report_original_units, in numpy
-        center, scale = fit.extra["center"], fit.extra["scale"]
+        # the deterministics of _gaussian_model.report_original_units, in numpy
         chol = density.cholesky(values)
-        cov = np.matmul(chol, np.swapaxes(chol, -1, -2)) * np.outer(scale, scale)
-        values["means"] = values["mu"] * scale + center
+        cov = np.matmul(chol, np.swapaxes(chol, -1, -2)) * np.outer(fit.scale, fit.scale)
+        values["means"] = values["mu"] * fit.scale + fit.center
         values[self._matrix_name] = cov
         values["sigmas"] = np.sqrt(np.diagonal(cov, axis1=-2, axis2=-1))
         return values
 
-    def _initial_values(self, fit: FitData, rng: np.random.Generator) -> list[dict]:
+    def _initial_values(self, fit: GaussianFitState, rng: np.random.Generator) -> list[dict]:
         # EM and k-means need complete rows: missing entries start at the column mean (0).
-        codes = fit.extra.get("row_labels")
         start = STARTS[self.init]
-        if codes is not None:
-            start = partial(labelled_start, codes=codes)
+        if fit.row_labels is not None:
+            start = partial(labelled_start, codes=fit.row_labels)
         elif self.init == "em" and self._robust_start():
             start = trimmed_em_start
         start = start(
             np.nan_to_num(fit.value, nan=0.0),
             n_components=self.n_components,
-            covariance_type=self.covariance_type,
+            covariance_type=check_covariance_type(self.covariance_type),
             seed=int(rng.integers(2**31 - 1)),
         )
-        n_groups = len(fit.extra.get("group_names", ()))
+        n_groups = 0 if fit.group_names is None else len(fit.group_names)
         return [self._jittered(start, rng, n_groups) for _ in range(self.chains)]
 
     def _jittered(self, start: GaussianStart, rng, n_groups: int) -> dict:
-        kind, D = self.covariance_type, start.means.shape[1]
+        D = start.means.shape[1]
         jitter = lambda shape: START_JITTER * rng.standard_normal(shape)  # noqa: E731
         values = {"mu": start.means + jitter(start.means.shape)}
         weights = start.weights * np.exp(jitter(start.weights.shape))
@@ -638,11 +451,8 @@ class GaussianMixture(BayesianMixture):
             values["group_weights"] = np.tile(weights, (n_groups, 1))
         else:
             values["weights"] = weights
-        if kind in ("full", "tied"):
-            sd, cpc = covariance_to_sd_cpc(start.covariances)
-        else:
-            sd, cpc = np.sqrt(start.covariances), None
-        values["sd"] = sd * np.exp(jitter(sd.shape))
+        sd, cpc = check_covariance_type(self.covariance_type).sd_and_cpc(start.covariances)
+        values["sd"] = sd * np.exp(jitter(np.shape(sd)))
         if cpc is not None and n_pairs(D):
             z = np.tanh(np.arctanh(cpc) + jitter(cpc.shape))
             values["cpc"] = (z + 1.0) / 2.0
@@ -660,21 +470,7 @@ class GaussianMixture(BayesianMixture):
         return self.noise
 
     def _new_value(self, X, y=None, *, groups=None):
-        array, names = validate_table(X, allow_nan=self.missing == "marginalize")
-        array = self._align_columns(array, names, X)
-        extra = self._fit_data.extra
-        value = (array - extra["center"]) / extra["scale"]
-        data = {}
-        if "group_names" in extra:
-            if groups is None:
-                raise ValueError(
-                    "this mixture was fitted with groups (per-group weights); pass groups= for "
-                    "the new rows too."
-                )
-            data["group_index"] = _codes_for(groups, extra["group_names"], len(array))
-        elif groups is not None and "label_group_names" not in extra:
-            raise ValueError("groups= was given, but the mixture was fitted without groups.")
-        return value, data
+        return new_rows(self, X, groups)
 
     def _fast_scorer(self, model, posterior, value: np.ndarray, data: dict, *, fit=None):
         """The matrix-product scorer when it applies (no shared labels; gaps only without a
@@ -685,27 +481,27 @@ class GaussianMixture(BayesianMixture):
         from bayesmixture.estimators._gaussian_scorer import GaussianEvaluator
 
         fit = self._fit_data if fit is None else fit
-        extra = fit.extra
-        if "label_group_names" in extra or set(data) - {"group_index"}:
+        if fit.shared_label or set(data) - {"group_index"}:
             return None
         # One matrix product per block instead of one small solve per row and draw.
         noise = None
-        if "noise_lower" in extra:
+        if fit.has_noise:
             if np.isnan(value).any():
                 return None
-            noise = -float(np.log(extra["noise_upper"] - extra["noise_lower"]).sum())
+            noise = -float(np.log(fit.noise_upper - fit.noise_lower).sum())
         evaluator = GaussianEvaluator(
             lookup(model, self._mixture_name),
-            extra["center"],
-            extra["scale"],
+            fit.center,
+            fit.scale,
             student=self._df_prior() is not None,
             noise_log_density=noise,
-            group_index=fit.data.get("group_index") if "group_names" in extra else None,
+            group_index=fit.data.get("group_index") if fit.group_names is not None else None,
         )
         return evaluator if all(name in posterior for name in evaluator.rv_names) else None
 
     def _membership_of(self, X, y=None, *, groups=None):
-        if "label_group_names" not in getattr(self, "_fit_data", FitData(None, 0)).extra:
+        fit = getattr(self, "_fit_data", None)
+        if fit is None or not fit.shared_label:
             return super()._membership_of(X, y, groups=groups)
         # One label per group: the group's probabilities, given to each of its rows.
         import xarray as xr
@@ -726,14 +522,15 @@ class GaussianMixture(BayesianMixture):
             value,
             None,
             obs_coords=names,
-            component_coords=self._membership_components(self.idata_.posterior, self._fit_data),
+            component_coords=self._membership_components(self.idata_.posterior, fit),
             groups=codes,
             case_weights=np.ones(len(value)),
         )
         return per_group.isel(group=xr.DataArray(codes, dims="obs")).drop_vars("group")
 
     def score_samples(self, X, y=None, *, draws=None, **predict_params):
-        if "label_group_names" in getattr(self, "_fit_data", FitData(None, 0)).extra:
+        fit = getattr(self, "_fit_data", None)
+        if fit is not None and fit.shared_label:
             raise ValueError(
                 "score_samples gives one density per row, but with shared_label=True the rows "
                 "of a group are not independent; compare grouped fits with "
@@ -741,128 +538,26 @@ class GaussianMixture(BayesianMixture):
             )
         return super().score_samples(X, y, draws=draws, **predict_params)
 
-    def fit_predict(self, X, y=None, **fit_params) -> np.ndarray:
-        """Fit, then return the most probable component of each training row (as
-        :meth:`predict` gives them)."""
-        self.fit(X, y, **fit_params)
+    def _training_label_indices(self) -> np.ndarray:
         labels = self.membership_["label"].values
-        codes = self._fit_data.extra.get("label_group_codes")
-        return self._labels_of(labels if codes is None else labels[codes])
-
-    def _free_components(self, fit: FitData) -> np.ndarray | None:
-        # the noise component keeps its label too
-        free = super()._free_components(fit)
-        return np.arange(self.n_components) if free is None and self.noise else free
-
-    def _membership_components(self, posterior, fit: FitData) -> np.ndarray:
-        coords = posterior["component"].values
-        if not self.noise:
-            return coords
-        return np.array([*coords.tolist(), NOISE], dtype=object)
-
-    def _align_columns(self, array, names, X):
-        fitted = getattr(self, "feature_names_in_", None)
-        if fitted is not None and names is not None:
-            missing = [c for c in fitted if c not in names]
-            if missing:
-                raise ValueError(
-                    f"X lacks the columns {missing} that the mixture was fitted on; pass a table "
-                    f"with columns {list(fitted)}."
-                )
-            return np.asarray(X[list(fitted)], dtype=float)
-        if array.shape[1] != self.n_features_in_:
-            raise ValueError(
-                f"X has {array.shape[1]} features, but {type(self).__name__} is expecting "
-                f"{self.n_features_in_} features as input; pass rows with the columns it was "
-                "fitted on."
-            )
-        return array
+        codes = self._fit_data.label_group_codes
+        return labels if codes is None else labels[np.asarray(codes)]
 
     def _em_data(self, X):
         array, _ = validate_table(X)
         names = [f"x{j}" for j in range(array.shape[1])]
-        center, scale = _standardisation(array, names, self.standardize)
+        center, scale = standardisation(array, names, self.standardize)
         return (array - center) / scale
 
     def _log_jacobian(self) -> float:
-        return -float(np.log(self._fit_data.extra["scale"]).sum())
+        return -float(np.log(self._fit_data.scale).sum())
 
     def _weight_draws(self, post) -> np.ndarray:
         if "group_weights" in post:
             return post["group_weights"].transpose("sample", ...).values.mean(axis=1)
         return post["weights"].transpose("sample", ...).values
 
+    def _parameter_words(self) -> dict[str, str]:
+        from bayesmixture.estimators._names import GAUSSIAN_WORDS
 
-def _standardisation(array: np.ndarray, names, standardize: bool, weights=None):
-    """Column means and sds of the observed entries, weighted by frequency weights if given.
-
-    With integer weights these are the mean and sd of the data with rows repeated.
-    """
-    n_features = array.shape[1]
-    if not standardize:
-        return np.zeros(n_features), np.ones(n_features)
-    observed = ~np.isnan(array)
-    row_weights = np.ones(len(array)) if weights is None else weights
-    w = np.where(observed, row_weights[:, None], 0.0)
-    total = w.sum(axis=0)
-    unobserved = [names[j] for j in np.flatnonzero(total == 0)]
-    if unobserved:
-        raise ValueError(
-            f"X has no observed entries with positive sample_weight in columns {unobserved}; "
-            "drop them."
-        )
-    filled = np.where(observed, array, 0.0)
-    center = (w * filled).sum(axis=0) / total
-    scale = np.sqrt((w * (filled - center) ** 2).sum(axis=0) / total)
-    constant = [names[j] for j in np.flatnonzero(scale == 0)]
-    if constant:
-        raise ValueError(
-            f"X has constant columns {constant}; standardize=True divides by each column's "
-            "standard deviation. Drop those columns (they carry no cluster information)."
-        )
-    return center, scale
-
-
-def _noise_component(lower: np.ndarray, upper: np.ndarray):
-    """mclust's noise component: a constant density 1 / volume of the box [lower, upper]
-    (standardised units) for every row, drawn uniformly in the box."""
-    import pymc as pm
-    import pytensor.tensor as pt
-
-    log_volume = float(np.log(np.asarray(upper) - np.asarray(lower)).sum())
-
-    def logp(value, lower, upper):
-        return pt.zeros(value.shape[:-1]) - log_volume
-
-    def random(lower, upper, rng=None, size=None):
-        shape = (*(size or ()), len(lower)) if size is not None else np.shape(lower)
-        return rng.uniform(lower, upper, size=shape)
-
-    return pm.CustomDist.dist(
-        np.asarray(lower, dtype=float),
-        np.asarray(upper, dtype=float),
-        logp=logp,
-        random=random,
-        signature="(d),(d)->(d)",
-    )
-
-
-def _label_groups(extra: dict):
-    """Each row's group label for a shared-label fit (None otherwise)."""
-    if "label_group_codes" not in extra:
-        return None
-    return np.asarray(extra["label_group_names"])[np.asarray(extra["label_group_codes"])]
-
-
-def _codes_for(groups, names, n_rows: int) -> np.ndarray:
-    labels = np.asarray(groups)
-    if labels.shape != (n_rows,):
-        raise ValueError(f"groups has shape {labels.shape}; expected ({n_rows},).")
-    lookup = {name: code for code, name in enumerate(names)}
-    unknown = sorted({str(g) for g in labels if g not in lookup})
-    if unknown:
-        raise ValueError(
-            f"groups has labels {unknown} that were not in the training data; known groups: "
-            f"{list(names)}."
-        )
-    return np.array([lookup[g] for g in labels], dtype=np.int64)
+        return GAUSSIAN_WORDS

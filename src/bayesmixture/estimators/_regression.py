@@ -14,12 +14,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from bayesmixture._validation import as_numeric_array, check_positive_int
-from bayesmixture.estimators._base import BayesianMixture, FitData, validate_table
+from bayesmixture.estimators._base import BayesianMixture
 from bayesmixture.estimators._regression_families import (
     RESPONSE_FAMILIES,
     check_trials,
 )
 from bayesmixture.estimators._starts import regression_em_start
+from bayesmixture.estimators._state import RegressionFitState
+from bayesmixture.estimators._tables import validate_table
 from bayesmixture.estimators._weights import (
     check_weights_prior,
     compiled_path_reason,
@@ -106,7 +108,7 @@ class MixtureRegression(BayesianMixture):
     """
 
     _mixture_name = "y"
-    _extra_arrays = ("x_center", "x_scale")
+    _state_type = RegressionFitState
 
     def __init__(
         self,
@@ -179,9 +181,14 @@ class MixtureRegression(BayesianMixture):
         "gate_coefficients",
     )
 
-    def _relabel_method(self, fit: FitData) -> str | None:
+    def _relabel_method(self, fit: RegressionFitState) -> str | None:
         # Components with their own designs are told apart by them: nothing to relabel.
-        return None if fit.extra["per_component"] else "stephens"
+        return None if fit.per_component else "stephens"
+
+    def _parameter_words(self) -> dict[str, str]:
+        from bayesmixture.estimators._names import REGRESSION_WORDS
+
+        return REGRESSION_WORDS
 
     def _check_params(self) -> None:
         check_positive_int(self.n_components, "n_components")
@@ -234,7 +241,7 @@ class MixtureRegression(BayesianMixture):
         array, names = validate_table(X)
         return [array], names, False
 
-    def _validate_fit_data(self, X, y) -> FitData:
+    def _validate_fit_data(self, X, y) -> RegressionFitState:
         designs, names, per_component = self._designs(X)
         n_obs, n_coef = designs[0].shape
         target = as_numeric_array(y, "y").astype(float).reshape(-1) if y is not None else None
@@ -251,7 +258,7 @@ class MixtureRegression(BayesianMixture):
         x_center, x_scale, y_center, y_scale = self._scales(stacked, target)
         if self._glm:  # counts are modelled in their own units
             y_center, y_scale = 0.0, 1.0
-        extra = {
+        scaling = {
             "names": names,
             "per_component": per_component,
             "gate": gate,
@@ -260,9 +267,21 @@ class MixtureRegression(BayesianMixture):
             "y_center": y_center,
             "y_scale": y_scale,
         }
-        data = self._design_data(stacked, extra)
         value = target.astype(np.int64) if self._glm else (target - y_center) / y_scale
-        return FitData(value=value, n_obs=n_obs, data=data, extra=extra)
+        return RegressionFitState(
+            value=value,
+            n_obs=n_obs,
+            feature_names=names if self._named_columns(X) else None,
+            data=self._design_data(stacked, per_component, gate, x_center, x_scale),
+            **scaling,
+        )
+
+    @staticmethod
+    def _named_columns(X) -> bool:
+        import pandas as pd
+
+        first = X[0] if isinstance(X, list | tuple) else X
+        return isinstance(first, pd.DataFrame)
 
     def _gate_columns(self, names, n_coef, per_component) -> list[int]:
         if self.weights_from is None:
@@ -294,47 +313,45 @@ class MixtureRegression(BayesianMixture):
         return np.zeros(n_coef), x_scale, 0.0, y_scale
 
     @staticmethod
-    def _design_data(stacked, extra) -> dict:
-        scaled = (stacked - extra["x_center"]) / extra["x_scale"]
-        data = {"X_design": scaled if extra["per_component"] else scaled[0]}
-        if extra["gate"]:
-            data["X_gate"] = scaled[0][:, extra["gate"]]
+    def _design_data(stacked, per_component: bool, gate: list[int], x_center, x_scale) -> dict:
+        scaled = (stacked - x_center) / x_scale
+        data = {"X_design": scaled if per_component else scaled[0]}
+        if gate:
+            data["X_gate"] = scaled[0][:, gate]
         return data
 
-    def _build_model(self, fit: FitData) -> pm.Model:
+    def _build_model(self, fit: RegressionFitState) -> pm.Model:
         import pymc as pm
 
         from bayesmixture.likelihood import mixture
 
-        K, extra = self.n_components, fit.extra
+        K = self.n_components
         coords = {
             "component": np.arange(K),
-            "coef": extra["names"],
+            "coef": fit.names,
             "obs": np.arange(fit.n_obs),
-            "gate_feature": ["intercept"] + [extra["names"][j] for j in extra["gate"]],
-            "gate_input": [extra["names"][j] for j in extra["gate"]],
+            "gate_feature": ["intercept"] + [fit.names[j] for j in fit.gate],
+            "gate_input": [fit.names[j] for j in fit.gate],
         }
         with pm.Model(coords=coords) as model:
-            design_dims = (
-                ("component", "obs", "coef") if extra["per_component"] else ("obs", "coef")
-            )
+            design_dims = ("component", "obs", "coef") if fit.per_component else ("obs", "coef")
             design = pm.Data("X_design", fit.data["X_design"], dims=design_dims)
             y_data = pm.Data("y_data", fit.value, dims="obs")
             weights = self._weights(fit)
-            mean = self._component_means(design, extra)  # (obs, component)
+            mean = self._component_means(design, fit)  # (obs, component)
             if self._glm:  # mean is the linear predictor: log rate or log-odds
                 components = self._response.component(mean, self.trials)
             else:
-                components = pm.Normal.dist(mean, self._noise_sd(extra))
+                components = pm.Normal.dist(mean, self._noise_sd(fit))
             mixture("y", weights, components, y_data, dims="obs")
         return model
 
-    def _weights(self, fit: FitData):
+    def _weights(self, fit: RegressionFitState):
         import pymc as pm
         import pytensor.tensor as pt
 
         K = self.n_components
-        if not fit.extra["gate"]:
+        if not fit.gate:
             return weights_variable(self.weights_prior, K)
         gate = pm.Data("X_gate", fit.data["X_gate"], dims=("obs", "gate_input"))
         gamma = pm.Normal(
@@ -346,24 +363,24 @@ class MixtureRegression(BayesianMixture):
         logits = gamma[0] + pt.dot(gate, gamma[1:])
         return pm.math.softmax(logits, axis=-1)
 
-    def _component_means(self, design, extra):
+    def _component_means(self, design, fit: RegressionFitState):
         import pymc as pm
         import pytensor.tensor as pt
 
-        K, n_coef = self.n_components, len(extra["names"])
+        K, n_coef = self.n_components, len(fit.names)
         shared = self.coefficients == "shared"
         # float64 scales: PyTensor would store a literal like 2.5 as a float32 constant
         coef_sd = np.float64(self.coef_prior_sd)
         beta = pm.Normal("beta", 0.0, coef_sd, dims=("coef",) if shared else ("component", "coef"))
-        if extra["per_component"]:
+        if fit.per_component:
             subscripts = "kni,i->nk" if shared else "kni,ki->nk"
             mean = pt.einsum(subscripts, design, beta)
         else:
             mean = pt.dot(design, beta if shared else beta.T)
             if shared:
                 mean = pt.repeat(mean[:, None], K, axis=1)
-        x_center, x_scale = extra["x_center"], extra["x_scale"]
-        y_center, y_scale = extra["y_center"], extra["y_scale"]
+        x_center, x_scale = fit.x_center, fit.x_scale
+        y_center, y_scale = fit.y_center, fit.y_scale
         coef_std = pt.broadcast_to(beta, (K, n_coef))
         coefficients = coef_std * y_scale / x_scale
         pm.Deterministic("coefficients", coefficients, dims=("component", "coef"))
@@ -374,11 +391,11 @@ class MixtureRegression(BayesianMixture):
             pm.Deterministic("intercepts", intercepts, dims="component")
         return mean
 
-    def _noise_sd(self, extra):
+    def _noise_sd(self, fit: RegressionFitState):
         import pymc as pm
         import pytensor.tensor as pt
 
-        y_scale = extra["y_scale"]
+        y_scale = fit.y_scale
         if not isinstance(self.noise, str):
             return np.float64(float(self.noise) / y_scale)
         dims = "component" if self.noise == "component" else None
@@ -395,7 +412,7 @@ class MixtureRegression(BayesianMixture):
         fit = self._fit_data if fit is None else fit
         noise = self.noise
         if not isinstance(noise, str):  # a fixed sd, given in y's units
-            noise = float(noise) / fit.extra["y_scale"]
+            noise = float(noise) / fit.y_scale
         return RegressionEvaluator(
             lookup(model, self._mixture_name),
             self.family,
@@ -405,7 +422,7 @@ class MixtureRegression(BayesianMixture):
             trials=self.trials,
         )
 
-    def _compiled_density(self, fit: FitData):
+    def _compiled_density(self, fit: RegressionFitState):
         # every other option of the model is covered (tests/test_fast_density_regression.py)
         reason = compiled_path_reason(self.weights_prior)
         if self._glm:
@@ -416,38 +433,35 @@ class MixtureRegression(BayesianMixture):
 
         return RegressionDensity(self, fit, gate_prior_sd=GATE_PRIOR_SD)
 
-    def _posterior_values(self, density, theta: np.ndarray, fit: FitData) -> dict:
+    def _posterior_values(self, density, theta: np.ndarray, fit: RegressionFitState) -> dict:
         values = density.from_theta(theta)
         # the deterministics of _component_means and _noise_sd, in numpy
-        extra, K = fit.extra, self.n_components
+        K = self.n_components
         beta = values["beta"]
         batch = beta.shape[: beta.ndim - (1 if self.coefficients == "shared" else 2)]
         coef_std = np.broadcast_to(
             beta[..., None, :] if self.coefficients == "shared" else beta,
-            (*batch, K, len(extra["names"])),
+            (*batch, K, len(fit.names)),
         )
-        coefficients = coef_std * extra["y_scale"] / extra["x_scale"]
+        coefficients = coef_std * fit.y_scale / fit.x_scale
         values["coefficients"] = coefficients
         if self.fit_intercept:
             values["intercepts"] = (
-                extra["y_center"]
-                + extra["y_scale"] * values["alpha"]
-                - coefficients @ extra["x_center"]
+                fit.y_center + fit.y_scale * values["alpha"] - coefficients @ fit.x_center
             )
         if isinstance(self.noise, str):
             sigma = values["sigma"]
             sigma = sigma[..., None] if self.noise == "shared" else sigma
-            values["sigmas"] = np.broadcast_to(sigma * extra["y_scale"], (*batch, K)).copy()
+            values["sigmas"] = np.broadcast_to(sigma * fit.y_scale, (*batch, K)).copy()
         return values
 
-    def _initial_values(self, fit: FitData, rng: np.random.Generator) -> list[dict]:
-        extra = fit.extra
+    def _initial_values(self, fit: RegressionFitState, rng: np.random.Generator) -> list[dict]:
         design = fit.data["X_design"]
-        designs = design if extra["per_component"] else np.stack([design] * self.n_components)
+        designs = design if fit.per_component else np.stack([design] * self.n_components)
         if self.fit_intercept:
             ones = np.ones((*designs.shape[:-1], 1))
             designs = np.concatenate([ones, designs], axis=-1)
-        known_sd = None if isinstance(self.noise, str) else float(self.noise) / extra["y_scale"]
+        known_sd = None if isinstance(self.noise, str) else float(self.noise) / fit.y_scale
         response = self._response.start_response(np.asarray(fit.value, float), self.trials)
         start = regression_em_start(
             designs,
@@ -477,15 +491,15 @@ class MixtureRegression(BayesianMixture):
 
     def _new_value(self, X, y=None):
         designs, _, per_component = self._designs(X)
-        extra = self._fit_data.extra
-        if per_component != extra["per_component"]:
+        fit: RegressionFitState = self._fit_data
+        if per_component != fit.per_component:
             raise ValueError(
                 "X must have the same form (one table, or one per component) as in fit."
             )
         stacked = np.stack(designs)
-        if stacked.shape[-1] != len(extra["names"]):
+        if stacked.shape[-1] != len(fit.names):
             raise ValueError(
-                f"X has {stacked.shape[-1]} columns; the model was fitted on {len(extra['names'])}."
+                f"X has {stacked.shape[-1]} columns; the model was fitted on {len(fit.names)}."
             )
         if y is None:
             raise ValueError("membership in a mixture of regressions needs y as well as X.")
@@ -493,10 +507,10 @@ class MixtureRegression(BayesianMixture):
         if target.shape != (stacked.shape[1],):
             raise ValueError(f"y must hold one value per row of X ({stacked.shape[1]}).")
         self._response.check_response(target, self.trials)
+        data = self._design_data(stacked, fit.per_component, fit.gate, fit.x_center, fit.x_scale)
         if self._glm:
-            return target.astype(np.int64), self._design_data(stacked, extra)
-        value = (target - extra["y_center"]) / extra["y_scale"]
-        return value, self._design_data(stacked, extra)
+            return target.astype(np.int64), data
+        return (target - fit.y_center) / fit.y_scale, data
 
     def _log_jacobian(self) -> float:
-        return -float(np.log(self._fit_data.extra["y_scale"]))
+        return -float(np.log(self._fit_data.y_scale))

@@ -9,8 +9,12 @@ there for checking that they do.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from bayesmixture.estimators._covariance import CovarianceType
 
 INITS = ("em", "kmeans", "random")
 # Trimmed EM (Student-t and noise fits): share of rows left out, and refits.
@@ -22,17 +26,25 @@ TRIM_ROUNDS = 3
 class GaussianStart:
     weights: np.ndarray  # (K,)
     means: np.ndarray  # (K, D)
-    covariances: np.ndarray  # full (K, D, D); tied (D, D); diag (K, D); spherical (K,)
+    # in the covariance type's layout: full (K, D, D), tied (D, D), diag (K, D), spherical (K,)
+    covariances: np.ndarray
 
 
-def em_start(Z: np.ndarray, n_components: int, covariance_type: str, seed: int) -> GaussianStart:
+def em_start(
+    Z: np.ndarray, n_components: int, covariance_type: CovarianceType, seed: int
+) -> GaussianStart:
     """Best of a few EM runs (scikit-learn), the usual maximum-likelihood answer."""
     em = _em(n_components, covariance_type, seed).fit(Z)
-    return GaussianStart(em.weights_, em.means_, em.covariances_)
+    return _from_em(em, covariance_type)
+
+
+def _from_em(em, covariance_type: CovarianceType) -> GaussianStart:
+    covariances = covariance_type.from_em(em.covariances_, em.means_.shape[1])
+    return GaussianStart(em.weights_, em.means_, covariances)
 
 
 def trimmed_em_start(
-    Z: np.ndarray, n_components: int, covariance_type: str, seed: int
+    Z: np.ndarray, n_components: int, covariance_type: CovarianceType, seed: int
 ) -> GaussianStart:
     """EM that leaves out the rows it explains worst, for fits meant to resist outliers.
 
@@ -46,17 +58,17 @@ def trimmed_em_start(
         em = _em(n_components, covariance_type, seed).fit(Z[keep])
         density = em.score_samples(Z)
         keep = density >= np.quantile(density, TRIM_SHARE)
-    return GaussianStart(em.weights_, em.means_, em.covariances_)
+    return _from_em(em, covariance_type)
 
 
-def _em(n_components: int, covariance_type: str, seed: int, **options):
+def _em(n_components: int, covariance_type: CovarianceType, seed: int, **options):
     """scikit-learn's EM as the starts use it: best of 3 runs, a little covariance floor."""
     from sklearn.mixture import GaussianMixture as EMGaussianMixture
 
     options.setdefault("n_init", 3)
     return EMGaussianMixture(
         n_components,
-        covariance_type=covariance_type,
+        covariance_type=covariance_type.em_type,
         reg_covar=1e-4,
         random_state=seed,
         **options,
@@ -64,7 +76,7 @@ def _em(n_components: int, covariance_type: str, seed: int, **options):
 
 
 def kmeans_start(
-    Z: np.ndarray, n_components: int, covariance_type: str, seed: int
+    Z: np.ndarray, n_components: int, covariance_type: CovarianceType, seed: int
 ) -> GaussianStart:
     """k-means centres, cluster shares and within-cluster spreads."""
     from sklearn.cluster import KMeans
@@ -74,7 +86,7 @@ def kmeans_start(
 
 
 def random_start(
-    Z: np.ndarray, n_components: int, covariance_type: str, seed: int
+    Z: np.ndarray, n_components: int, covariance_type: CovarianceType, seed: int
 ) -> GaussianStart:
     """Means at randomly chosen rows, unit spreads, equal weights."""
     rng = np.random.default_rng(seed)
@@ -83,7 +95,7 @@ def random_start(
     return _start_from_labels(Z, labels, means, covariance_type)
 
 
-def _start_from_labels(Z, labels, means, covariance_type) -> GaussianStart:
+def _start_from_labels(Z, labels, means, covariance_type: CovarianceType) -> GaussianStart:
     n_components, n_features = means.shape
     counts = np.bincount(labels, minlength=n_components).astype(float)
     weights = (counts + 1.0) / (counts.sum() + n_components)
@@ -92,20 +104,18 @@ def _start_from_labels(Z, labels, means, covariance_type) -> GaussianStart:
         members = Z[labels == k]
         if len(members) > 1:
             variances[k] = np.maximum(members.var(axis=0), 1e-2)
-    covariances = {
-        "full": np.stack([np.diag(v) for v in variances]),
-        "tied": np.diag(variances.mean(axis=0)),
-        "diag": variances,
-        "spherical": variances.mean(axis=1),
-    }[covariance_type]
-    return GaussianStart(weights, means, covariances)
+    return GaussianStart(weights, means, covariance_type.from_variances(variances))
 
 
 STARTS = {"em": em_start, "kmeans": kmeans_start, "random": random_start}
 
 
 def labelled_start(
-    Z: np.ndarray, codes: np.ndarray, n_components: int, covariance_type: str, seed: int
+    Z: np.ndarray,
+    codes: np.ndarray,
+    n_components: int,
+    covariance_type: CovarianceType,
+    seed: int,
 ) -> GaussianStart:
     """EM from the classes' means (their labelled rows) and, for components no class names,
     k-means centres of the unlabelled rows: component k starts at class k."""
@@ -118,7 +128,7 @@ def labelled_start(
         rest = Z[codes < 0] if (codes < 0).sum() >= extra else Z
         means += list(KMeans(extra, n_init=3, random_state=seed).fit(rest).cluster_centers_)
     em = _em(n_components, covariance_type, seed, n_init=1, means_init=np.asarray(means)).fit(Z)
-    return GaussianStart(em.weights_, em.means_, em.covariances_)
+    return _from_em(em, covariance_type)
 
 
 @dataclass

@@ -9,9 +9,10 @@ import numpy as np
 import pandas as pd
 
 from bayesmixture._validation import as_numeric_array, check_positive_int, describe_rows
-from bayesmixture.estimators._base import BayesianMixture, FitData
+from bayesmixture.estimators._base import BayesianMixture
 from bayesmixture.estimators._families import COUNT, FAMILIES, POSITIVE, UNIT, DataScale
 from bayesmixture.estimators._labels import class_codes, component_names
+from bayesmixture.estimators._state import MixtureFitState
 from bayesmixture.estimators._weights import (
     check_weights_prior,
     compiled_path_reason,
@@ -72,7 +73,7 @@ class Mixture(BayesianMixture):
     """
 
     _mixture_name = "y"
-    _extra_arrays = ("trials", "row_labels")
+    _state_type = MixtureFitState
 
     def __init__(
         self,
@@ -151,7 +152,12 @@ class Mixture(BayesianMixture):
     def _summary_vars(self):
         return tuple(rv.name for rv in self.model_.free_RVs)
 
-    def _relabel_method(self, fit: FitData) -> str | None:
+    def _parameter_words(self) -> dict[str, str]:
+        from bayesmixture.estimators._names import MIXTURE_WORDS
+
+        return MIXTURE_WORDS
+
+    def _relabel_method(self, fit: MixtureFitState) -> str | None:
         return "stephens" if self._homogeneous or len(set(self.family)) == 1 else None
 
     def _check_params(self) -> None:
@@ -174,7 +180,7 @@ class Mixture(BayesianMixture):
             raise ValueError(f"init={self.init!r}; choose one of {INITS}.")
         check_weights_prior(self.weights_prior, self.n_components)
 
-    def _validate_fit_data(self, y, X=None, labels=None) -> FitData:
+    def _validate_fit_data(self, y, X=None, labels=None) -> MixtureFitState:
         values = _as_vector(y, "y")
         n_obs = len(values)
         if self.n_components > n_obs:
@@ -184,25 +190,32 @@ class Mixture(BayesianMixture):
             )
         trials = self._check_trials(self.trials, n_obs, "trials")
         self._check_support(values, trials, y)
-        extra = {"trials": trials} if trials is not None else {}
+        codes = classes = None
         if labels is not None:
-            extra["row_labels"], extra["classes"] = class_codes(labels, n_obs, self.n_components)
+            codes, classes = class_codes(labels, n_obs, self.n_components)
         data = {"trials": trials} if trials is not None and np.ndim(trials) else {}
-        return FitData(value=values, n_obs=n_obs, data=data, extra=extra)
+        return MixtureFitState(
+            value=values,
+            n_obs=n_obs,
+            feature_names=_feature_name(y),
+            data=data,
+            row_labels=codes,
+            classes=classes,
+            trials=trials,
+        )
 
-    def _build_model(self, fit: FitData) -> pm.Model:
+    def _build_model(self, fit: MixtureFitState) -> pm.Model:
         import pymc as pm
 
         from bayesmixture.likelihood import mixture
 
         K = self.n_components
         scale = DataScale.of(fit.value)
-        classes = fit.extra.get("classes")
-        names = np.arange(K) if classes is None else component_names(classes, K)
+        names = np.arange(K) if fit.classes is None else component_names(fit.classes, K)
         coords = {"component": names, "obs": np.arange(fit.n_obs)}
         with pm.Model(coords=coords) as model:
             y_data = pm.Data("y_data", fit.value, dims="obs")
-            trials = fit.extra.get("trials")
+            trials = fit.trials
             if trials is not None and np.ndim(trials):
                 trials = pm.Data("trials", trials, dims="obs")
             weights = weights_variable(self.weights_prior, K)
@@ -218,10 +231,10 @@ class Mixture(BayesianMixture):
                     components.append(
                         family.dist(**params, **_trials_arg(family, trials, batched=False))
                     )
-            mixture("y", weights, components, y_data, dims="obs", known=fit.extra.get("row_labels"))
+            mixture("y", weights, components, y_data, dims="obs", known=fit.row_labels)
         return model
 
-    def _compiled_density(self, fit: FitData):
+    def _compiled_density(self, fit: MixtureFitState):
         from bayesmixture.estimators._fast.univariate import (
             UnivariateDensity,
             unsupported_reason,
@@ -254,13 +267,13 @@ class Mixture(BayesianMixture):
             lookup(model, self._mixture_name),
             self._families,
             parameters,
-            trials=fit.extra.get("trials"),
+            trials=fit.trials,
         )
 
-    def _initial_values(self, fit: FitData, rng: np.random.Generator) -> list[dict]:
-        codes = fit.extra.get("row_labels")
+    def _initial_values(self, fit: MixtureFitState, rng: np.random.Generator) -> list[dict]:
+        codes = fit.row_labels
         groups = self._start_groups(fit.value, rng, None if codes is None else np.asarray(codes))
-        trials = fit.extra.get("trials")
+        trials = fit.trials
         mean_trials = float(np.mean(trials)) if trials is not None else 1.0
         starts = []
         for k, name in enumerate(self._families):
@@ -414,6 +427,11 @@ def _jitter(value, param: str, factor):
     """Multiplicative jitter (keeps signs and positivity); probabilities stay inside (0, 1)."""
     jittered = value * factor()
     return min(max(jittered, 1e-6), 1 - 1e-6) if param == "p" else jittered
+
+
+def _feature_name(y) -> list[str] | None:
+    """The column's name when y is a one-column DataFrame."""
+    return [str(y.columns[0])] if isinstance(y, pd.DataFrame) else None
 
 
 def _as_vector(y, arg: str) -> np.ndarray:

@@ -32,6 +32,18 @@ def is_dirichlet_process(prior) -> bool:
     return isinstance(prior, str) and prior == DIRICHLET_PROCESS
 
 
+def empties_components(prior) -> bool:
+    """Whether the prior is meant to empty the components the data do not need (sparse and
+    Dirichlet-process weights): an empty component is then the answer, not a failure."""
+    return isinstance(prior, str) and prior in NAMED_PRIORS
+
+
+def noise_concentration(alpha: np.ndarray) -> float:
+    """Beta prior concentration of a noise weight: the clusters' mean Dirichlet concentration,
+    so that (weights, noise weight) is a priori Dirichlet(alpha, mean(alpha))."""
+    return float(np.mean(alpha))
+
+
 def check_weights_prior(prior, n_components: int) -> None:
     """Raise ``ValueError`` naming ``weights_prior`` unless it is a valid prior for these sizes."""
     if is_dirichlet_process(prior):
@@ -57,6 +69,14 @@ def dirichlet_concentration(prior, n_components: int) -> np.ndarray:
     >>> dirichlet_concentration("sparse", 2)
     array([0.01, 0.01])
     """
+    if isinstance(prior, bool | np.bool_) or (
+        isinstance(prior, np.ndarray | list | tuple) and np.asarray(prior).dtype == bool
+    ):
+        raise ValueError(
+            f"weights_prior={prior!r} is a boolean; pass a positive number (a Dirichlet "
+            f"concentration, e.g. 1.0), {n_components} positive numbers, or one of "
+            f"{list(NAMED_PRIORS)}."
+        )
     if isinstance(prior, str):
         if prior == "sparse":
             return np.full(n_components, SPARSE_CONCENTRATION)

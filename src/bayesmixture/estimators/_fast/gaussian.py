@@ -23,21 +23,34 @@ from scipy.special import betaln, gammaln
 from bayesmixture._cholesky import lkj_cpc_concentration
 from bayesmixture._kernels import gaussian as kernel
 from bayesmixture._kernels.compiling import KernelDensity
+from bayesmixture.estimators._weights import noise_concentration
 
+# The kernel's covariance structures, by the covariance type's (shared, round, correlated).
 COVARIANCE_CODES = {
-    "full": kernel.FULL,
-    "tied": kernel.TIED,
-    "diag": kernel.DIAG,
-    "spherical": kernel.SPHERICAL,
+    (False, False, True): kernel.FULL,
+    (True, False, True): kernel.TIED,
+    (False, False, False): kernel.DIAG,
+    (False, True, False): kernel.SPHERICAL,
 }
 
 
-def unsupported_reason(fit) -> str | None:
+def _code(covariance_type) -> int | None:
+    from bayesmixture.estimators._covariance import check_covariance_type
+
+    kind = check_covariance_type(covariance_type)
+    return COVARIANCE_CODES.get((kind.shared, kind.round, kind.correlated))
+
+
+def unsupported_reason(fit, covariance_type: str = "full") -> str | None:
     """Why the compiled density does not cover this fit, or None when it does.
 
-    Every fit GaussianMixture builds is covered: every covariance type, per-group weights,
-    shared labels, case weights and rows with missing entries, in any combination.
+    Every fit GaussianMixture builds is covered: the four covariance types of
+    scikit-learn, per-group weights, shared labels, case weights and rows with missing
+    entries, in any combination. A covariance type added to the table with another
+    structure takes PyMC's graph.
     """
+    if _code(covariance_type) is None:
+        return f"covariance_type={covariance_type!r} (no kernel for its structure)"
     return None
 
 
@@ -70,14 +83,8 @@ def noise_log_density(value: np.ndarray, lower: np.ndarray, upper: np.ndarray) -
     return -(observed * np.log(np.asarray(upper) - np.asarray(lower))).sum(axis=1)
 
 
-def noise_concentration(alpha: np.ndarray) -> float:
-    """Beta prior concentration of a noise weight: the clusters' mean Dirichlet concentration,
-    so that (weights, noise weight) is a priori Dirichlet(alpha, mean(alpha))."""
-    return float(np.mean(alpha))
-
-
 def _structure(covariance_type: str, n_features: int) -> int:
-    code = COVARIANCE_CODES[covariance_type]
+    code = _code(covariance_type)
     if n_features == 1 and code == kernel.FULL:
         return kernel.DIAG  # one feature: the model has no correlations
     if n_features == 1 and code == kernel.TIED:
@@ -93,7 +100,7 @@ class GaussianDensity(KernelDensity):
     estimator : GaussianMixture or StudentTMixture
         Its priors, covariance structure and component family.
     fit : FitData
-        The validated (standardised) training data. ``fit.extra`` may hold
+        The validated (standardised) training data. It may hold
         ``noise_lower`` and ``noise_upper`` (the box of a noise component after the K
         components) and ``row_labels`` (per row: -1, or the component a labelled row belongs
         to).
@@ -110,8 +117,8 @@ class GaussianDensity(KernelDensity):
         X, patterns, row_pattern = _missingness_patterns(X)
         K = int(estimator.n_components)
         noise = None
-        if "noise_lower" in fit.extra:
-            noise = noise_log_density(fit.value, fit.extra["noise_lower"], fit.extra["noise_upper"])
+        if fit.has_noise:
+            noise = noise_log_density(fit.value, fit.noise_lower, fit.noise_upper)
         n_weights = K + (noise is not None)
         if len(alpha) != K:
             raise ValueError(f"alpha has {len(alpha)} entries; expected {K}.")
@@ -120,11 +127,11 @@ class GaussianDensity(KernelDensity):
         self.n_obs, self.n_features, self.n_components = N, D, K
         self.n_weights = n_weights
         group_index = fit.data.get("group_index")
-        self.n_weight_rows = 1 if group_index is None else len(fit.extra["group_names"])
+        self.n_weight_rows = 1 if group_index is None else len(fit.group_names)
         self.weights_name = "weights" if group_index is None else "group_weights"
-        label_codes = fit.extra.get("label_group_codes")
-        case_weights = fit.extra.get("sample_weight")
-        row_labels = fit.extra.get("row_labels")
+        label_codes = fit.label_group_codes
+        case_weights = fit.sample_weight
+        row_labels = fit.row_labels
         df_prior = estimator._df_prior()
         self.student = df_prior is not None
         self.n_sd = kernel.n_scale_params(self.cov, K, D)
@@ -149,7 +156,7 @@ class GaussianDensity(KernelDensity):
         header[kernel.N_WEIGHT_ROWS] = self.n_weight_rows
         if label_codes is not None:
             header[kernel.HAS_LABEL_GROUPS] = 1.0
-            header[kernel.N_LABEL_GROUPS] = len(fit.extra["label_group_names"])
+            header[kernel.N_LABEL_GROUPS] = len(fit.label_group_names)
         if self.student:
             shape, rate = df_prior
             header[kernel.STUDENT_T] = 1.0

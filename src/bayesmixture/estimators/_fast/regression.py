@@ -42,16 +42,15 @@ class RegressionDensity(KernelDensity):
     kernel = "regression"
 
     def __init__(self, estimator, fit, *, gate_prior_sd: float):
-        extra = fit.extra
         y = np.asarray(fit.value, dtype=float)
         design = np.asarray(fit.data["X_design"], dtype=float)
         K = int(estimator.n_components)
-        N, P = len(y), len(extra["names"])
+        N, P = len(y), len(fit.names)
         self.n_obs, self.n_components, self.n_coef = N, K, P
-        self.per_component = bool(extra["per_component"])
+        self.per_component = bool(fit.per_component)
         self.shared = estimator.coefficients == "shared"
         self.intercept = bool(estimator.fit_intercept)
-        self.n_gate = len(extra["gate"])
+        self.n_gate = len(fit.gate)
         self.gated = self.n_gate > 0
         fixed = not isinstance(estimator.noise, str)
         self.noise = kernel.NOISE_FIXED if fixed else NOISE_CODES[estimator.noise]
@@ -82,7 +81,7 @@ class RegressionDensity(KernelDensity):
         header[kernel.INTERCEPT] = self.intercept
         header[kernel.NOISE] = self.noise
         if fixed:
-            header[kernel.FIXED_SIGMA] = float(estimator.noise) / extra["y_scale"]
+            header[kernel.FIXED_SIGMA] = float(estimator.noise) / fit.y_scale
         header[kernel.COEF_PRIOR_SD] = coef_sd
         header[kernel.NOISE_PRIOR_SD] = noise_sd
         header[kernel.GATE_PRIOR_SD] = gate_prior_sd

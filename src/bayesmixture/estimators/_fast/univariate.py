@@ -101,7 +101,7 @@ class UnivariateDensity(KernelDensity):
     estimator : Mixture
         Its families (one, or one per component) and whether they are homogeneous.
     fit : FitData
-        The validated training data (``fit.extra["trials"]`` for binomial components).
+        The validated training data (``fit.trials`` for binomial components).
     alpha : ndarray of shape (n_components,)
         Dirichlet concentration of the weights.
     """
@@ -130,8 +130,8 @@ class UnivariateDensity(KernelDensity):
             header,
             np.asarray(alpha, dtype=float),
             table.ravel(),
-            _observation_table(y, fit.extra.get("trials")).ravel(),
-            np.asarray(fit.extra.get("row_labels", np.full(len(y), -1)), dtype=float),
+            _observation_table(y, fit.trials).ravel(),
+            _row_labels(fit, len(y)),
         ]
         payload = np.ascontiguousarray(np.concatenate(parts))
         payload[kernel.PAYLOAD_SIZE] = payload.size
@@ -201,3 +201,9 @@ class UnivariateDensity(KernelDensity):
             values = _TRANSFORMS[kind][1](theta[..., index])
             out[name] = values if self.homogeneous else values[..., 0]
         return out
+
+
+def _row_labels(fit, n_rows: int) -> np.ndarray:
+    """Each row's class code as the kernel reads it (-1: unlabelled)."""
+    labels = fit.row_labels if fit.row_labels is not None else np.full(n_rows, -1)
+    return np.asarray(labels, dtype=float)
