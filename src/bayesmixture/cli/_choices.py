@@ -1,7 +1,7 @@
 """The choices the options offer, read from the library's tables when first needed.
 
 Families, covariance types, weight priors and samplers are the library's tables
-(``estimators.FAMILIES``, ``estimators.COVARIANCE_TYPES``, ``NAMED_PRIORS`` of
+(``estimators.FAMILIES``, ``estimators.COVARIANCES`` with their notes, ``NAMED_PRIORS`` of
 ``estimators/_weights.py``, ``inference.SAMPLERS``); this module adds only what the command
 line says about them. Importing the estimators loads scikit-learn and SciPy (most of a
 second), which ``bayesmixture --help``, ``--version`` and bad input must not wait for: the
@@ -21,13 +21,7 @@ from typer.core import TyperCommand, TyperGroup
 TABLE_MODELS = ("gaussian", "t")
 # Families whose rows need a number of trials, which the command line does not take.
 NEEDS_TRIALS = ("binomial",)
-# A word of help on some choices; the choices themselves come from the tables.
-COVARIANCE_NOTES = {
-    "full": "any orientation",
-    "diag": "axis-aligned",
-    "tied": "one shared covariance",
-    "spherical": "round",
-}
+# A word of help on some samplers (covariance types carry their own notes).
 SAMPLER_NOTES = {
     "auto": "fastest installed",
     "compiled": "the estimator's own fast density, on nutpie",
@@ -37,14 +31,14 @@ SAMPLER_NOTES = {
 @functools.cache
 def tables() -> dict[str, tuple[str, ...]]:
     """The library's choices by option: models, covariances, samplers, named priors."""
-    from bayesmixture.estimators import COVARIANCE_TYPES, FAMILIES
+    from bayesmixture.estimators import COVARIANCES, FAMILIES
     from bayesmixture.estimators._weights import NAMED_PRIORS
     from bayesmixture.inference import SAMPLERS
 
     return {
         "models": (*TABLE_MODELS, *FAMILIES),
         "one_column_families": tuple(f for f in FAMILIES if f not in NEEDS_TRIALS),
-        "covariances": _noted_first(COVARIANCE_TYPES, COVARIANCE_NOTES),
+        "covariances": tuple(COVARIANCES),
         "samplers": tuple(SAMPLERS),
         "named_priors": tuple(NAMED_PRIORS),
     }
@@ -52,10 +46,13 @@ def tables() -> dict[str, tuple[str, ...]]:
 
 def help_words() -> dict[str, str]:
     """The placeholders of the help texts, in words."""
+    from bayesmixture.estimators import COVARIANCES
+
     found = tables()
+    notes = {name: kind.note for name, kind in COVARIANCES.items()}
     return {
         "models": ", ".join(found["one_column_families"]),
-        "covariances": _listed(found["covariances"], COVARIANCE_NOTES, ", "),
+        "covariances": _listed(found["covariances"], notes, ", "),
         "samplers": _listed(found["samplers"], SAMPLER_NOTES, " or "),
         "named_priors": " or ".join(found["named_priors"]),
     }
@@ -87,11 +84,6 @@ class HelpCommand(_FlagsWithoutType, TyperCommand):
 
 class HelpGroup(_FlagsWithoutType, TyperGroup):
     """The ``bayesmixture`` group, its flags (--version, --help) shown as flags."""
-
-
-def _noted_first(choices, notes: dict[str, str]) -> tuple[str, ...]:
-    """The library's ``choices``: those with a note in the notes' order, then the others."""
-    return tuple(c for c in notes if c in choices) + tuple(c for c in choices if c not in notes)
 
 
 def _listed(choices, notes: dict[str, str], last: str) -> str:

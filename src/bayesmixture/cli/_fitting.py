@@ -51,10 +51,7 @@ def fit_arguments(rows: Rows, options: FitOptions) -> tuple[tuple, dict]:
     X = model_input(rows.frame, options.model)
     if rows.labels is None:
         return (X,), {}
-    classes = rows.labels.to_numpy(dtype=object)
-    if options.model in TABLE_MODELS:
-        return (X, classes), {}
-    return (X,), {"labels": classes}
+    return (X,), {"labels": rows.labels.to_numpy(dtype=object)}
 
 
 def check_rows_fit(k: int, rows: Rows, options: FitOptions) -> None:

@@ -18,8 +18,6 @@ from pathlib import Path
 
 import typer
 
-from bayesmixture.exceptions import ConvergenceWarning
-
 # Messages users cannot act on (regular expressions matched at the start of the message).
 DROPPED = (
     "PyTensor could not link to a BLAS",
@@ -54,6 +52,11 @@ def tidy_warnings() -> Iterator[list[warnings.WarningMessage]]:
 
 def tidy_lines(caught: list[warnings.WarningMessage]) -> list[str]:
     """'Note (arviz): Estimated shape parameter ... (3 times)', one per distinct warning."""
+    if not caught:
+        return []
+    # here, not at the top: the class is made on first use, importing scikit-learn
+    from bayesmixture.exceptions import ConvergenceWarning
+
     counts = Counter(
         (_package(w.filename), _first_line(w.message))
         for w in caught
