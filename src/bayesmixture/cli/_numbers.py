@@ -27,6 +27,8 @@ STYLES = tuple(
     if thousands != decimal
 )
 _WORDS = {True: ("true", "yes"), False: ("false", "no")}
+# values of a text column tried as dates
+DATE_SAMPLE = 200
 
 
 @dataclass(frozen=True)
@@ -80,7 +82,8 @@ def read_column(
     if other is not None:
         return Reading(None, other[0], refuse=True, example=example, fix=other[1])
     if values[present.index].notna().mean() < 0.5:
-        if pd.to_datetime(present, errors="coerce", format="mixed").notna().all():
+        head = present.iloc[:DATE_SAMPLE]  # dates are parsed one by one: a sample says enough
+        if pd.to_datetime(head, errors="coerce", format="mixed").notna().all():
             return Reading(None, "dates", example=example)
         return Reading(None, "text", example=example)
     fix = "blank out or correct the cells that are not numbers"

@@ -19,7 +19,7 @@ def gaussian_fit_state(
     """The validated, standardised rows of ``X`` and everything the fit learns from them."""
     array, names = validate_table(X, allow_nan=estimator.missing == "marginalize")
     n_obs, n_features = array.shape
-    _check_sizes(estimator, n_obs, n_features)
+    _check_sizes(estimator, n_obs)
     columns = names or [f"x{j}" for j in range(n_features)]
     codes = classes = None
     if labels is not None:
@@ -28,6 +28,7 @@ def gaussian_fit_state(
     if sample_weight is not None:
         weights = check_case_weights(sample_weight, n_obs, "sample_weight")
     center, scale = standardisation(array, columns, estimator.standardize, weights)
+    check_rows_per_component(n_obs, estimator.n_components, n_features, estimator.covariance_type)
     value = (array - center) / scale
     if not isinstance(shared_label, bool | np.bool_):
         raise TypeError(f"shared_label={shared_label!r} must be True or False.")
@@ -65,7 +66,7 @@ def gaussian_fit_state(
     )
 
 
-def _check_sizes(estimator, n_obs: int, n_features: int) -> None:
+def _check_sizes(estimator, n_obs: int) -> None:
     if n_obs < 2:
         raise ValueError(f"X has {n_obs} sample (n_samples = 1); a mixture needs at least 2 rows.")
     if estimator.n_components > n_obs:
@@ -73,7 +74,6 @@ def _check_sizes(estimator, n_obs: int, n_features: int) -> None:
             f"n_components={estimator.n_components} is larger than the number of rows of X "
             f"({n_obs}); pass a smaller n_components or more data."
         )
-    check_rows_per_component(n_obs, estimator.n_components, n_features, estimator.covariance_type)
 
 
 def _noise_box(value: np.ndarray, columns: list[str]) -> dict:
