@@ -324,3 +324,28 @@ print("HEAVY", heavy)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "HEAVY []" in done.stdout
     assert f"bayesmixture {__version__}" in done.stdout
+
+
+def test_warnings_become_tidy_notes_without_file_paths():
+    import warnings
+
+    from bayesmixture.cli._warnings import tidy_lines
+    from bayesmixture.exceptions import ConvergenceWarning, PredictionWarning
+
+    def caught(message, category, filename):
+        return warnings.WarningMessage(message, category, filename, 1)
+
+    site = "/venv/lib/python3.11/site-packages/arviz/stats/stats.py"
+    lines = tidy_lines(
+        [
+            caught("Shape validation failed\nsecond line", UserWarning, site),
+            caught("Shape validation failed\nsecond line", UserWarning, site),
+            caught("R-hat is 1.2", ConvergenceWarning, "/src/bayesmixture/estimators/_base.py"),
+            caught("Pareto k > 0.7 for row 3", PredictionWarning, "/src/bayesmixture/selection.py"),
+            caught("inplace is deprecated", FutureWarning, site),
+        ]
+    )
+    assert lines == [
+        "Note (arviz): Shape validation failed (2 times)",
+        "Note (bayesmixture): Pareto k > 0.7 for row 3",
+    ]

@@ -3,8 +3,9 @@
 The sampling checks (``ConvergenceWarning``) are left out: ``fit`` prints them as "Check:"
 lines and ``select`` puts them in its table, both in their own words. Any other warning, of
 the library or of PyMC, ArviZ, ..., becomes "Note (package): first line of the message",
-once however often it was raised; notes that cannot be acted on are dropped. A run that
-ends in an error shows its one error line only.
+once however often it was raised; notes that users cannot act on (installation notes,
+floating-point notes, other packages' deprecations) are dropped. A run that ends in an error
+shows its one error line only.
 """
 
 from __future__ import annotations
@@ -18,11 +19,17 @@ from pathlib import Path
 
 import typer
 
-# Messages users cannot act on (regular expressions matched at the start of the message).
+# Messages users cannot act on (regular expressions matched at the start of the message):
+# notes about the installation, floating-point notes from inside the libraries, and ArviZ's
+# Pareto k note (the library's own PredictionWarning names the rows concerned).
 DROPPED = (
     "PyTensor could not link to a BLAS",
     r"\s*ArviZ is undergoing a major refactor",
+    "(invalid value|divide by zero|overflow) encountered",
+    "Estimated shape parameter of Pareto distribution",
 )
+# Warnings about other packages' own code (deprecations) are for their authors, not for users.
+DROPPED_CATEGORIES = (DeprecationWarning, PendingDeprecationWarning, FutureWarning)
 
 
 # Loggers whose warnings repeat what the sampling checks say (ArviZ: "Shape validation failed"
@@ -61,6 +68,9 @@ def tidy_lines(caught: list[warnings.WarningMessage]) -> list[str]:
         (_package(w.filename), _first_line(w.message))
         for w in caught
         if not issubclass(w.category, ConvergenceWarning)
+        and not (
+            issubclass(w.category, DROPPED_CATEGORIES) and _package(w.filename) != "bayesmixture"
+        )
     )
     return [
         f"Note ({package}): {text}" + (f" ({n} times)" if n > 1 else "")
