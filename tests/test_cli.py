@@ -199,7 +199,7 @@ BAD_INPUTS = {
     "k below 1": (["data.csv", "--columns", "a,b", "-k", "0"], "at least 1"),
     "unknown covariance": (
         ["data.csv", "--covariance", "round"],
-        "--covariance 'round' is not an option; choose one of full, diag, tied, spherical",
+        "--covariance 'round' is not an option; choose one of full, tied, diag, spherical",
     ),
     "unknown weights prior": (
         ["data.csv", "--weights-prior", "flat"],
@@ -277,7 +277,8 @@ def test_select_writes_the_comparison_and_the_chosen_fit(fitted, data_dir, tmp_p
             {"bic": [830.0, 778.0, 801.0], "icl": [830.0, 787.0, 855.0]},
             index=pd.Index([1, 2, 3], name="n_components"),
         )
-        return SimpleNamespace(comparison=table, best=bm.load(fitted[0] / "fit.nc"))
+        best = bm.load(fitted[0] / "fit.nc")
+        return SimpleNamespace(comparison=table, best=best, fits={2: best})
 
     monkeypatch.setattr(bm.GaussianMixture, "select", fake_select, raising=False)
     out = tmp_path / "selection"
@@ -398,3 +399,77 @@ def test_weights_prior_option_reaches_the_estimator(text, value):
     options = FitOptions(components=3, weights_prior=text)
     check_options(options)
     assert make_estimator(options).weights_prior == value
+
+
+# ---------------------------------------------------------------------- select's model options
+
+
+def test_select_takes_the_model_options_of_fit_and_tabulates_each_fits_checks(data_dir, tmp_path):
+    out = tmp_path / "robust"
+    result = invoke("select", data_dir / "data.csv", "--columns", "a,b", "-k", "1..2",
+                    "--model", "t", "--noise", "--out", out, "--draws", 50, "--tune", 50,
+                    "--chains", 2, "--seed", 1, "--no-progress")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    comparison = pd.read_csv(out / "comparison.csv", index_col="n_components")
+    assert sorted(comparison.index) == [1, 2]
+    pattern = r"all checks passed|\d+ checks? failed \(.+\)"
+    assert comparison["checks"].str.fullmatch(pattern).all(), comparison["checks"]
+    stdout = " ".join(result.stdout.split())
+    for k in (1, 2):
+        assert re.search(rf"K={k}: ({pattern})", stdout)
+    # the sampling checks are in the table, not raw warnings with file paths on stderr
+    assert not re.search(r"\.py:\d+", result.stderr), result.stderr
+    assert "Warning:" not in result.stderr
+    settings = json.loads((out / "settings.json").read_text())
+    assert settings["model"] == "t" and settings["noise"] is True
+    assert "--model t" in settings["command"] and "--noise" in settings["command"]
+    assert bm.load(out / "fit.nc").__class__.__name__ == "StudentTMixture"
+
+
+def test_select_and_fit_offer_the_same_model_options():
+    command = typer.main.get_command(app)
+
+    def names(sub):
+        return {opt for param in command.commands[sub].params for opt in param.opts}
+
+    shared = {"--model", "--covariance", "--noise", "--labels", "--weights-prior", "--sampler"}
+    shared |= {"--sep", "--decimal", "--thousands", "--encoding", "--missing", "--columns"}
+    assert shared <= names("fit") and shared <= names("select")
+
+
+def test_select_methods_are_the_librarys():
+    from bayesmixture.cli._select import METHODS
+    from bayesmixture.selection import METHODS as LIBRARY_METHODS
+
+    assert tuple(METHODS) == tuple(LIBRARY_METHODS)
+
+
+def test_boolean_options_are_flags_in_the_help():
+    result = runner.invoke(app, ["fit", "--help"], terminal_width=200)
+    assert result.exit_code == 0
+    assert "--noise" in result.output and "--no-noise" in result.output
+    assert "<bool>" not in result.output
+    assert "{models}" not in result.output and "{covariances}" not in result.output
+    assert "spherical" in result.output and "(round)" in result.output  # the note of the record
+
+
+def test_version_prints_the_package_version():
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0 and result.stdout.strip() == f"bayesmixture {bm.__version__}"
+
+
+def test_settings_say_what_was_used_in_words(fitted):
+    out, result = fitted
+    settings = json.loads((out / "settings.json").read_text())
+    assert settings["columns_skipped"] == {
+        name: "not in --columns" for name in ("name", "constant", "truth", "known")
+    }
+    assert settings["read_as"] == "',' separated, '.' decimals, UTF-8"
+    stdout = " ".join(result.stdout.split())
+    assert "Using 148 of 150 rows" in stdout and "the columns a, b" in stdout
+    page = (out / "report.html").read_text()
+    settings_html = page[page.index('<section id="settings">') :]
+    settings_html = settings_html[: settings_html.index("</section>")]
+    assert "<td>None</td>" not in settings_html and "<td>False</td>" not in settings_html
+    assert "<td>labels</td>\n      <td>none</td>" in settings_html
+    assert "<td>noise</td>\n      <td>no</td>" in settings_html

@@ -1,9 +1,9 @@
 """Estimator classes by name, so that loading a saved fit imports no estimator module here.
 
-:mod:`bayesmixture.estimators` registers its classes when it is imported; ``import
-bayesmixture`` does not import it (public names load on first use), so the built-in classes
-are also listed by the module that defines them, and :func:`estimator_class` imports that
-module when a saved fit names one of them.
+Each estimator module registers its class when it is imported; ``import bayesmixture`` does
+not import them (public names load on first use), so the built-in classes are also listed
+here with the module that defines them, and :func:`estimator_class` imports that module when
+a saved fit names one of them.
 """
 
 from __future__ import annotations
@@ -13,8 +13,10 @@ import importlib
 ESTIMATORS: dict[str, type] = {}
 # the built-in estimators and the module that registers them
 BUILT_IN = {
-    name: "bayesmixture.estimators"
-    for name in ("GaussianMixture", "Mixture", "MixtureRegression", "StudentTMixture")
+    "GaussianMixture": "bayesmixture.estimators._gaussian",
+    "Mixture": "bayesmixture.estimators._univariate",
+    "MixtureRegression": "bayesmixture.estimators._regression",
+    "StudentTMixture": "bayesmixture.estimators._student",
 }
 
 

@@ -521,7 +521,21 @@ def _comparison_html(comparison: pd.DataFrame, counter: _FigureCounter) -> str:
 
 
 def _settings_frame(settings: Mapping[str, object]) -> pd.DataFrame:
-    return pd.DataFrame({"setting": list(settings), "value": [str(v) for v in settings.values()]})
+    values = [_setting_text(v) for v in settings.values()]
+    return pd.DataFrame({"setting": list(settings), "value": values})
+
+
+def _setting_text(value) -> str:
+    """A setting in words: 'none' for None, 'yes'/'no', lists and mappings spelled out."""
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, Mapping):
+        return "; ".join(f"{k}: {_setting_text(v)}" for k, v in value.items()) or "none"
+    if isinstance(value, list | tuple):
+        return ", ".join(_setting_text(v) for v in value) or "none"
+    return str(value)
 
 
 # Rows of the noise section's table (the count is always given).

@@ -24,6 +24,7 @@ from bayesmixture.cli._options import (
     command_line,
 )
 from bayesmixture.cli._output import print_confusion, write_fit_dir
+from bayesmixture.cli._warnings import tidy_warnings
 
 EPILOG = (
     "Example: bayesmixture demo --out demo-output --draws 500 (then open demo-output/report.html)."
@@ -48,7 +49,7 @@ def demo(
     """
     options = FitOptions("gaussian", 3, "full", sampler, draws, tune, chains, seed, "drop",
                          progress)  # fmt: skip
-    with reporting_errors():
+    with reporting_errors(), tidy_warnings():
         check_options(options)
         check_out_dir(out)
         console = Console()
@@ -58,6 +59,11 @@ def demo(
             source="Palmer penguins bundled with bayesmixture (2 rows with missing "
             "measurements already removed), written to penguins.csv",
             n_rows=len(penguins),
+            skipped={
+                "species": "the known species, compared with the clusters afterwards",
+                **{name: "not a measurement" for name in ("island", "sex", "year")},
+            },
+            read_as="bundled data",
         )
         estimator = fit_rows(rows, options, console)
         labels = estimator.membership_["label"].values

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import secrets
-import warnings
 
 import pandas as pd
 from rich.console import Console
 
 import bayesmixture as bm
+from bayesmixture.cli._choices import TABLE_MODELS
 from bayesmixture.cli._errors import InputError
 from bayesmixture.cli._input import Rows, check_components_fit
-from bayesmixture.cli._options import TABLE_MODELS, FitOptions
+from bayesmixture.cli._options import FitOptions
 from bayesmixture.cli._progress import FitProgress, stderr_console
-from bayesmixture.exceptions import ConvergenceWarning
 
 
 def make_estimator(options: FitOptions):
@@ -47,23 +46,12 @@ def model_input(frame: pd.DataFrame, model: str):
     return frame.iloc[:, 0]
 
 
-def fit_rows(rows: Rows, options: FitOptions, console: Console):
-    """Fit the chosen model to the rows, with a spinner while it compiles."""
-    check_components_fit(options.components, rows)
-    resolve_seed(options)
-    estimator = make_estimator(options)
+def fit_arguments(rows: Rows, options: FitOptions) -> tuple[tuple, dict]:
+    """The positional and keyword arguments of the estimator's fit: the rows, the classes."""
     X = model_input(rows.frame, options.model)
-    what = f"{options.components} clusters"
-    with (
-        FitProgress(stderr_console(), options, stdout=console, what=what),
-        warnings.catch_warnings(),
-    ):
-        warnings.filterwarnings("ignore", message="PyTensor could not link to a BLAS")
-        # The summary printed after the fit lists every failed check with its advice.
-        warnings.filterwarnings("ignore", category=ConvergenceWarning)
-        if rows.labels is None:
-            return estimator.fit(X)
-        return estimator.fit(X, labels=_typed(rows.labels))
+    if rows.labels is None:
+        return (X,), {}
+    return (X,), {"labels": _typed(rows.labels)}
 
 
 def _typed(labels: pd.Series):
@@ -76,6 +64,25 @@ def _typed(labels: pd.Series):
             return numbers.fillna(-1).astype(int).to_numpy()
         return numbers.to_numpy(dtype=float)
     return labels.to_numpy(dtype=object)
+
+
+def check_rows_fit(k: int, rows: Rows, options: FitOptions) -> None:
+    """InputError if the rows are too few for ``k`` clusters of the chosen model."""
+    covariance = options.covariance if options.model in TABLE_MODELS else None
+    check_components_fit(k, rows, covariance)
+
+
+def fit_rows(rows: Rows, options: FitOptions, console: Console):
+    """Fit the chosen model to the rows, with a spinner while it compiles."""
+    check_rows_fit(options.components, rows, options)
+    resolve_seed(options)
+    estimator = make_estimator(options)
+    args, kwargs = fit_arguments(rows, options)
+    what = f"{options.components} clusters"
+    # Sampling checks come back as ConvergenceWarnings: the summary printed after the fit
+    # lists every failed one with its advice, and the command's tidy_warnings drops them.
+    with FitProgress(stderr_console(), options, stdout=console, what=what):
+        return estimator.fit(*args, **kwargs)
 
 
 def resolve_seed(options: FitOptions) -> None:

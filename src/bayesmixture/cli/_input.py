@@ -1,7 +1,9 @@
-"""Reading the input: CSV files checked column by column, and a saved fit's settings.
+"""Reading the input: the rows and columns to cluster, the output folder, a fit's settings.
 
-Every problem is an :class:`InputError` that names the file, the column and the rows
-(0-based data rows), and says what to do.
+``_table`` reads the file, ``_columns`` chooses the columns; here the rows with missing or
+infinite values are dropped or refused, and one line says what is used. Every problem is an
+:class:`InputError` that names the file, the column and the rows (0-based data rows), and
+says what to do.
 """
 
 from __future__ import annotations
@@ -15,7 +17,10 @@ import pandas as pd
 from rich.console import Console
 
 from bayesmixture._validation import describe_rows
+from bayesmixture.cli._columns import choose_columns, classes
 from bayesmixture.cli._errors import InputError
+from bayesmixture.cli._options import TableFormat
+from bayesmixture.cli._table import read_table
 
 SETTINGS_FILE = "settings.json"
 FIT_FILE = "fit.nc"
@@ -23,75 +28,120 @@ FIT_FILE = "fit.nc"
 
 @dataclass
 class Rows:
-    """The table to cluster: chosen columns of the rows used, indexed by CSV row (0-based)."""
+    """The table to cluster: chosen columns of the rows used, indexed by data row (0-based)."""
 
     frame: pd.DataFrame
     source: str
     n_rows: int
     dropped: list[int] = field(default_factory=list)
     labels: pd.Series | None = None  # --labels: each used row's class (NaN: unlabelled)
+    skipped: dict[str, str] = field(default_factory=dict)  # column -> why it was not used
+    read_as: str = ""  # how the file was read, e.g. "';' separated, ',' decimals, UTF-8"
+    format: dict | None = None  # the same for settings.json (text tables only)
+
+    def describe(self) -> str:
+        """One line: the rows and columns used, each column skipped and why, how it was read."""
+        line = (
+            f"Using {len(self.frame)} of {self.n_rows} rows of {self.source} and the columns "
+            f"{', '.join(map(str, self.frame.columns))}"
+        )
+        if self.skipped:
+            line += f"; {describe_skipped(self.skipped)}"
+        return f"{line} (read as {self.read_as})."
+
+
+def describe_skipped(skipped: dict[str, str]) -> str:
+    """ "skipped 'name', 'city' (text), 'id' (row numbers 0 to 9)": names grouped by reason."""
+    by_reason: dict[str, list[str]] = {}
+    for name, reason in skipped.items():
+        by_reason.setdefault(reason, []).append(repr(name))
+    return "skipped " + ", ".join(f"{', '.join(n)} ({r})" for r, n in by_reason.items())
 
 
 def read_rows(
-    path: Path,
+    path: Path | str,
     columns: str | list[str] | None,
     missing: str,
     console: Console,
     *,
     labels: str | None = None,
+    table_format: TableFormat | None = None,
+    stdin=None,
 ) -> Rows:
-    """The chosen numeric columns of a CSV file, rows with missing values dropped or refused.
+    """The chosen numeric columns of a table file, rows with missing values dropped or refused.
 
-    ``columns``: the --columns text, None for every numeric column, or the list of columns a
-    saved fit needs. ``labels``: the column holding known classes (--labels), left out of
-    the columns clustered on.
+    ``columns``: the --columns text, None for every column of measurements, or the list of
+    columns a saved fit needs. ``labels``: the column holding known classes (--labels), left
+    out of the columns clustered on. ``table_format``: --sep, --decimal, --thousands,
+    --encoding. Prints the rows dropped, then one line saying what is used.
     """
-    table = _read_csv(path)
-    if labels is not None and labels not in [str(c) for c in table.columns]:
+    options = table_format or TableFormat()
+    table = read_table(path, **options.checked(), stdin=stdin)
+    source = table.source
+    if labels is not None and labels not in table.names:
         raise InputError(
-            f"--labels {labels}: no such column in {path}; its columns are "
-            f"{', '.join(map(str, table.columns))}."
+            f"--labels {labels}: no such column in {source}; its columns are "
+            f"{', '.join(table.names)}."
         )
-    names = _choose_columns(table, columns, path, exclude=labels)
-    frame = table[names].copy()
-    for name in names:
-        _check_numeric(frame[name], name, path)
-    frame = frame.astype(float)
+    chosen, skipped = choose_columns(table, columns, exclude=labels)
+    names = [table.names[j] for j in chosen]
+    frame = pd.DataFrame(
+        {table.names[j]: table.readings[j].values for j in chosen},
+        index=pd.RangeIndex(table.n_rows, name="row"),
+    )
     infinite = np.flatnonzero(np.isinf(frame.to_numpy()).any(axis=1))
     if infinite.size:
         raise InputError(
-            f"{path} has infinite values in {describe_rows(infinite)} (0-based data rows); "
+            f"{source} has infinite values in {describe_rows(infinite)} (0-based data rows); "
             "fix or remove them."
         )
     incomplete = np.flatnonzero(frame.isna().any(axis=1).to_numpy())
     if incomplete.size and missing == "error":
         raise InputError(
-            f"{path} has missing values in {describe_rows(incomplete)} (0-based data rows) of "
-            f"the columns {', '.join(names)}; fill them in, or pass --missing drop."
+            f"{source} has missing values in {describe_rows(incomplete)} (0-based data rows) "
+            f"of the columns {', '.join(names)}; fill them in, or pass --missing drop."
         )
     if incomplete.size == len(frame):
-        raise InputError(f"{path}: every row has a missing value in {', '.join(names)}.")
+        raise InputError(f"{source}: every row has a missing value in {', '.join(names)}.")
     if incomplete.size:
         console.print(
             f"Dropped {incomplete.size} of {len(frame)} rows with missing values "
-            f"({describe_rows(incomplete)}); pass --missing error to stop instead."
+            f"({describe_rows(incomplete)}); pass --missing error to stop instead.",
+            markup=False,
+            highlight=False,
         )
     kept = frame.dropna()
-    return Rows(
+    rows = Rows(
         frame=kept,
-        source=str(path),
+        source=source,
         n_rows=len(frame),
         dropped=[int(r) for r in incomplete],
-        labels=None if labels is None else table.loc[kept.index, labels],
+        labels=None if labels is None else classes(table, labels).loc[kept.index],
+        skipped=skipped,
+        read_as=table.describe_format(),
+        format=table.format.settings() if table.format is not None else None,
     )
+    console.print(rows.describe(), markup=False, highlight=False)
+    return rows
 
 
-def check_components_fit(k: int, rows: Rows) -> None:
-    """InputError if there are fewer rows than clusters."""
+def check_components_fit(k: int, rows: Rows, covariance: str | None = None) -> None:
+    """InputError if there are fewer rows than clusters, or too few for their covariances.
+
+    ``covariance``: the --covariance of a Gaussian or t model (None for a one-column family);
+    the rule is the estimators' own (``estimators/_sizes.py``, which imports only numpy).
+    """
     if k > len(rows.frame):
         raise InputError(
             f"-k {k} is larger than the number of rows used ({len(rows.frame)}); pass a "
             "smaller -k or more rows."
+        )
+    if covariance is not None:
+        from bayesmixture.estimators._sizes import check_rows_per_component
+
+        n_obs, n_features = rows.frame.shape
+        check_rows_per_component(
+            n_obs, k, n_features, covariance, arg="-k", covariance_arg="--covariance"
         )
 
 
@@ -114,76 +164,3 @@ def read_settings(fit_dir: Path) -> dict:
             f"`bayesmixture fit DATA.csv --out {fit_dir}`."
         )
     return json.loads((fit_dir / SETTINGS_FILE).read_text())
-
-
-def _read_csv(path: Path) -> pd.DataFrame:
-    if not path.exists():
-        raise InputError(f"{path}: no such file; check the path (relative to {Path.cwd()}).")
-    if path.is_dir():
-        raise InputError(f"{path} is a folder; pass a CSV file.")
-    try:
-        table = pd.read_csv(path)
-    except pd.errors.EmptyDataError:
-        raise InputError(
-            f"{path} is empty; pass a CSV file with a header row and data rows."
-        ) from None
-    except (pd.errors.ParserError, UnicodeDecodeError) as err:
-        raise InputError(f"{path} could not be read as CSV ({err}).") from None
-    if table.empty:
-        raise InputError(f"{path} has a header but no data rows; add rows to cluster.")
-    table.index = pd.RangeIndex(len(table), name="row")
-    return table
-
-
-def _choose_columns(
-    table: pd.DataFrame, columns: str | list[str] | None, path: Path, *, exclude=None
-) -> list[str]:
-    available = [str(c) for c in table.columns]
-    table.columns = available
-    if columns is None:
-        names = [c for c in available if _is_number_column(table[c]) and c != exclude]
-        if not names:
-            raise InputError(f"{path} has no numeric columns; its columns are {available}.")
-        return names
-    if isinstance(columns, list):  # the columns of a saved fit
-        lacking = [c for c in columns if c not in available]
-        if lacking:
-            raise InputError(
-                f"{path} lacks the column(s) {', '.join(map(repr, lacking))} that the fit used; "
-                f"it needs {', '.join(columns)} (other columns are ignored)."
-            )
-        return list(columns)
-    names = [c.strip() for c in columns.split(",") if c.strip()]
-    if not names:
-        raise InputError("--columns is empty; pass column names, e.g. --columns a,b.")
-    unknown = [c for c in names if c not in available]
-    if unknown:
-        raise InputError(
-            f"--columns: {', '.join(map(repr, unknown))} not in {path}; its columns are "
-            f"{', '.join(available)}."
-        )
-    repeated = sorted({c for c in names if names.count(c) > 1})
-    if repeated:
-        raise InputError(f"--columns names {', '.join(repeated)} twice; list each column once.")
-    if exclude in names:
-        raise InputError(
-            f"--labels {exclude} is also in --columns; the classes are not clustered on: "
-            "drop it from --columns."
-        )
-    return names
-
-
-def _is_number_column(column: pd.Series) -> bool:
-    return pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column)
-
-
-def _check_numeric(column: pd.Series, name: str, path: Path) -> None:
-    if _is_number_column(column):
-        return
-    converted = pd.to_numeric(column, errors="coerce")
-    bad = np.flatnonzero(converted.isna().to_numpy() & column.notna().to_numpy())
-    where = f" (row {bad[0]} holds {column.iloc[bad[0]]!r})" if bad.size else ""
-    raise InputError(
-        f"column {name!r} of {path} is not numeric{where}; cluster on numeric columns "
-        "(choose them with --columns) or encode this one as numbers first."
-    )

@@ -1,61 +1,40 @@
-"""The options the commands share: choices from the library's own tables, help, checks.
+"""The options the commands share: each defined once, in groups, with its help and checks.
 
-Families, covariance types and samplers are the library's tables (``estimators.FAMILIES``,
-``estimators.COVARIANCE_TYPES``, ``inference.SAMPLERS``; ``select`` reads
-``selection.METHODS``); this module adds only what the command line says about them.
+An option group is a dataclass whose fields are typer options (``ModelOptions``,
+``SamplingOptions``, ``TableFormat``); a command decorated with :func:`with_option_groups`
+takes a group as one parameter, and typer shows its fields as options. ``fit`` and ``select``
+take the same groups, so they offer the same options with the same help and defaults.
+The choices come from the library's tables, read when first needed (``_choices``).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import functools
+import inspect
 import shlex
+import typing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from bayesmixture.cli._choices import NEEDS_TRIALS, TABLE_MODELS, tables
+from bayesmixture.cli._dialect import check_format_options
 from bayesmixture.cli._errors import InputError, check_choice
-from bayesmixture.estimators import COVARIANCE_TYPES, FAMILIES
-from bayesmixture.estimators._weights import NAMED_PRIORS
-from bayesmixture.inference import SAMPLERS, resolve_sampler
 
-# A word of help on some choices; the choices themselves come from the tables above.
-COVARIANCE_NOTES = {
-    "full": "any orientation",
-    "diag": "axis-aligned",
-    "tied": "one shared covariance",
-    "spherical": "round",
-}
-SAMPLER_NOTES = {
-    "auto": "fastest installed",
-    "compiled": "the estimator's own fast density, on nutpie",
-}
-# Families whose rows need a number of trials, which the command line does not take.
-NEEDS_TRIALS = ("binomial",)
 MISSING = ("drop", "error")
-
-
-def _noted_first(choices, notes: dict[str, str]) -> tuple[str, ...]:
-    """The library's ``choices``: those with a note in the notes' order, then the others."""
-    return tuple(c for c in notes if c in choices) + tuple(c for c in choices if c not in notes)
-
-
-def _listed(choices, notes: dict[str, str], last: str) -> str:
-    """'a (note), b, c{last}d': the choices in words, each with its note if it has one."""
-    words = [f"{c} ({notes[c]})" if c in notes else c for c in choices]
-    return ", ".join(words[:-1]) + last + words[-1] if len(words) > 1 else words[0]
-
-
-# models of any number of columns, then the one-column families
-TABLE_MODELS = ("gaussian", "t")
-MODELS = (*TABLE_MODELS, *FAMILIES)
-COVARIANCES = _noted_first(COVARIANCE_TYPES, COVARIANCE_NOTES)
-ONE_COLUMN_FAMILIES = tuple(f for f in FAMILIES if f not in NEEDS_TRIALS)
 
 # ---------------------------------------------------------------------- typer options
 
 DataArg = Annotated[
-    Path, typer.Argument(metavar="DATA.csv", help="CSV file with a header row, e.g. data.csv.")
+    Path,
+    typer.Argument(
+        metavar="DATA",
+        help="Table with a header row: CSV (any usual separator), TSV or Parquet, or - for "
+        "standard input, e.g. data.csv.",
+    ),
 ]
 ColumnsOpt = Annotated[
     str | None,
@@ -63,30 +42,55 @@ ColumnsOpt = Annotated[
         "--columns",
         "-c",
         help="Comma-separated numeric columns to cluster on, e.g. --columns height,weight. "
-        "Default: every numeric column.",
+        "Default: every column of numbers (text, dates, constant columns and row numbers are "
+        "skipped, and the run says so).",
+    ),
+]
+MissingOpt = Annotated[
+    str,
+    typer.Option(
+        help="Rows with a missing value in the chosen columns: drop them (their count is "
+        "printed) or error (stop and name them). E.g. --missing error.",
     ),
 ]
 ModelOpt = Annotated[
     str,
     typer.Option(
         help="gaussian or t (any number of columns; t: heavy-tailed Student-t clusters, "
-        "robust to outliers) or a one-column family: "
-        f"{', '.join(ONE_COLUMN_FAMILIES)}. E.g. --model t.",
+        "robust to outliers) or a one-column family: {models}. E.g. --model t.",
     ),
 ]
 CovarianceOpt = Annotated[
     str,
+    typer.Option(help="Shape of each Gaussian cluster: {covariances}. E.g. --covariance diag."),
+]
+NoiseOpt = Annotated[
+    bool,
     typer.Option(
-        help="Shape of each Gaussian cluster: "
-        f"{_listed(COVARIANCES, COVARIANCE_NOTES, ', ')}. E.g. --covariance diag.",
+        "--noise/--no-noise",
+        help="Add a noise component: a uniform background over the data's range for "
+        "outliers and scattered rows, labelled 'noise' (--model gaussian or t).",
+    ),
+]
+LabelsOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--labels",
+        help="Column with the known class of some rows (others empty or -1): the classes "
+        "name clusters and the rest are assigned to them, e.g. --labels species.",
+    ),
+]
+WeightsPriorOpt = Annotated[
+    str,
+    typer.Option(
+        "--weights-prior",
+        help="Prior of the cluster weights: a Dirichlet concentration (a positive number), "
+        "or {named_priors} (let superfluous clusters empty out; read the number in use from "
+        "the report). E.g. --weights-prior dirichlet_process -k 10.",
     ),
 ]
 SamplerOpt = Annotated[
-    str,
-    typer.Option(
-        help=f"Sampling backend: {_listed(SAMPLERS, SAMPLER_NOTES, ' or ')}. "
-        "E.g. --sampler nutpie.",
-    ),
+    str, typer.Option(help="Sampling backend: {samplers}. E.g. --sampler nutpie.")
 ]
 DrawsOpt = Annotated[
     int, typer.Option(help="Posterior draws kept per chain, e.g. --draws 2000 for a final run.")
@@ -104,42 +108,130 @@ SeedOpt = Annotated[
         "a random seed, recorded in settings.json and the report.",
     ),
 ]
-MissingOpt = Annotated[
-    str,
-    typer.Option(
-        help="Rows with a missing value in the chosen columns: drop them (their count is "
-        "printed) or error (stop and name them). E.g. --missing error.",
-    ),
-]
-WeightsPriorOpt = Annotated[
-    str,
-    typer.Option(
-        "--weights-prior",
-        help="Prior of the cluster weights: a Dirichlet concentration (a positive number), "
-        f"or {' or '.join(NAMED_PRIORS)} (let superfluous clusters empty out; read the "
-        "number in use from the report). E.g. --weights-prior dirichlet_process -k 10.",
-    ),
-]
-NoiseOpt = Annotated[
-    bool,
-    typer.Option(
-        "--noise",
-        help="Add a noise component: a uniform background over the data's range for "
-        "outliers and scattered rows, labelled 'noise' (--model gaussian or t).",
-    ),
-]
-LabelsOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--labels",
-        help="Column with the known class of some rows (others empty or -1): the classes "
-        "name clusters and the rest are assigned to them, e.g. --labels species.",
-    ),
-]
 ProgressOpt = Annotated[
     bool,
-    typer.Option(help="Show a spinner while compiling and the sampler's progress bar."),
+    typer.Option(
+        "--progress/--no-progress",
+        help="Show a spinner while compiling and the sampler's progress bar.",
+    ),
 ]
+SepOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--sep",
+        help="Column separator of a text table, e.g. --sep ';' or --sep tab. Default: found "
+        "from the file (a tab for .tsv files).",
+    ),
+]
+DecimalOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--decimal",
+        help="Decimal mark, . or , (e.g. --decimal , reads 1,5 as 1.5). Default: found from "
+        "the numbers (a comma only where no value has a decimal point).",
+    ),
+]
+ThousandsOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--thousands",
+        help="Thousands separator inside numbers, e.g. --thousands , reads 12,500 as 12500. "
+        "Default: none; a column of numbers with separators stops the run and says so.",
+    ),
+]
+EncodingOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--encoding",
+        help="Text encoding of the file, e.g. --encoding cp1252 (Excel's CSV on Windows). "
+        "Default: UTF-8, or as the file's byte-order mark says.",
+    ),
+]
+
+# ---------------------------------------------------------------------- option groups
+
+
+@dataclass
+class ModelOptions:
+    """The model: ``fit`` and ``select``."""
+
+    model: ModelOpt = "gaussian"
+    covariance: CovarianceOpt = "full"
+    noise: NoiseOpt = False
+    labels: LabelsOpt = None
+    weights_prior: WeightsPriorOpt = "1"
+
+
+@dataclass
+class SamplingOptions:
+    """How the posterior is sampled: ``fit`` and ``select``."""
+
+    sampler: SamplerOpt = "auto"
+    draws: DrawsOpt = 1000
+    tune: TuneOpt = 1000
+    chains: ChainsOpt = 4
+    seed: SeedOpt = None
+    progress: ProgressOpt = True
+
+
+@dataclass
+class TableFormat:
+    """How a text table is written: ``fit``, ``select`` and ``predict``. None: found."""
+
+    sep: SepOpt = None
+    decimal: DecimalOpt = None
+    thousands: ThousandsOpt = None
+    encoding: EncodingOpt = None
+
+    def checked(self) -> dict[str, str | None]:
+        """The options as the reader takes them ('tab' -> '\\t'), or InputError."""
+        sep, decimal, thousands, encoding = check_format_options(
+            self.sep, self.decimal, self.thousands, self.encoding
+        )
+        return {"sep": sep, "decimal": decimal, "thousands": thousands, "encoding": encoding}
+
+    def words(self) -> list[str]:
+        """The options given, as command-line words (for the command that repeats a fit)."""
+        given = [(f"--{f.name}", getattr(self, f.name)) for f in dataclasses.fields(self)]
+        return [word for name, value in given if value is not None for word in (name, value)]
+
+
+def with_option_groups(command):
+    """Let ``command`` take option groups as parameters: typer sees each group's fields.
+
+    A parameter annotated with one of the groups above becomes that group's options (keyword
+    parameters with the fields' typer annotations and defaults); the command is called with
+    the group built from them.
+    """
+    signature = inspect.signature(command, eval_str=True)
+    params, groups = [], {}
+    for param in signature.parameters.values():
+        group = param.annotation
+        if not (isinstance(group, type) and dataclasses.is_dataclass(group)):
+            params.append(param.replace(kind=inspect.Parameter.KEYWORD_ONLY))
+            continue
+        hints = typing.get_type_hints(group, include_extras=True)
+        fields = dataclasses.fields(group)
+        groups[param.name] = (group, [f.name for f in fields])
+        params += [
+            inspect.Parameter(
+                f.name, inspect.Parameter.KEYWORD_ONLY, default=f.default, annotation=hints[f.name]
+            )
+            for f in fields
+        ]
+
+    @functools.wraps(command)
+    def run(**kwargs):
+        for name, (group, names) in groups.items():
+            kwargs[name] = group(**{n: kwargs.pop(n) for n in names})
+        return command(**kwargs)
+
+    run.__signature__ = signature.replace(parameters=params)
+    run.__annotations__ = {p.name: p.annotation for p in params}
+    return run
+
+
+# ---------------------------------------------------------------------- one fit's options
 
 
 @dataclass
@@ -160,6 +252,19 @@ class FitOptions:
     noise: bool = False
     labels: str | None = None
 
+    @classmethod
+    def of(
+        cls,
+        components: int,
+        missing: str,
+        model: ModelOptions | None = None,
+        sampling: SamplingOptions | None = None,
+    ) -> FitOptions:
+        """The options of one fit from the command's groups."""
+        groups = [model or ModelOptions(), sampling or SamplingOptions()]
+        values = {k: v for group in groups for k, v in dataclasses.asdict(group).items()}
+        return cls(components=components, missing=missing, **values)
+
     @property
     def weights_prior_value(self) -> float | str:
         """``--weights-prior`` as the estimators take it: a number, or a named prior."""
@@ -169,11 +274,8 @@ class FitOptions:
             return self.weights_prior
 
 
-def check_options(options: FitOptions) -> None:
-    """InputError for any option the fit cannot take, before anything is read or compiled."""
-    check_choice(options.model, MODELS, "--model")
-    check_choice(options.covariance, COVARIANCES, "--covariance")
-    check_choice(options.sampler, SAMPLERS, "--sampler")
+def check_plain_options(options: FitOptions) -> None:
+    """InputError for options checked without the library's tables (numbers, --missing)."""
     check_choice(options.missing, MISSING, "--missing")
     if options.components < 1:
         raise InputError(
@@ -184,13 +286,29 @@ def check_options(options: FitOptions) -> None:
             raise InputError(f"--{name} {getattr(options, name)} must be at least 1.")
     if options.tune < 0:
         raise InputError(f"--tune {options.tune} must be 0 or more.")
+    if options.noise and options.model not in TABLE_MODELS:
+        raise InputError(
+            f"--noise needs --model gaussian or t; --model {options.model} has no noise component."
+        )
+
+
+def check_options(options: FitOptions) -> None:
+    """InputError for any option the fit cannot take, before anything is compiled.
+
+    Reads the library's tables (most of a second): commands call it after the input is read.
+    """
+    check_plain_options(options)
+    found = tables()
+    check_choice(options.model, found["models"], "--model")
+    check_choice(options.covariance, found["covariances"], "--covariance")
+    check_choice(options.sampler, found["samplers"], "--sampler")
     prior = options.weights_prior_value
-    if (isinstance(prior, str) and prior not in NAMED_PRIORS) or (
+    if (isinstance(prior, str) and prior not in found["named_priors"]) or (
         not isinstance(prior, str) and not 0 < prior < float("inf")
     ):
         raise InputError(
             f"--weights-prior {options.weights_prior} must be a positive number or one of "
-            f"{', '.join(NAMED_PRIORS)}, e.g. --weights-prior 1."
+            f"{', '.join(found['named_priors'])}, e.g. --weights-prior 1."
         )
     if options.model in NEEDS_TRIALS:
         raise InputError(
@@ -198,10 +316,8 @@ def check_options(options: FitOptions) -> None:
             "command line does not take; use the Python API: "
             f"bm.Mixture('{options.model}', k, trials=...)."
         )
-    if options.noise and options.model not in TABLE_MODELS:
-        raise InputError(
-            f"--noise needs --model gaussian or t; --model {options.model} has no noise component."
-        )
+    from bayesmixture.inference import resolve_sampler
+
     resolve_sampler(options.sampler)  # a sampler that is not installed fails now, not later
 
 
@@ -214,23 +330,26 @@ def command_line(
     columns: list[str] | None = None,
     ks: str | None = None,
     method: str | None = None,
+    table_format: TableFormat | None = None,
 ) -> str:
     """The command that repeats this fit exactly: every option spelled out, seed included."""
     words = ["bayesmixture", command, *([str(data)] if data is not None else [])]
     if columns is not None:
         words += ["--columns", ",".join(columns)]
+    words += table_format.words() if table_format is not None else []
     if command == "fit":
-        words += ["-k", str(options.components), "--model", options.model]
+        words += ["-k", str(options.components)]
     if command == "select":
         words += ["-k", str(ks), "--method", str(method)]
-    if command != "demo" and options.model in TABLE_MODELS:
-        words += ["--covariance", options.covariance]
+    if command != "demo":
+        words += ["--model", options.model]
+        if options.model in TABLE_MODELS:
+            words += ["--covariance", options.covariance]
     words += ["--sampler", options.sampler, "--draws", str(options.draws)]
     words += ["--tune", str(options.tune), "--chains", str(options.chains)]
     words += ["--seed", str(options.seed)]
     if command != "demo":
         words += ["--missing", options.missing]
-    if command == "fit":
         words += ["--weights-prior", options.weights_prior]
         words += ["--noise"] * options.noise
         words += ["--labels", options.labels] if options.labels is not None else []

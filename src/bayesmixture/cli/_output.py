@@ -20,9 +20,10 @@ from rich.table import Table
 import bayesmixture as bm
 from bayesmixture._atomic import atomic_path
 from bayesmixture._validation import describe_rows
+from bayesmixture.cli._choices import TABLE_MODELS
 from bayesmixture.cli._errors import InputError
-from bayesmixture.cli._input import FIT_FILE, SETTINGS_FILE, Rows
-from bayesmixture.cli._options import TABLE_MODELS, FitOptions
+from bayesmixture.cli._input import FIT_FILE, SETTINGS_FILE, Rows, describe_skipped
+from bayesmixture.cli._options import FitOptions
 from bayesmixture.cli._progress import stderr_console
 
 
@@ -112,6 +113,7 @@ def _settings(estimator, rows: Rows, options: FitOptions, command: str) -> dict:
         "model": options.model,
         "description": _describe(options),
         "columns": [str(c) for c in rows.frame.columns],
+        "columns_skipped": dict(rows.skipped),
         "n_components": options.components,
         "covariance": options.covariance if options.model in TABLE_MODELS else None,
         "noise": options.noise,
@@ -124,6 +126,8 @@ def _settings(estimator, rows: Rows, options: FitOptions, command: str) -> dict:
         "seed": options.seed,
         "missing": options.missing,
         "data": rows.source,
+        "read_as": rows.read_as,
+        **({"format": rows.format} if rows.format is not None else {}),
         "rows_in_file": rows.n_rows,
         "rows_used": len(rows.frame),
         "rows_dropped": rows.dropped,
@@ -162,6 +166,9 @@ def _report_settings(settings: dict) -> dict:
     dropped = shown["rows_dropped"]
     shown["rows_dropped"] = f"{len(dropped)} ({describe_rows(dropped)})" if dropped else "0"
     shown["columns"] = ", ".join(shown["columns"])
+    skipped = shown["columns_skipped"]
+    shown["columns_skipped"] = describe_skipped(skipped) if skipped else "none"
+    shown.pop("format", None)  # read_as says the same in words
     return shown
 
 

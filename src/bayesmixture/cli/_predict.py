@@ -12,8 +12,9 @@ import bayesmixture as bm
 from bayesmixture.cli._errors import check_choice, reporting_errors
 from bayesmixture.cli._fitting import model_input
 from bayesmixture.cli._input import FIT_FILE, read_rows, read_settings
-from bayesmixture.cli._options import MISSING, MissingOpt
+from bayesmixture.cli._options import MISSING, MissingOpt, TableFormat, with_option_groups
 from bayesmixture.cli._output import assignments, component_labels, write_csv
+from bayesmixture.cli._warnings import tidy_warnings
 
 EPILOG = (
     "Example: bayesmixture predict clusters new.csv --out new-labels.csv "
@@ -21,6 +22,7 @@ EPILOG = (
 )
 
 
+@with_option_groups
 def predict(
     fit_dir: Annotated[
         Path,
@@ -31,7 +33,9 @@ def predict(
     data: Annotated[
         Path,
         typer.Argument(
-            metavar="NEW.csv", help="CSV file of new rows with the fitted columns, e.g. new.csv."
+            metavar="NEW",
+            help="Table of new rows with the fitted columns (CSV, TSV, Parquet, or - for "
+            "standard input), e.g. new.csv.",
         ),
     ],
     out: Annotated[
@@ -39,19 +43,21 @@ def predict(
         typer.Option(help="CSV file to write: row, label, p_0, p_1, ..., uncertainty per row."),
     ],
     missing: MissingOpt = "drop",
+    *,
+    table_format: TableFormat,
 ) -> None:
     """Assign new rows to the clusters of a saved fit, without sampling again.
 
-    The new CSV needs the columns the fit used (other columns are ignored); `row` in the
+    The new table needs the columns the fit used (other columns are ignored); `row` in the
     output is the 0-based position of each row in the new file.
     """
-    with reporting_errors():
+    with reporting_errors(), tidy_warnings():
         check_choice(missing, MISSING, "--missing")
         settings = read_settings(fit_dir)
         console = Console()
-        rows = read_rows(data, settings["columns"], missing, console)
+        rows = read_rows(data, settings["columns"], missing, console, table_format=table_format)
         estimator = bm.load(fit_dir / FIT_FILE)
         probability = estimator.predict_proba(model_input(rows.frame, settings["model"]))
         table = assignments(rows.frame.index, probability, component_labels(estimator))
         write_csv(table, out)
-        console.print(f"Assigned {len(table)} rows of {data} to clusters; wrote {out}")
+        console.print(f"Assigned {len(table)} rows of {rows.source} to clusters; wrote {out}")

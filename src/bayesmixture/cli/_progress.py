@@ -7,7 +7,6 @@ import logging
 from rich.console import Console
 
 from bayesmixture.cli._options import FitOptions
-from bayesmixture.inference import resolve_sampler
 
 
 def stderr_console() -> Console:
@@ -24,6 +23,8 @@ class FitProgress:
     """
 
     def __init__(self, console: Console, options: FitOptions, *, stdout: Console, what: str):
+        from bayesmixture.inference import resolve_sampler
+
         self.console = console
         self.enabled = options.progress and resolve_sampler(options.sampler) == "pymc"
         self.status = None

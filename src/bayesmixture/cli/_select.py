@@ -5,34 +5,37 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
+import pandas as pd
 import typer
 from rich.console import Console
 
 from bayesmixture.cli._errors import InputError, check_choice, reporting_errors
-from bayesmixture.cli._fitting import make_estimator, resolve_seed
-from bayesmixture.cli._input import check_components_fit, check_out_dir, read_rows
+from bayesmixture.cli._fitting import check_rows_fit, fit_arguments, make_estimator, resolve_seed
+from bayesmixture.cli._input import check_out_dir, read_rows
 from bayesmixture.cli._options import (
-    ChainsOpt,
     ColumnsOpt,
-    CovarianceOpt,
     DataArg,
-    DrawsOpt,
     FitOptions,
     MissingOpt,
-    ProgressOpt,
-    SamplerOpt,
-    SeedOpt,
-    TuneOpt,
+    ModelOptions,
+    SamplingOptions,
+    TableFormat,
     check_options,
+    check_plain_options,
     command_line,
+    with_option_groups,
 )
 from bayesmixture.cli._output import write_fit_dir
 from bayesmixture.cli._progress import FitProgress, stderr_console
-from bayesmixture.selection import METHODS
+from bayesmixture.cli._warnings import tidy_warnings
 
 EPILOG = "Example: bayesmixture select data.csv --columns a,b -k 1..6 --out selection"
+# bayesmixture.selection.METHODS (a test holds them equal): reading the table there would
+# import PyMC and ArviZ before a misspelt --method could be reported.
+METHODS = ("loo", "bic")
 
 
+@with_option_groups
 def select(
     data: DataArg,
     out: Annotated[
@@ -59,38 +62,39 @@ def select(
             "best (fast). E.g. --method bic.",
         ),
     ] = "loo",
-    covariance: CovarianceOpt = "full",
-    sampler: SamplerOpt = "auto",
-    draws: DrawsOpt = 1000,
-    tune: TuneOpt = 1000,
-    chains: ChainsOpt = 4,
-    seed: SeedOpt = None,
+    *,
+    model_options: ModelOptions,
+    sampling: SamplingOptions,
     missing: MissingOpt = "drop",
-    progress: ProgressOpt = True,
+    table_format: TableFormat,
 ) -> None:
     """Compare several numbers of clusters and keep the best supported one.
 
-    Writes comparison.csv (one row per number of clusters), comparison.png and, for the
-    chosen number of clusters, the same files as `bayesmixture fit` (the report gains a
-    comparison section). With --method loo the choice is the smallest number of clusters
-    whose predictive accuracy is within two standard errors of the best.
+    Takes the model options of `bayesmixture fit`. Writes comparison.csv (one row per number
+    of clusters, with the sampling checks of each fit), comparison.png and, for the chosen
+    number of clusters, the same files as `bayesmixture fit` (the report gains a comparison
+    section). With --method loo the choice is the smallest number of clusters whose
+    predictive accuracy is within two standard errors of the best.
     """
-    with reporting_errors():
+    with reporting_errors(), tidy_warnings():
         check_choice(method, METHODS, "--method")
         ks = parse_components(components)
-        options = FitOptions("gaussian", max(ks), covariance, sampler, draws, tune, chains,
-                             seed, missing, progress)  # fmt: skip
+        options = FitOptions.of(max(ks), missing, model_options, sampling)
+        check_plain_options(options)
+        check_out_dir(out)
+        console = Console()
+        rows = read_rows(
+            data, columns, options.missing, console, labels=options.labels,
+            table_format=table_format,
+        )  # fmt: skip
         check_options(options)
+        check_rows_fit(max(ks), rows, options)
         template = make_estimator(options)
         if getattr(template, "select", None) is None:
             raise InputError(
                 "model selection is not available in this version of bayesmixture yet; "
                 "fit each number of clusters with `bayesmixture fit -k K` meanwhile."
             )
-        check_out_dir(out)
-        console = Console()
-        rows = read_rows(data, columns, missing, console)
-        check_components_fit(max(ks), rows)
         resolve_seed(options)
         template.set_params(random_seed=options.seed)
         what = (
@@ -98,17 +102,39 @@ def select(
             if method == "loo"
             else f"the best of {describe_ks(ks)} clusters by BIC"
         )
+        args, kwargs = fit_arguments(rows, options)
         with FitProgress(stderr_console(), options, stdout=console, what=what):
-            result = template.select(rows.frame, n_components=ks, method=method)
+            result = template.select(*args, n_components=ks, method=method, **kwargs)
         options.components = int(result.best.n_components)
+        comparison = with_checks(result.comparison, result.fits)
+        for k, checks in sorted(comparison["checks"].items()):
+            console.print(f"K={k}: {checks}", markup=False, highlight=False)
         console.print(f"Chosen: {options.components} clusters ({method}).")
-        used = list(rows.frame.columns)
         command = command_line(
-            "select", data, out, options, columns=used, ks=components, method=method
-        )
+            "select", data, out, options, columns=list(rows.frame.columns), ks=components,
+            method=method, table_format=table_format,
+        )  # fmt: skip
         write_fit_dir(
-            out, result.best, rows, options, console, command=command, comparison=result.comparison
+            out, result.best, rows, options, console, command=command, comparison=comparison
         )
+
+
+def with_checks(comparison: pd.DataFrame, fits: dict) -> pd.DataFrame:
+    """The comparison with a column ``checks``: each fit's failed sampling checks, in words."""
+    from bayesmixture.report import diagnostics_table
+
+    words = {}
+    for k, fit in fits.items():
+        table = diagnostics_table(fit.idata_, fit.membership_)
+        failed = table.loc[table["status"] == "check", "check"].tolist()
+        words[int(k)] = (
+            f"{len(failed)} check{'s' * (len(failed) > 1)} failed ({', '.join(failed)})"
+            if failed
+            else "all checks passed"
+        )
+    shown = comparison.copy()
+    shown["checks"] = [words.get(int(k), "not sampled (screened by BIC)") for k in shown.index]
+    return shown
 
 
 def parse_components(text: str) -> list[int]:

@@ -1,20 +1,30 @@
 """Estimators with the scikit-learn shape: fit, predict_proba, score_samples, summary.
 
 Also the tables of choices the estimators take (component families, covariance types), for
-the command line and the docs to read instead of repeating them.
+the command line and the docs to read instead of repeating them. The tables import only
+numpy; the estimators (which import scikit-learn) load on first use, so that the command
+line can read the tables and answer ``--help`` or a bad option at once.
 """
 
-from bayesmixture._registry import register_estimator
+from __future__ import annotations
+
+import importlib
+
 from bayesmixture.estimators._covariance import (
     COVARIANCES,
     CovarianceType,
+    covariance_types,
     register_covariance_type,
 )
 from bayesmixture.estimators._families import FAMILIES
-from bayesmixture.estimators._gaussian import COVARIANCE_TYPES, GaussianMixture
-from bayesmixture.estimators._regression import MixtureRegression
-from bayesmixture.estimators._student import StudentTMixture
-from bayesmixture.estimators._univariate import Mixture
+
+# each estimator and the module that defines (and registers) it
+_ESTIMATOR_MODULES = {
+    "GaussianMixture": "bayesmixture.estimators._gaussian",
+    "Mixture": "bayesmixture.estimators._univariate",
+    "MixtureRegression": "bayesmixture.estimators._regression",
+    "StudentTMixture": "bayesmixture.estimators._student",
+}
 
 __all__ = [
     "COVARIANCES",
@@ -28,8 +38,16 @@ __all__ = [
     "register_covariance_type",
 ]
 
-# bayesmixture.load finds a saved fit's class here (bayesmixture/_registry.py).
-register_estimator(GaussianMixture)
-register_estimator(Mixture)
-register_estimator(MixtureRegression)
-register_estimator(StudentTMixture)
+
+def __getattr__(name: str):
+    if name == "COVARIANCE_TYPES":
+        return covariance_types()
+    if name in _ESTIMATOR_MODULES:
+        cls = getattr(importlib.import_module(_ESTIMATOR_MODULES[name]), name)
+        globals()[name] = cls
+        return cls
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

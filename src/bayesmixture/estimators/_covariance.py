@@ -68,6 +68,21 @@ class CovarianceType:
         )
         return self.n_factors(n_components) * per_matrix
 
+    def rows_per_component(self, n_features: int) -> int:
+        """Rows each component needs so that its covariance is learnt from its rows (the
+        scatter of m rows about their mean has rank m - 1): one more than the features when
+        a component has its own correlations, else 2 (see ``min_rows``)."""
+        return n_features + 1 if self.correlated and not self.shared else 2
+
+    def min_rows(self, n_components: int, n_features: int) -> int:
+        """Fewest rows for ``n_components`` components: ``rows_per_component`` each, and for
+        a shared matrix with correlations the rows less one mean per component must reach
+        the features (n_components + n_features in all)."""
+        rows = n_components * self.rows_per_component(n_features)
+        if self.shared and self.correlated:
+            rows = max(rows, n_components + n_features)
+        return int(rows)
+
     def from_em(self, covariances: np.ndarray, n_features: int) -> np.ndarray:
         """scikit-learn's ``covariances_`` of an ``em_type`` fit, in this type's layout."""
         layout = _SKLEARN_LAYOUT[self.em_type]

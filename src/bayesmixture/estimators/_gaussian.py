@@ -13,9 +13,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from bayesmixture._cholesky import n_pairs
+from bayesmixture._registry import register_estimator
 from bayesmixture._validation import check_positive_int, group_codes
 from bayesmixture.estimators._base import BayesianMixture, warn_renamed
-from bayesmixture.estimators._covariance import check_covariance_type, covariance_types
+from bayesmixture.estimators._covariance import check_covariance_type
 from bayesmixture.estimators._gaussian_data import gaussian_fit_state, new_rows, standardisation
 from bayesmixture.estimators._gaussian_model import build_gaussian_model
 from bayesmixture.estimators._starts import (
@@ -37,9 +38,6 @@ from bayesmixture.estimators._weights import (
 if TYPE_CHECKING:
     import pymc as pm
 
-# The covariance types' names when this module was imported (the table may grow:
-# bayesmixture.estimators.COVARIANCES).
-COVARIANCE_TYPES = covariance_types()
 # Starting noise weight with noise=True (jittered): EM's start has no noise component.
 NOISE_START = 0.05
 # Jitter of chain starts around the initial solution (model scale): small enough to stay in
@@ -47,6 +45,7 @@ NOISE_START = 0.05
 START_JITTER = 0.02
 
 
+@register_estimator
 class GaussianMixture(BayesianMixture):
     """Bayesian Gaussian mixture fitted with NUTS on the marginalised likelihood.
 

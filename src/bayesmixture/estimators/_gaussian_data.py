@@ -8,6 +8,7 @@ import pandas as pd
 
 from bayesmixture._validation import check_case_weights, describe_rows, group_codes
 from bayesmixture.estimators._labels import class_codes
+from bayesmixture.estimators._sizes import check_rows_per_component
 from bayesmixture.estimators._state import NOISE, GaussianFitState
 from bayesmixture.estimators._tables import validate_table
 
@@ -27,6 +28,7 @@ def gaussian_fit_state(
     if sample_weight is not None:
         weights = check_case_weights(sample_weight, n_obs, "sample_weight")
     center, scale = standardisation(array, columns, estimator.standardize, weights)
+    check_rows_per_component(n_obs, estimator.n_components, n_features, estimator.covariance_type)
     value = (array - center) / scale
     if not isinstance(shared_label, bool | np.bool_):
         raise TypeError(f"shared_label={shared_label!r} must be True or False.")

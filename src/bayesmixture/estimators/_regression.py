@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from bayesmixture._registry import register_estimator
 from bayesmixture._validation import as_numeric_array, check_positive_int
 from bayesmixture.estimators._base import BayesianMixture
 from bayesmixture.estimators._regression_families import (
@@ -39,6 +40,7 @@ START_JITTER = 0.02
 GATE_PRIOR_SD = 1.5
 
 
+@register_estimator
 class MixtureRegression(BayesianMixture):
     """Bayesian mixture of linear regressions fitted with NUTS.
 

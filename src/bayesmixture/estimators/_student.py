@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from bayesmixture._registry import register_estimator
 from bayesmixture.estimators._gaussian import GaussianMixture
 
 # Gamma(shape, rate) prior of each component's degrees of freedom: mean 20, most mass from
@@ -14,6 +15,7 @@ DF_PRIOR = (2.0, 0.1)
 DF_START = 10.0
 
 
+@register_estimator
 class StudentTMixture(GaussianMixture):
     """Bayesian mixture of multivariate Student-t components, fitted with NUTS.
 

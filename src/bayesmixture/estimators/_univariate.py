@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from bayesmixture._registry import register_estimator
 from bayesmixture._validation import as_numeric_array, check_positive_int, describe_rows
 from bayesmixture.estimators._base import BayesianMixture
 from bayesmixture.estimators._families import COUNT, FAMILIES, POSITIVE, UNIT, DataScale
@@ -28,6 +29,7 @@ INITS = ("kmeans", "random")
 START_JITTER = 0.02
 
 
+@register_estimator
 class Mixture(BayesianMixture):
     """Bayesian mixture of one-dimensional distributions, fitted with NUTS.
 
