@@ -411,3 +411,38 @@ def test_duplicated_column_names_are_refused():
     X = pd.DataFrame(np.arange(6.0).reshape(3, 2), columns=["a", "a"])
     with pytest.raises(ValueError, match=re.escape("X has duplicated column names ['a']")):
         bm.GaussianMixture(2).fit(X)
+
+
+def test_bic_and_aic_are_at_most_a_few_parameters_above_em(penguin_fit, penguins):
+    from sklearn.mixture import GaussianMixture as EMGaussianMixture
+
+    X = penguins[PENGUIN_MEASUREMENTS].to_numpy()
+    em = EMGaussianMixture(3, n_init=5, random_state=0).fit(X)
+    n_parameters = 3 * 4 + 3 * 10 + 2  # means, covariances, weights: scikit-learn's count
+    ours = penguin_fit.bic(X)
+    # log L of the best draw is at most EM's maximum (every draw is a parameter value); near
+    # the mode, 2 (max log L - log L(draw)) is about chi-squared with p degrees of freedom,
+    # so the best of the draws is within ~p of the maximum
+    assert em.bic(X) - 1e-6 <= ours <= em.bic(X) + n_parameters
+    assert penguin_fit.aic(X) - ours == pytest.approx(
+        2 * n_parameters - n_parameters * np.log(len(X)), rel=1e-12
+    )
+
+
+def test_labels_and_converged_follow_the_fit(penguin_fit, penguins):
+    X = penguins[PENGUIN_MEASUREMENTS]
+    np.testing.assert_array_equal(penguin_fit.labels_, penguin_fit.predict(X))
+    assert penguin_fit.converged_ == bool((penguin_fit.diagnose()["status"] == "ok").all())
+
+
+def test_random_state_points_to_random_seed():
+    with pytest.raises(TypeError, match="takes random_seed= \\(PyMC's name\\), not random_state="):
+        bm.GaussianMixture(2, random_state=0)
+    with pytest.raises(ValueError, match="use set_params\\(random_seed=...\\)"):
+        bm.GaussianMixture(2).set_params(random_state=0)
+
+
+def test_convergence_warnings_are_scikit_learns_too():
+    from sklearn.exceptions import ConvergenceWarning
+
+    assert issubclass(bm.exceptions.ConvergenceWarning, ConvergenceWarning)

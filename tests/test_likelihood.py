@@ -252,6 +252,13 @@ def test_rejects_components_with_different_supports():
         bm.mixture("y", [0.5, 0.5], comps, np.zeros((3, 2)))
 
 
+def test_rejects_discrete_and_continuous_components_on_the_same_data():
+    # a probability and a density are not on one scale: their mixture means nothing
+    comps = [pm.Normal.dist(0, 1), pm.Poisson.dist(3.0)]
+    with pm.Model(), pytest.raises(ValueError, match=r"mix discrete \(Poisson\) and continuous"):
+        bm.mixture("y", [0.5, 0.5], comps, np.array([1.0, 2.0, 3.0]))
+
+
 def test_rejects_component_shape_that_would_broadcast():
     """(60, 1) means against (60,) data would silently give a (60, 60) likelihood."""
     data = bm.datasets.make_operator_mixture()

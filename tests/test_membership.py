@@ -82,6 +82,14 @@ def test_membership_sd_and_per_draw_match_brute_force(normal_case):
     np.testing.assert_allclose(result["probability_sd"].values, per_draw.std(axis=0), atol=1e-8)
 
 
+def test_a_posterior_of_another_model_is_refused_by_name(normal_case):
+    model, _, y, draws = normal_case
+    # the posterior of a three-component model scored with this two-component one
+    three = {name: np.concatenate([a, a[..., :1]], axis=-1) for name, a in draws.items()}
+    with pytest.raises(ValueError, match=re.escape("idata.posterior['w'] has shape (3,) per draw")):
+        bm.membership(model, _posterior(**three), "y")
+
+
 def test_membership_does_not_modify_idata(normal_case):
     model, idata, *_ = normal_case
     before = idata.posterior["mu"].values.copy()

@@ -126,6 +126,17 @@ def test_bad_designs_are_refused():
         )
 
 
+@pytest.mark.parametrize("family", ["normal", "poisson"])
+def test_a_constant_column_beside_the_intercept_is_refused(family):
+    X = pd.DataFrame({"dose": np.arange(10.0), "batch": np.ones(10)})
+    y = np.arange(10.0)
+    with pytest.raises(ValueError, match=re.escape("X has constant columns ['batch']")):
+        bm.MixtureRegression(2, family=family).fit(X, y)
+    # without an intercept the constant column is the intercept: taken
+    reg = bm.MixtureRegression(2, family=family, fit_intercept=False)
+    assert reg._validate_fit_data(X, y).names == ["dose", "batch"]
+
+
 @pytest.mark.parametrize(
     ("prior", "message"),
     [
