@@ -221,8 +221,12 @@ class BayesianMixture(BaseEstimator, metaclass=ABCMeta):
         self._warn_if_unreliable()
         return self
 
+    def _n_features(self, fit: FitState) -> int:
+        """Columns of the data the fit was given (``n_features_in_``)."""
+        return fit.value.shape[1] if fit.value.ndim > 1 else 1
+
     def _set_feature_attributes(self, fit: FitState) -> None:
-        self.n_features_in_ = fit.value.shape[1] if fit.value.ndim > 1 else 1
+        self.n_features_in_ = self._n_features(fit)
         if fit.feature_names is not None:
             self.feature_names_in_ = np.asarray(fit.feature_names, dtype=object)
         elif hasattr(self, "feature_names_in_"):

@@ -157,20 +157,30 @@ class MixtureRegression(BayesianMixture):
         """Fit to the design ``X`` (one table, or a list of one table per component) and ``y``."""
         return self._fit(X, y)
 
-    def predict_proba(self, X, y, *, draws: int | None = None):
+    def predict_proba(self, X, y=None, *, draws: int | None = None):
         """Membership probabilities of rows (X, y): which regression produced each y.
 
-        ``draws`` thins the posterior for Dask input only (see the base class).
+        ``y`` is required: membership in a mixture of regressions is about a response given
+        its covariates. ``draws`` thins the posterior for Dask input only (see the base class).
         """
         return super().predict_proba(X, y, draws=draws)
 
-    def predict(self, X, y, *, draws: int | None = None):
-        """Most probable regression of each row (X, y)."""
+    def predict(self, X, y=None, *, draws: int | None = None):
+        """Most probable regression of each row (X, y); ``y`` is required."""
         return super().predict(X, y, draws=draws)
 
-    def score_samples(self, X, y, *, draws: int | None = None):
-        """Posterior predictive log density of each y given its X, in y's units."""
+    def score_samples(self, X, y=None, *, draws: int | None = None):
+        """Posterior predictive log density of each y given its X, in y's units; ``y`` is
+        required."""
         return super().score_samples(X, y, draws=draws)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.required = True  # fit(X, y): the responses
+        return tags
+
+    def _n_features(self, fit: RegressionFitState) -> int:
+        return len(fit.names)
 
     # ------------------------------------------------------------------ contract
 
@@ -246,6 +256,15 @@ class MixtureRegression(BayesianMixture):
     def _validate_fit_data(self, X, y) -> RegressionFitState:
         designs, names, per_component = self._designs(X)
         n_obs, n_coef = designs[0].shape
+        if y is None:
+            raise ValueError(
+                "MixtureRegression requires y to be passed, but the target y is None: "
+                "fit(X, y) takes the responses as well as the covariates."
+            )
+        if n_obs < 2:
+            raise ValueError(
+                f"X has {n_obs} sample (n_samples = 1); a mixture needs at least 2 rows."
+            )
         target = as_numeric_array(y, "y").astype(float).reshape(-1) if y is not None else None
         if target is None or target.shape != (n_obs,):
             raise ValueError(f"y must hold one value per row of X ({n_obs}); got {np.shape(y)}.")
@@ -517,10 +536,14 @@ class MixtureRegression(BayesianMixture):
         stacked = np.stack(designs)
         if stacked.shape[-1] != len(fit.names):
             raise ValueError(
-                f"X has {stacked.shape[-1]} columns; the model was fitted on {len(fit.names)}."
+                f"X has {stacked.shape[-1]} features, but MixtureRegression is expecting "
+                f"{len(fit.names)} features as input (the columns it was fitted on)."
             )
         if y is None:
-            raise ValueError("membership in a mixture of regressions needs y as well as X.")
+            raise ValueError(
+                "MixtureRegression scores rows (X, y): which regression produced each y. "
+                "Pass the responses too, e.g. predict(X, y)."
+            )
         target = as_numeric_array(y, "y").astype(float).reshape(-1)
         if target.shape != (stacked.shape[1],):
             raise ValueError(f"y must hold one value per row of X ({stacked.shape[1]}).")

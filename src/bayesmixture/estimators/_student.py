@@ -33,7 +33,7 @@ class StudentTMixture(GaussianMixture):
 
     Parameters
     ----------
-    n_components : int
+    n_components : int, default 2
         Number of components K.
     df_prior : tuple of two positive floats, default (2.0, 0.1)
         Shape and rate of the Gamma prior of each component's degrees of freedom (mean 20).
@@ -65,7 +65,7 @@ class StudentTMixture(GaussianMixture):
 
     def __init__(
         self,
-        n_components: int = 1,
+        n_components: int = 2,
         *,
         covariance_type: str = "full",
         df_prior=DF_PRIOR,

@@ -138,6 +138,13 @@ class Mixture(BayesianMixture):
         """
         return self._fit(y, None, labels=labels)
 
+    def __sklearn_tags__(self):
+        # one variable: scikit-learn's checks of 2-D input do not apply
+        tags = super().__sklearn_tags__()
+        tags.input_tags.one_d_array = True
+        tags.input_tags.two_d_array = False
+        return tags
+
     # ------------------------------------------------------------------ contract
 
     @property
