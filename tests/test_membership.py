@@ -83,7 +83,7 @@ def test_membership_sd_and_per_draw_match_brute_force(normal_case):
 
 
 def test_a_posterior_of_another_model_is_refused_by_name(normal_case):
-    model, _, y, draws = normal_case
+    model, _, _, draws = normal_case
     # the posterior of a three-component model scored with this two-component one
     three = {name: np.concatenate([a, a[..., :1]], axis=-1) for name, a in draws.items()}
     with pytest.raises(ValueError, match=re.escape("idata.posterior['w'] has shape (3,) per draw")):
