@@ -26,6 +26,7 @@ from bayesmixture.report import SECTIONS, match_clusters
 
 # Small sampling settings: enough for well separated clusters, cheap to compile and run.
 SAMPLING = ["--draws", "100", "--tune", "100", "--chains", "2", "--seed", "1"]
+DROP = ["--missing", "drop"]  # data.csv has rows with missing values
 N_ROWS, MISSING_ROWS = 150, [4, 9]
 FIT_FILES = {"assignments.csv", "fit.nc", "summary.csv", "settings.json", "report.html"}
 
@@ -73,7 +74,7 @@ def fitted(data_dir, tmp_path_factory):
     """One fit shared by the tests (compiling and sampling take 10-20 s); tests only read it."""
     out = tmp_path_factory.mktemp("fits") / "clusters"
     result = invoke("fit", data_dir / "data.csv", "--columns", "a,b", "-k", 2, "--out", out,
-                    *SAMPLING, "--no-progress")  # fmt: skip
+                    *SAMPLING, *DROP, "--no-progress")  # fmt: skip
     assert result.exit_code == 0, result.output
     return out, result
 
@@ -159,7 +160,8 @@ def test_predict_assigns_new_rows_without_sampling(fitted, data_dir, tmp_path):
     new = data.loc[10:29, ["name", "b", "a"]].reset_index(drop=True)  # other order, extra column
     new.loc[3, "b"] = np.nan
     new.to_csv(tmp_path / "new.csv", index=False)
-    result = invoke("predict", out, tmp_path / "new.csv", "--out", tmp_path / "preds.csv")
+    result = invoke("predict", out, tmp_path / "new.csv", "--out", tmp_path / "preds.csv",
+                    "--missing", "drop")  # fmt: skip
     assert result.exit_code == 0, result.output
     preds = pd.read_csv(tmp_path / "preds.csv")
     assert list(preds.columns) == ["row", "label", "p_0", "p_1", "uncertainty"]
@@ -167,6 +169,26 @@ def test_predict_assigns_new_rows_without_sampling(fitted, data_dir, tmp_path):
     expected = pd.read_csv(out / "assignments.csv").set_index("row").loc[preds["row"] + 10]
     np.testing.assert_allclose(preds[["p_0", "p_1"]], expected[["p_0", "p_1"]], atol=1e-9)
     assert "Dropped 1 of 20 rows" in " ".join(result.stdout.split())
+
+
+def test_missing_values_are_an_error_by_default_as_in_the_library(fitted, data_dir, tmp_path):
+    out, _ = fitted
+    new = pd.read_csv(data_dir / "data.csv").loc[:5, ["a", "b"]]
+    new.loc[2, "b"] = np.nan
+    new.to_csv(tmp_path / "new.csv", index=False)
+    result = invoke("predict", out, tmp_path / "new.csv", "--out", tmp_path / "preds.csv")
+    assert_one_line_error(result, "missing values in rows 2 and 4", "--missing drop")
+
+
+def test_missing_values_can_be_marginalized(data_dir, tmp_path):
+    out = tmp_path / "gaps"
+    result = invoke("fit", data_dir / "data.csv", "--columns", "a,b", "-k", 2,
+                    "--missing", "marginalize", "--out", out, "--draws", 60, "--tune", 60,
+                    "--chains", 2, "--seed", 1, "--no-progress")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(out / "assignments.csv")
+    assert {4, 9} <= set(table["row"])  # the rows with gaps are kept and assigned
+    assert bm.load(out / "fit.nc").missing == "marginalize"
 
 
 def test_predict_names_the_columns_the_new_file_lacks(fitted, data_dir, tmp_path):
@@ -231,7 +253,8 @@ BAD_INPUTS = {
 def test_bad_input_is_one_line_and_writes_nothing(case, data_dir, tmp_path):
     args, message = BAD_INPUTS[case]
     out = tmp_path / "out"
-    result = invoke("fit", data_dir / args[0], *args[1:], "--out", out, *SAMPLING)
+    # --missing drop first: a case's own --missing comes later and wins
+    result = invoke("fit", data_dir / args[0], *DROP, *args[1:], "--out", out, *SAMPLING)
     assert_one_line_error(result, message)
     assert list(tmp_path.iterdir()) == []  # no output folder, no staging folder
 
@@ -255,7 +278,7 @@ def test_select_says_when_it_is_not_available(data_dir, tmp_path, monkeypatch):
     for cls in bm.GaussianMixture.__mro__:  # wherever select is defined, take it away
         if "select" in vars(cls):
             monkeypatch.delattr(cls, "select")
-    result = invoke("select", data_dir / "data.csv", "-k", "1..3", "--out", tmp_path / "s")
+    result = invoke("select", data_dir / "data.csv", "-k", "1..3", "--out", tmp_path / "s", *DROP)
     assert_one_line_error(result, "model selection is not available")
     assert not (tmp_path / "s").exists()
 
@@ -283,7 +306,7 @@ def test_select_writes_the_comparison_and_the_chosen_fit(fitted, data_dir, tmp_p
     monkeypatch.setattr(bm.GaussianMixture, "select", fake_select, raising=False)
     out = tmp_path / "selection"
     result = invoke("select", data_dir / "data.csv", "--columns", "a,b", "-k", "1..3",
-                    "--method", "bic", "--out", out, *SAMPLING, "--no-progress")  # fmt: skip
+                    "--method", "bic", "--out", out, *SAMPLING, *DROP, "--no-progress")  # fmt: skip
     assert result.exit_code == 0, result.output
     assert calls == [(["a", "b"], [1, 2, 3], "bic", 1)]
     assert {p.name for p in out.iterdir()} == FIT_FILES | {"comparison.csv", "comparison.png"}
@@ -373,7 +396,7 @@ print("LISTED" if "halfnormalish" in help_text else "MISSING")
 def test_labels_noise_and_t_clusters_from_the_command_line(data_dir, tmp_path):
     out = tmp_path / "labelled"
     result = invoke("fit", data_dir / "data.csv", "--columns", "a,b", "-k", 2, "--model", "t",
-                    "--noise", "--labels", "known", "--out", out, *SAMPLING,
+                    "--noise", "--labels", "known", "--out", out, *SAMPLING, *DROP,
                     "--no-progress")  # fmt: skip
     assert result.exit_code == 0, result.output
     table = pd.read_csv(out / "assignments.csv")
@@ -408,7 +431,7 @@ def test_select_takes_the_model_options_of_fit_and_tabulates_each_fits_checks(da
     out = tmp_path / "robust"
     result = invoke("select", data_dir / "data.csv", "--columns", "a,b", "-k", "1..2",
                     "--model", "t", "--noise", "--out", out, "--draws", 50, "--tune", 50,
-                    "--chains", 2, "--seed", 1, "--no-progress")  # fmt: skip
+                    "--chains", 2, "--seed", 1, "--missing", "drop", "--no-progress")  # fmt: skip
     assert result.exit_code == 0, result.output
     comparison = pd.read_csv(out / "comparison.csv", index_col="n_components")
     assert sorted(comparison.index) == [1, 2]

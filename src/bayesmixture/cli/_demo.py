@@ -37,7 +37,7 @@ def demo(
     ] = Path("demo-output"),
     sampler: SamplerOpt = "auto",
     draws: DrawsOpt = 1000,
-    tune: TuneOpt = 1000,
+    tune: TuneOpt = None,
     chains: ChainsOpt = 4,
     seed: Annotated[int, typer.Option(help="Random seed, e.g. --seed 2.")] = 1,
     progress: ProgressOpt = True,

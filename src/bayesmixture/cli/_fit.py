@@ -52,7 +52,7 @@ def fit(
     *,
     model_options: ModelOptions,
     sampling: SamplingOptions,
-    missing: MissingOpt = "drop",
+    missing: MissingOpt = "error",
     table_format: TableFormat,
 ) -> None:
     """Cluster the rows of a table (CSV, TSV, Parquet) and write the results and a report.

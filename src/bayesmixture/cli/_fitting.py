@@ -28,8 +28,13 @@ def make_estimator(options: FitOptions):
     }
     if options.model in TABLE_MODELS:
         estimator = bm.StudentTMixture if options.model == "t" else bm.GaussianMixture
+        missing = "marginalize" if options.missing == "marginalize" else "error"
         return estimator(
-            options.components, covariance_type=options.covariance, noise=options.noise, **params
+            options.components,
+            covariance_type=options.covariance,
+            noise=options.noise,
+            missing=missing,
+            **params,
         )
     return bm.Mixture(options.model, options.components, **params)
 

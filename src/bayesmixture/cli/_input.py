@@ -99,23 +99,24 @@ def read_rows(
     if incomplete.size and missing == "error":
         raise InputError(
             f"{source} has missing values in {describe_rows(incomplete)} (0-based data rows) "
-            f"of the columns {', '.join(names)}; fill them in, or pass --missing drop."
+            f"of the columns {', '.join(names)}; fill them in, or pass --missing drop (or "
+            "--missing marginalize with --model gaussian or t)."
         )
-    if incomplete.size == len(frame):
+    if incomplete.size == len(frame) and missing != "marginalize":
         raise InputError(f"{source}: every row has a missing value in {', '.join(names)}.")
-    if incomplete.size:
+    if incomplete.size and missing == "drop":
         console.print(
             f"Dropped {incomplete.size} of {len(frame)} rows with missing values "
             f"({describe_rows(incomplete)}); pass --missing error to stop instead.",
             markup=False,
             highlight=False,
         )
-    kept = frame.dropna()
+    kept = frame if missing == "marginalize" else frame.dropna()
     rows = Rows(
         frame=kept,
         source=source,
         n_rows=len(frame),
-        dropped=[int(r) for r in incomplete],
+        dropped=[] if missing == "marginalize" else [int(r) for r in incomplete],
         labels=None if labels is None else classes(table, labels).loc[kept.index],
         skipped=skipped,
         read_as=table.describe_format(),

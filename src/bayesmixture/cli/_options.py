@@ -24,7 +24,8 @@ from bayesmixture.cli._choices import NEEDS_TRIALS, TABLE_MODELS, tables
 from bayesmixture.cli._dialect import check_format_options
 from bayesmixture.cli._errors import InputError, check_choice
 
-MISSING = ("drop", "error")
+# Rows with missing values: as the estimators' missing= ("error", "marginalize"), or dropped.
+MISSING = ("error", "drop", "marginalize")
 
 # ---------------------------------------------------------------------- typer options
 
@@ -49,8 +50,10 @@ ColumnsOpt = Annotated[
 MissingOpt = Annotated[
     str,
     typer.Option(
-        help="Rows with a missing value in the chosen columns: drop them (their count is "
-        "printed) or error (stop and name them). E.g. --missing error.",
+        help="Rows with a missing value in the chosen columns: error (stop and name them, "
+        "the default, as in the library), drop them (their count is printed), or "
+        "marginalize (--model gaussian or t: each such row counts by its observed columns, "
+        "no imputation). E.g. --missing drop.",
     ),
 ]
 ModelOpt = Annotated[
@@ -96,7 +99,11 @@ DrawsOpt = Annotated[
     int, typer.Option(help="Posterior draws kept per chain, e.g. --draws 2000 for a final run.")
 ]
 TuneOpt = Annotated[
-    int, typer.Option(help="Tuning (warm-up) steps per chain, discarded, e.g. --tune 1000.")
+    int | None,
+    typer.Option(
+        help="Tuning (warm-up) steps per chain, discarded, e.g. --tune 1000. Default, as in "
+        "the library: 300 on the compiled path, 1000 on PyMC's graph.",
+    ),
 ]
 ChainsOpt = Annotated[
     int, typer.Option(help="Independent chains; 4 lets R-hat compare them, e.g. --chains 4.")
@@ -168,7 +175,7 @@ class SamplingOptions:
 
     sampler: SamplerOpt = "auto"
     draws: DrawsOpt = 1000
-    tune: TuneOpt = 1000
+    tune: TuneOpt = None
     chains: ChainsOpt = 4
     seed: SeedOpt = None
     progress: ProgressOpt = True
@@ -243,10 +250,10 @@ class FitOptions:
     covariance: str = "full"
     sampler: str = "auto"
     draws: int = 1000
-    tune: int = 1000
+    tune: int | None = None
     chains: int = 4
     seed: int | None = None
-    missing: str = "drop"
+    missing: str = "error"
     progress: bool = True
     weights_prior: str = "1"
     noise: bool = False
@@ -284,8 +291,13 @@ def check_plain_options(options: FitOptions) -> None:
     for name in ("draws", "chains"):
         if getattr(options, name) < 1:
             raise InputError(f"--{name} {getattr(options, name)} must be at least 1.")
-    if options.tune < 0:
+    if options.tune is not None and options.tune < 0:
         raise InputError(f"--tune {options.tune} must be 0 or more.")
+    if options.missing == "marginalize" and options.model not in TABLE_MODELS:
+        raise InputError(
+            f"--missing marginalize needs --model gaussian or t; --model {options.model} "
+            "models one column: pass --missing drop or error."
+        )
     if options.noise and options.model not in TABLE_MODELS:
         raise InputError(
             f"--noise needs --model gaussian or t; --model {options.model} has no noise component."
@@ -346,7 +358,8 @@ def command_line(
         if options.model in TABLE_MODELS:
             words += ["--covariance", options.covariance]
     words += ["--sampler", options.sampler, "--draws", str(options.draws)]
-    words += ["--tune", str(options.tune), "--chains", str(options.chains)]
+    words += ["--tune", str(options.tune)] if options.tune is not None else []
+    words += ["--chains", str(options.chains)]
     words += ["--seed", str(options.seed)]
     if command != "demo":
         words += ["--missing", options.missing]

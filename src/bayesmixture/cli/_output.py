@@ -122,6 +122,7 @@ def _settings(estimator, rows: Rows, options: FitOptions, command: str) -> dict:
         "sampler_used": posterior.attrs.get("bayesmixture_sampler", options.sampler),
         "draws": options.draws,
         "tune": options.tune,
+        "tune_used": estimator.tune_,
         "chains": options.chains,
         "seed": options.seed,
         "missing": options.missing,

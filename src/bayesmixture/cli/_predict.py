@@ -42,7 +42,7 @@ def predict(
         Path,
         typer.Option(help="CSV file to write: row, label, p_0, p_1, ..., uncertainty per row."),
     ],
-    missing: MissingOpt = "drop",
+    missing: MissingOpt = "error",
     *,
     table_format: TableFormat,
 ) -> None:

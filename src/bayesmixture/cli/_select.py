@@ -65,7 +65,7 @@ def select(
     *,
     model_options: ModelOptions,
     sampling: SamplingOptions,
-    missing: MissingOpt = "drop",
+    missing: MissingOpt = "error",
     table_format: TableFormat,
 ) -> None:
     """Compare several numbers of clusters and keep the best supported one.

@@ -27,6 +27,7 @@ from bayesmixture.estimators._posterior_steps import (
     COMPONENT_DIM,
     FIT_SECONDS,
     PERMUTATION_GROUP,
+    TUNE_USED,
     draw_posterior,
     relabel_and_assign,
 )
@@ -319,6 +320,14 @@ class BayesianMixture(BaseEstimator, metaclass=ABCMeta):
 
     def _training_label_indices(self) -> np.ndarray:
         return self.membership_["label"].values
+
+    @property
+    def tune_(self) -> int | None:
+        """Tuning steps per chain that the fit used (``tune=None`` chooses them: 300 on the
+        compiled path, 1000 on PyMC's graph); None for fits saved before it was recorded."""
+        self._check_fitted()
+        value = self.idata_.posterior.attrs.get(TUNE_USED)
+        return None if value is None else int(value)
 
     @property
     def fit_seconds_(self) -> float:

@@ -27,6 +27,8 @@ START_JITTER = 0.02
 # Seconds of the whole fit, and of sampling alone, recorded on the posterior.
 FIT_SECONDS = "bayesmixture_fit_seconds"
 SAMPLING_SECONDS = "bayesmixture_wall_time"
+# Tuning steps per chain that the fit used (tune=None chooses them).
+TUNE_USED = "bayesmixture_tune"
 
 
 def draw_posterior(
@@ -86,6 +88,7 @@ def draw_posterior(
             model, posterior_values(theta), stats, sampler="compiled", seconds=seconds
         )
     idata.posterior.attrs[SAMPLING_SECONDS] = time.perf_counter() - started
+    idata.posterior.attrs[TUNE_USED] = int(tune)
     return idata
 
 
