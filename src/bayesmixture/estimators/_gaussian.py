@@ -7,24 +7,23 @@ own.
 
 from __future__ import annotations
 
-from functools import partial
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from bayesmixture._cholesky import n_pairs
 from bayesmixture._registry import register_estimator
-from bayesmixture._validation import check_positive_int, group_codes
+from bayesmixture._validation import check_positive_int
 from bayesmixture.estimators._base import BayesianMixture, warn_renamed
 from bayesmixture.estimators._covariance import check_covariance_type
 from bayesmixture.estimators._gaussian_data import gaussian_fit_state, new_rows, standardisation
 from bayesmixture.estimators._gaussian_model import build_gaussian_model
+from bayesmixture.estimators._gaussian_scoring import (
+    matrix_product_scorer,
+    shared_label_membership,
+)
+from bayesmixture.estimators._gaussian_starts import chain_starts
 from bayesmixture.estimators._starts import (
     INITS,
-    STARTS,
-    GaussianStart,
-    labelled_start,
-    trimmed_em_start,
 )
 from bayesmixture.estimators._state import GaussianFitState
 from bayesmixture.estimators._tables import validate_table
@@ -37,12 +36,6 @@ from bayesmixture.estimators._weights import (
 
 if TYPE_CHECKING:
     import pymc as pm
-
-# Starting noise weight with noise=True (jittered): EM's start has no noise component.
-NOISE_START = 0.05
-# Jitter of chain starts around the initial solution (model scale): small enough to stay in
-# its mode, large enough that chains are not copies of each other.
-START_JITTER = 0.02
 
 
 @register_estimator
@@ -425,40 +418,7 @@ class GaussianMixture(BayesianMixture):
         return values
 
     def _initial_values(self, fit: GaussianFitState, rng: np.random.Generator) -> list[dict]:
-        # EM and k-means need complete rows: missing entries start at the column mean (0).
-        start = STARTS[self.init]
-        if fit.row_labels is not None:
-            start = partial(labelled_start, codes=fit.row_labels)
-        elif self.init == "em" and self._robust_start():
-            start = trimmed_em_start
-        start = start(
-            np.nan_to_num(fit.value, nan=0.0),
-            n_components=self.n_components,
-            covariance_type=check_covariance_type(self.covariance_type),
-            seed=int(rng.integers(2**31 - 1)),
-        )
-        n_groups = 0 if fit.group_names is None else len(fit.group_names)
-        return [self._jittered(start, rng, n_groups) for _ in range(self.chains)]
-
-    def _jittered(self, start: GaussianStart, rng, n_groups: int) -> dict:
-        D = start.means.shape[1]
-        jitter = lambda shape: START_JITTER * rng.standard_normal(shape)  # noqa: E731
-        values = {"mu": start.means + jitter(start.means.shape)}
-        weights = start.weights * np.exp(jitter(start.weights.shape))
-        weights /= weights.sum()
-        if n_groups:
-            values["group_weights"] = np.tile(weights, (n_groups, 1))
-        else:
-            values["weights"] = weights
-        sd, cpc = check_covariance_type(self.covariance_type).sd_and_cpc(start.covariances)
-        values["sd"] = sd * np.exp(jitter(np.shape(sd)))
-        if cpc is not None and n_pairs(D):
-            z = np.tanh(np.arctanh(cpc) + jitter(cpc.shape))
-            values["cpc"] = (z + 1.0) / 2.0
-        if self.noise:  # a small noise weight: the EM start has none
-            values["noise_weight"] = NOISE_START * np.exp(jitter(()))
-        values.update(self._component_param_starts(jitter))
-        return values
+        return chain_starts(self, fit, rng)
 
     def _component_param_starts(self, jitter) -> dict:
         """Starting values of the variables of :meth:`_component_params`."""
@@ -472,60 +432,15 @@ class GaussianMixture(BayesianMixture):
         return new_rows(self, X, groups)
 
     def _fast_scorer(self, model, posterior, value: np.ndarray, data: dict, *, fit=None):
-        """The matrix-product scorer when it applies (no shared labels; gaps only without a
-        noise component), else None. It relabels and scores the training rows too (gaps
-        and per-group weights included); case weights do not change a row's
-        responsibilities, only its weight in the fit."""
-        from bayesmixture._spec import lookup
-        from bayesmixture.estimators._gaussian_scorer import GaussianEvaluator
-
+        """The matrix-product scorer when it applies (see ``_gaussian_scoring``), else None."""
         fit = self._fit_data if fit is None else fit
-        if fit.shared_label or set(data) - {"group_index"}:
-            return None
-        # One matrix product per block instead of one small solve per row and draw.
-        noise = None
-        if fit.has_noise:
-            if np.isnan(value).any():
-                return None
-            noise = -float(np.log(fit.noise_upper - fit.noise_lower).sum())
-        evaluator = GaussianEvaluator(
-            lookup(model, self._mixture_name),
-            fit.center,
-            fit.scale,
-            student=self._df_prior() is not None,
-            noise_log_density=noise,
-            group_index=fit.data.get("group_index") if fit.group_names is not None else None,
-        )
-        return evaluator if all(name in posterior for name in evaluator.rv_names) else None
+        return matrix_product_scorer(self, model, posterior, value, data, fit)
 
     def _membership_of(self, X, y=None, *, groups=None):
         fit = getattr(self, "_fit_data", None)
         if fit is None or not fit.shared_label:
             return super()._membership_of(X, y, groups=groups)
-        # One label per group: the group's probabilities, given to each of its rows.
-        import xarray as xr
-
-        from bayesmixture.evaluation import summarise
-
-        self._check_fitted()
-        if groups is None:
-            raise ValueError(
-                "this mixture was fitted with shared_label=True; pass groups= for the new rows "
-                "(rows of one group share one component)."
-            )
-        value, _ = self._new_value(X, y)
-        codes, names = group_codes(groups, len(value))
-        per_group = summarise(
-            self._get_evaluator(),
-            self.idata_.posterior,
-            value,
-            None,
-            obs_coords=names,
-            component_coords=self._membership_components(self.idata_.posterior, fit),
-            groups=codes,
-            case_weights=np.ones(len(value)),
-        )
-        return per_group.isel(group=xr.DataArray(codes, dims="obs")).drop_vars("group")
+        return shared_label_membership(self, X, y, groups)
 
     def score_samples(self, X, y=None, *, draws=None, **predict_params):
         fit = getattr(self, "_fit_data", None)
