@@ -46,7 +46,6 @@ except ImportError as err:  # pragma: no cover - depends on the environment
         "lazy scoring needs Dask; install it with pip install 'bayesmixture[dask]'."
     ) from err
 
-from bayesmixture._dask._cache import CACHED_TOKENS as CACHED_TOKENS
 from bayesmixture._dask._cache import _cache_info as _cache_info
 from bayesmixture._dask._estimators import predict_lazy, predict_proba_lazy, score_samples_lazy
 from bayesmixture._dask._functional import predict_membership_lazy, predictive_logpdf_lazy
