@@ -73,7 +73,9 @@ def as_tuple(comp) -> tuple:
     return tuple(comp) if isinstance(comp, tuple | list) else (comp,)
 
 
-def _check_distributions(components, model: pm.Model) -> tuple[list[TensorVariable], bool]:
+def _check_distributions(
+    components, model: pm.Model, *, one_kind: bool = True
+) -> tuple[list[TensorVariable], bool]:
     """The components as a list, and whether they are one batched distribution."""
     batched = isinstance(components, TensorVariable)
     if batched:
@@ -91,7 +93,8 @@ def _check_distributions(components, model: pm.Model) -> tuple[list[TensorVariab
         )
     _check_unnamed_distributions(components, model, batched)
     _check_one_support(components)
-    _check_one_kind(components)
+    if one_kind:  # (a product of responses checks each response on its own)
+        _check_one_kind(components)
     return components, batched
 
 
@@ -155,7 +158,9 @@ def _check_product(components, observed, model):
                 f"components[{k}] has {len(comp)} distributions but observed has {n_parts} "
                 "responses; give one distribution per response."
             )
-    _check_distributions([d for comp in components for d in comp], model)
+    _check_distributions([d for comp in components for d in comp], model, one_kind=False)
+    for j in range(n_parts):  # each response: all discrete or all continuous
+        _check_one_kind([comp[j] for comp in components])
     arrays = [as_numeric_array(part, f"observed[{j}]") for j, part in enumerate(observed)]
     n_obs = {len(a) for a in arrays}
     if len(n_obs) > 1:
