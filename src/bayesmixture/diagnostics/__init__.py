@@ -189,9 +189,11 @@ def run_checks(
     posterior = idata.posterior
     statistics = element_statistics(idata)
     n_chains = posterior.sizes["chain"]
+    # the tuning steps the fit used (bayesmixture's record, or pm.sample's)
+    tuning = posterior.attrs.get("bayesmixture_tune", posterior.attrs.get("tuning_steps"))
     findings = [
         divergence_finding(idata),
-        rhat_finding(statistics["r_hat"], describe),
+        rhat_finding(statistics["r_hat"], describe, tuning=tuning),
         ess_finding(statistics["ess_bulk"], "bulk", n_chains, describe),
         ess_finding(statistics["ess_tail"], "tail", n_chains, describe),
         chains_disagree_finding(posterior, describe),

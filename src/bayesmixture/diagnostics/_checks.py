@@ -52,8 +52,11 @@ def divergence_finding(idata: az.InferenceData) -> Finding:
     )
 
 
-def rhat_finding(rhat: xr.Dataset, describe: Describe = arviz_name) -> Finding:
-    """Largest R-hat of the checked variables, and which parameter has it."""
+def rhat_finding(
+    rhat: xr.Dataset, describe: Describe = arviz_name, *, tuning: int | None = None
+) -> Finding:
+    """Largest R-hat of the checked variables, and which parameter has it; ``tuning``: the
+    tuning steps per chain the fit used, said in the detail."""
     value, name = extreme(rhat, largest=True, describe=describe)
     title, target = "Largest R-hat", f"< {RHAT_MAX}"
     if not np.isfinite(value):
@@ -72,7 +75,8 @@ def rhat_finding(rhat: xr.Dataset, describe: Describe = arviz_name) -> Finding:
         "r_hat",
         "ok" if ok else "warning",
         value,
-        f"Largest R-hat {value:.4f} ({name}); target below {RHAT_MAX}.",
+        f"Largest R-hat {value:.4f} ({name}); target below {RHAT_MAX}"
+        + (f", after {int(tuning)} tuning steps per chain." if tuning is not None else "."),
         "Above the target the chains disagree with each other; run more tuning steps and "
         "draws (tune=, draws=).",
         title,

@@ -44,9 +44,14 @@ if TYPE_CHECKING:
 # PyMC, ArviZ and xarray are imported by the methods that use them: a fit on the compiled path
 # imports them while its kernel compiles in another process (bayesmixture._kernels.compiling).
 
-# Tuning draws when ``tune=None``: nutpie's adaptation on the compiled path settles in a few
-# hundred draws; PyMC's NUTS wants its usual 1000 (docs/benchmarks.md, "defaults").
+# Tuning draws when ``tune=None``. On the compiled path nutpie's adaptation settles in a few
+# hundred draws for small models (penguins, 44 parameters: 300 gave min ESS >= 976 over 5
+# seeds, docs/benchmarks.md "defaults"), but a 13-D full-covariance fit (273 parameters) needs
+# ~800 (300: R-hat 1.04 and tail ESS 18; 600: tail ESS 417-828; 1000: ESS > 2400): so three
+# tuning steps per parameter, from 300 to 1000. PyMC's NUTS wants its usual 1000.
 DEFAULT_COMPILED_TUNE = 300
+MAX_COMPILED_TUNE = 1000
+TUNE_PER_PARAMETER = 3
 DEFAULT_PYMC_TUNE = 1000
 # scikit-learn's names of arguments that are spelt differently here, and how.
 SKLEARN_SPELLINGS = {"random_state": "random_seed"}
@@ -189,7 +194,7 @@ class BayesianMixture(PredictionMixin, BaseEstimator, metaclass=ABCMeta):
             self._initial_values(fit, rng),
             sampler=self.sampler,
             draws=self.draws,
-            tune=self._resolved_tune(density is not None),
+            tune=self._resolved_tune(density is not None, getattr(density, "n_dim", 0)),
             chains=self.chains,
             random_seed=int(rng.integers(2**31 - 1)),
             progressbar=self.progressbar,
@@ -251,10 +256,14 @@ class BayesianMixture(PredictionMixin, BaseEstimator, metaclass=ABCMeta):
 
         warn_if_unreliable(self.diagnostics_, owner=type(self).__name__, stacklevel=4)
 
-    def _resolved_tune(self, compiled: bool) -> int:
+    def _resolved_tune(self, compiled: bool, n_parameters: int = 0) -> int:
+        """``tune``, or the tuning ``tune=None`` chooses for a model of ``n_parameters``."""
         if self.tune is not None:
             return self.tune
-        return DEFAULT_COMPILED_TUNE if compiled else DEFAULT_PYMC_TUNE
+        if not compiled:
+            return DEFAULT_PYMC_TUNE
+        return int(np.clip(TUNE_PER_PARAMETER * n_parameters, DEFAULT_COMPILED_TUNE,
+                           MAX_COMPILED_TUNE))  # fmt: skip
 
     def _density_for_sampling(self, fit: FitState):
         """The compiled density that will sample this fit, or None for PyMC's graph.
