@@ -13,6 +13,7 @@ import contextlib
 import os
 import sys
 import time
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -61,7 +62,9 @@ def sample_numpyro(model, *, draws, tune, chains, initvals, random_seed, progres
     """NumPyro's NUTS on JAX, chains vectorised; its compiled program is kept on disk."""
     import pymc as pm
 
-    with model, _no_c_compiler(), persistent_jax_cache():
+    with model, _no_c_compiler(), persistent_jax_cache(), warnings.catch_warnings():
+        # JAX's note that NumPyro's sampler could not reuse some input buffers: harmless
+        warnings.filterwarnings("ignore", message="Some donated buffers were not usable")
         return pm.sample(
             draws=draws,
             tune=tune,
@@ -81,16 +84,22 @@ def sample_nutpie(model, *, backend, draws, tune, chains, initvals, random_seed,
     ``"jax"`` compiles in a second or two and is called through Python at every gradient;
     ``"numba"`` is called without Python but compiles for tens of seconds (its C wrapper is
     compiled again in every process). nutpie takes one starting point: every chain starts at
-    ``initvals[0]``, without jitter.
+    ``initvals[0]``, without jitter. Without ``initvals`` each chain starts at the model's
+    initial point jittered by U(-1, 1) on the unconstrained scale (as ``pm.sample`` does):
+    nutpie's first step needs a nonzero gradient, and a mixture whose components share one
+    prior has a zero gradient at that point.
     """
     import nutpie
 
     start = None if not initvals else {k: np.asarray(v) for k, v in initvals[0].items()}
-    # the model's variables, not their unconstrained values (w_simplex__, sigma_log__)
     names = [var.name for var in [*model.free_RVs, *model.deterministics]]
     with _no_c_compiler():
         compiled = nutpie.compile_pymc_model(
-            model, backend=backend, initial_points=start, jitter_rvs=set(), var_names=names
+            model,
+            backend=backend,
+            initial_points=start,
+            jitter_rvs=None if start is None else set(),  # None: nutpie jitters every variable
+            var_names=names,
         )
     started = time.perf_counter()
     idata = nutpie.sample(
@@ -102,7 +111,10 @@ def sample_nutpie(model, *, backend, draws, tune, chains, initvals, random_seed,
         progress_bar=progressbar,
         save_warmup=False,
     )
-    idata.posterior.attrs["sampling_time"] = time.perf_counter() - started
+    seconds = time.perf_counter() - started
+    # the model's variables, without the unconstrained values nutpie adds (w_simplex__)
+    idata.posterior = idata.posterior[[name for name in names if name in idata.posterior]]
+    idata.posterior.attrs["sampling_time"] = seconds
     return _with_model_data(idata, model)
 
 
