@@ -3,7 +3,7 @@
 One small two-normal mixture (40 rows) is sampled once per backend and shared by the tests
 (module fixtures, 2 chains x 200 draws). The default backend (nutpie on JAX) compiles in a
 second or two; the others compile for 10-30 s on a machine with empty caches and are marked
-slow (NumPyro's compile, ~10 s, too). Agreement with PyMC's default NUTS on the forum model is in tests/test_seed_problem.py.
+slow. Agreement with PyMC's default NUTS on the forum model: tests/test_seed_problem.py.
 """
 
 from __future__ import annotations
