@@ -294,6 +294,7 @@ def test_membership_of_a_model_with_dims_matches_brute_force():
     [
         "FAST_RUN",
         "JAX",
+        "PYTHON",
         pytest.param("NUMBA", marks=pytest.mark.slow),  # ~10 s of Numba on a first run
     ],
 )

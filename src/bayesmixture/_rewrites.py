@@ -12,6 +12,10 @@ JAX and Numba, which need static shapes and batch solves themselves, skip it), t
 registers its own rewrites: every C-compiled graph of this process benefits, including the
 logp and gradient of ``pm.sample`` in worker processes (they import this module when they
 unpickle a mixture's log-density). It never changes a result, only how it is computed.
+
+A second rewrite, for every backend, joins pieces of which some have a draw axis and some do
+not (rows with every entry missing) as one array instead of a Blockwise of Join, which JAX
+cannot trace. Below them: the compile modes of the membership evaluators (JAX by default).
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """Evaluate a mixture's per-draw responsibilities and marginal densities, in bounded memory.
 
 One PyTensor function is compiled per mixture from PyMC's own component log-densities,
-vectorised over a leading draw axis; it is then called on chunks of draws (and of rows, where
-the model allows) so that draws x obs x components never has to sit in memory at once.
+vectorised over a leading draw axis, with JAX by default (no C compiler); it is then called on
+chunks of draws (and of rows, where the model allows) so that draws x obs x components never
+has to sit in memory at once.
 Axis order of every array: (draw, obs, component).
 """
 
@@ -51,6 +52,9 @@ class MixtureEvaluator:
         The model holding the mixture.
     spec : MixtureSpec
         The mixture's record.
+    backend : {"JAX", "NUMBA", "FAST_RUN", "PYTHON"}, optional
+        PyTensor backend of the compiled function; default JAX (no C compiler, fastest to
+        compile). ``"FAST_RUN"`` is PyTensor's default (C, or Python without a compiler).
     """
 
     def __init__(self, model: pm.Model, spec: MixtureSpec, *, backend: str | None = None):

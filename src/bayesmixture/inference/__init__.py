@@ -122,8 +122,10 @@ def sample(
     draws, tune, chains : int, default 1000, 1000, 4
         Kept draws, tuning steps and chains.
     initvals : sequence of dict, optional
-        One dict of initial values per chain (constrained space, by variable name). nutpie
-        takes one starting point: it starts every chain at the first dict.
+        One dict of initial values per chain (constrained space, by variable name); chains
+        start there without jitter. nutpie takes one starting point: it starts every chain at
+        the first dict. Without them, nutpie starts each chain at the model's initial point
+        jittered (as ``pm.sample`` does), the other backends at the initial point itself.
     random_seed : int, optional
         Seed; the same seed gives the same draws.
     progressbar : bool, default True
