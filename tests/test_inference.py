@@ -160,3 +160,12 @@ def test_a_missing_package_is_named_and_auto_takes_the_next(monkeypatch):
 def test_initvals_need_one_entry_per_chain(model):
     with pytest.raises(ValueError, match=re.escape("initvals has 1 entries; expected one per")):
         bm.sample(model, initvals=[{}], **SMALL)
+
+
+def test_untuned_sampling_takes_pymcs_nuts(model):
+    # nutpie cannot sample without a tuning step; an untuned run is a diagnostic one
+    with pytest.raises(ValueError, match=re.escape("needs at least one tuning step; pass tune")):
+        bm.sample(model, sampler="nutpie-jax", tune=0, draws=10, chains=2)
+    with pytensor.config.change_flags(cxx=""):  # PyTensor's Python implementations: no gcc
+        idata = bm.sample(model, **{**SMALL, "draws": 20, "tune": 0})
+    assert idata.posterior.attrs["bayesmixture_sampler"] == "pymc"

@@ -120,7 +120,8 @@ def sample(
         ``"auto"`` takes the first of these that is installed. Timings of each on the forum
         model are in docs/benchmarks.md ("Your own PyMC model").
     draws, tune, chains : int, default 1000, 1000, 4
-        Kept draws, tuning steps and chains.
+        Kept draws, tuning steps and chains. nutpie needs ``tune >= 1``: with ``tune=0``,
+        ``"auto"`` takes PyMC's NUTS.
     initvals : sequence of dict, optional
         One dict of initial values per chain (constrained space, by variable name); chains
         start there without jitter. nutpie takes one starting point: it starts every chain at
@@ -141,8 +142,8 @@ def sample(
     Raises
     ------
     ValueError
-        If ``sampler`` is not one of the above or its packages are not installed, or
-        ``initvals`` does not have one entry per chain.
+        If ``sampler`` is not one of the above or its packages are not installed, if
+        ``initvals`` does not have one entry per chain, or if nutpie is asked for ``tune=0``.
 
     Examples
     --------
@@ -166,6 +167,13 @@ def sample(
             "(GaussianMixture, Mixture, ...); a PyMC model of your own samples with "
             f"'auto' or one of {tuple(_BACKENDS)}."
         )
+    if tune == 0 and name in ("nutpie", "nutpie-jax"):
+        if sampler != "auto":
+            raise ValueError(
+                f"sampler={sampler!r} (nutpie's NUTS) needs at least one tuning step; pass "
+                "tune >= 1, or sampler='pymc' to sample without tuning."
+            )
+        name = "pymc"  # PyMC's NUTS samples untuned (a diagnostic run)
     if initvals is not None and len(initvals) != chains:
         raise ValueError(
             f"initvals has {len(initvals)} entries; expected one per chain ({chains})."
