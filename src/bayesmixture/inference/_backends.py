@@ -30,8 +30,8 @@ def sample_pymc(model, *, mode=None, draws, tune, chains, initvals, random_seed,
 
     from bayesmixture._rewrites import without_compiler_fusion
 
-    # Forking a process that runs JAX's threads can deadlock; once JAX is loaded (our
-    # membership evaluators use it) chains run one after the other in this process.
+    # Forking a process that runs JAX's threads can deadlock; once JAX is loaded (the default
+    # sampler and the membership evaluators use it) chains run one after the other here.
     parallel = "jax" not in sys.modules
     cores = min(chains, os.cpu_count() or 1) if parallel else 1
     if mode is None:
