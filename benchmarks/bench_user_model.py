@@ -24,12 +24,18 @@ import, build, compile (the sampling call minus the sampler's own sampling time)
 membership, end to end (process start to the end of the first membership), CPU seconds, and,
 untimed, min bulk ESS and max R-hat of the relabelled posterior and its means.
 
+A second part compares the membership evaluator's backends (``MixtureEvaluator(model, spec,
+backend=...)`` with JAX, Numba and PyTensor's C backend): in a fresh process, build the
+evaluator of the forum model and score its 60 rows under 4,000 posterior draws (synthetic:
+the cost does not depend on their values), cold and warm, then once more in that process.
+
 Cold means: a new PyTensor ``base_compiledir`` (C modules, PyTensor's Numba cache, and the JAX
 compilation cache the library keeps there for NumPyro) and a new ``NUMBA_CACHE_DIR``.
 
-Run: ``.venv/bin/python benchmarks/bench_user_model.py [--models forum] [--paths pymc,auto]``
-(about 15 minutes with every path on 2 cores). Writes the ``user-model`` section of
-docs/benchmarks.md and benchmarks/results/user_model.json.
+Run: ``.venv/bin/python benchmarks/bench_user_model.py [--parts sampling,evaluators]
+[--models forum] [--paths pymc,auto]`` (about 20 minutes with everything on 2 cores). Writes
+the ``user-model`` and ``user-model-evaluators`` sections of docs/benchmarks.md and
+benchmarks/results/user_model.json, user_model_evaluators.json.
 """
 
 from __future__ import annotations
@@ -66,6 +72,8 @@ PATHS = {
     "nutpie": ("bm.sample, sampler='nutpie' (Numba)", "nutpie"),
     "pymc-c": ("bm.sample, sampler='pymc' (C)", "pymc"),
 }
+EVALUATORS = ("JAX", "NUMBA", "FAST_RUN")
+PARTS = ("sampling", "evaluators")
 MODELS = {
     "forum": "forum thread's operator mixture (60 rows, x of length 3)",
     "normal200": "two normals, 200 rows",
@@ -160,10 +168,102 @@ def posterior_summary(model: Any, idata: Any) -> dict[str, Any]:
     }
 
 
-CASES = {"fit": child_fit}
+def child_evaluator(params: dict[str, Any], clock: Clock) -> None:
+    """The forum model's evaluator on one backend: build it, score 4,000 draws; twice."""
+    with clock.phase("import"):
+        import numpy as np
+
+        import bayesmixture as bm
+        from bayesmixture._spec import lookup
+        from bayesmixture.evaluation import MixtureEvaluator
+    with clock.phase("build"):
+        model = build_model("forum", params["seed"])
+        data = bm.datasets.make_operator_mixture(seed=2)
+        rng = np.random.default_rng(params["seed"])
+        draws = {
+            "x": data.x + rng.normal(0.0, 0.005, size=(4000, 3)),
+            "w": rng.dirichlet([2.0, 30.0], size=4000),
+        }
+
+    def score() -> None:
+        evaluator = MixtureEvaluator(model, lookup(model, "y"), backend=params["backend"])
+        evaluator.responsibilities(draws, data.y)
+
+    with clock.phase("evaluate"):
+        score()
+    clock.stop()
+    begin = time.perf_counter()
+    score()
+    clock.emit({"again": time.perf_counter() - begin})
+
+
+CASES = {"fit": child_fit, "evaluator": child_evaluator}
 
 
 # --------------------------------------------------------------------------- parent
+
+
+def run_evaluators(args: argparse.Namespace) -> dict[str, Any]:
+    """Every evaluator backend, cold then warm; with the load before and after."""
+    loads = [uptime()]
+    results: dict[str, Any] = {}
+    with scratch_dir() as work:
+        for backend in args.evaluators:
+            params = {"backend": backend, "seed": args.seed}
+            results[backend] = run_cold_warm(
+                SCRIPT, "evaluator", params, cap=args.cap, workdir=work, name=f"eval-{backend}"
+            )
+            loads.append(uptime())
+    return {"settings": vars(args), "loads": loads, "results": results}
+
+
+def render_evaluators(report: dict[str, Any]) -> str:
+    """The user-model-evaluators section of docs/benchmarks.md."""
+    settings = report["settings"]
+    rows = []
+    for backend, runs in report["results"].items():
+        for cache, run in runs.items():
+            if run["status"] != "ok":
+                rows.append([backend, cache, "—", "—", run["status"], "—", "—"])
+                continue
+            phases = run["phases"]
+            rows.append(
+                [
+                    backend,
+                    cache,
+                    fmt(run["startup"] + phases.get("import", 0.0)),
+                    fmt(phases.get("build"), 2),
+                    f"**{fmt(phases['evaluate'], 2)}**",
+                    fmt(run["again"], 2),
+                    fmt(run["cpu_seconds"]),
+                ]
+            )
+    headers = [
+        "backend",
+        "cache",
+        "start + import (s)",
+        "build (s)",
+        "evaluator: compile + score (s)",
+        "again, same process (s)",
+        "CPU (s)",
+    ]
+    command = "bench_user_model.py --parts evaluators --evaluators " + ",".join(
+        settings["evaluators"]
+    )
+    settings_text = (
+        "the forum model's evaluator (`MixtureEvaluator(model, spec, backend=...)`, "
+        "PyMC's component densities vectorised over draws), built and called on its 60 rows "
+        "and 4,000 synthetic draws; *again*: a new evaluator of the same model in the same "
+        "process."
+    )
+    notes = [
+        "- *cold*: new empty PyTensor compile directory (C modules, PyTensor's Numba cache) "
+        "and Numba cache; *warm*: a second process reusing them. JAX's import counts in the "
+        "evaluator's time (after `bm.sample`, JAX is already loaded).",
+    ]
+    title = "## Your own PyMC model: the membership evaluator per backend"
+    context = context_block(SCRIPT.name, command, settings_text, report["loads"])
+    return table_section(title, context, headers, rows, notes)
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -273,6 +373,8 @@ def render(report: dict[str, Any]) -> str:
         "the other in the order of the table."
     )
     command = f"bench_user_model.py --cap {settings['cap']:g} --seed {settings['seed']}"
+    if len(settings.get("parts", PARTS)) < len(PARTS):
+        command += " --parts " + ",".join(settings["parts"])
     if len(settings["models"]) < len(MODELS):
         command += " --models " + ",".join(settings["models"])
     if len(settings["paths"]) < len(PATHS):
@@ -320,6 +422,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="comma-separated paths to run, of: " + ", ".join(PATHS),
     )
     parser.add_argument(
+        "--parts",
+        type=comma_choices(list(PARTS)),
+        default=list(PARTS),
+        help="comma-separated parts to run, of: " + ", ".join(PARTS),
+    )
+    parser.add_argument(
+        "--evaluators",
+        type=comma_choices(list(EVALUATORS)),
+        default=list(EVALUATORS),
+        help="comma-separated evaluator backends, of: " + ", ".join(EVALUATORS),
+    )
+    parser.add_argument(
         "--run-duplicates",
         action="store_true",
         help="also run the explicit sampler that 'auto' resolves to",
@@ -330,8 +444,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
-    report = run(args)
-    publish(report, render(report), "user-model", RESULTS, args.no_write)
+    if "sampling" in args.parts:
+        report = run(args)
+        publish(report, render(report), "user-model", RESULTS, args.no_write)
+    if "evaluators" in args.parts:
+        report = run_evaluators(args)
+        results = RESULTS.with_name("user_model_evaluators.json")
+        publish(report, render_evaluators(report), "user-model-evaluators", results, args.no_write)
 
 
 if __name__ == "__main__":

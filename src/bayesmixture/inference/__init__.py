@@ -33,11 +33,12 @@ __all__ = [
 # "compiled": the built-in estimators' hand-written densities on nutpie's NUTS (the fast
 # path; see bayesmixture.inference._compiled). The others sample any PyMC model.
 SAMPLERS = ("auto", "compiled", "pymc", "pymc-numba", "nutpie", "nutpie-jax", "numpyro")
-# Order in which "auto" picks for a PyMC graph: the forum model and a 200-row two-normal
-# mixture in fresh processes, cold then warm caches (benchmarks/bench_user_model.py). nutpie
-# on JAX was fastest cold and within ~2 s of the best warm figure; numpyro is faster only with
-# a warm cache of its compiled sampler (a changed model compiles again); PyTensor's Numba
-# backends compile for ~25 s cold; PyMC's C backend for about a minute.
+# Order in which "auto" picks for a PyMC graph, from benchmarks/bench_user_model.py (the forum
+# model and a 200-row two-normal mixture, fresh processes, cold then warm caches, one run):
+# nutpie on JAX was fastest cold on both (12.5 s and 10.1 s end to end with membership; the
+# next, NumPyro, 27 s; PyMC's default 37-48 s) and 2-3 s behind the fastest warm (NumPyro's
+# cached sampler, 10.8 s; PyMC's C sampler, 7.7 s), and a changed model is cold again for
+# NumPyro, whose whole sampler compiles with the model. Numba compiles for 30-90 s cold.
 _AUTO_ORDER = ("nutpie-jax", "numpyro", "pymc-numba", "nutpie", "pymc")
 # the packages each sampler needs
 _REQUIRES = {
