@@ -19,6 +19,7 @@ from scipy import special, stats
 import bayesmixture as bm
 
 # values against references, no sampling: Python-implemented graphs (conftest.python_linker)
+# where a test asks for PyTensor's default backend; the evaluators' own default is JAX
 pytestmark = pytest.mark.usefixtures("python_linker")
 
 TIGHT = 1e-10
@@ -296,12 +297,18 @@ def test_membership_of_a_model_with_dims_matches_brute_force():
     np.testing.assert_allclose(result["probability"].values, _softmax_mean(log_joint), atol=TIGHT)
 
 
-@pytest.mark.parametrize("backend", ["FAST_RUN", "JAX"])
+@pytest.mark.parametrize(
+    "backend",
+    [
+        "FAST_RUN",
+        "JAX",
+        "PYTHON",
+        pytest.param("NUMBA", marks=pytest.mark.slow),  # ~10 s of Numba on a first run
+    ],
+)
 def test_each_evaluator_backend_matches_brute_force(normal_case, backend):
-    # C is the default; JAX is kept for large scoring jobs. Both must give the same numbers,
+    # JAX is the default; the others stay selectable. All must give the same numbers,
     # including when the last block of rows or draws is padded to JAX's static shape.
-    if backend == "JAX":
-        pytest.importorskip("jax")
     from bayesmixture._spec import lookup
     from bayesmixture.evaluation import MixtureEvaluator, stacked_draws
 
@@ -315,3 +322,99 @@ def test_each_evaluator_backend_matches_brute_force(normal_case, backend):
     np.testing.assert_allclose(
         log_marginal, special.logsumexp(reference, axis=-1), rtol=TIGHT, atol=TIGHT
     )
+
+
+def test_evaluators_compile_with_jax_by_default(normal_case):
+    from bayesmixture._spec import lookup
+    from bayesmixture.evaluation import MixtureEvaluator
+
+    model, *_ = normal_case
+    assert MixtureEvaluator(model, lookup(model, "y")).backend == "JAX"
+
+
+def _gappy_mvnormal_case(rng):
+    """Rows with missing entries (each pattern its own marginal), incl. one all missing."""
+    X = rng.normal(size=(12, 3))
+    X[1, 0] = X[2, [0, 2]] = X[3, :] = X[4, 1] = X[5, 1] = np.nan
+    covs = np.array([np.eye(3) * 0.5 + 0.3, np.diag([1.0, 2.0, 0.5])])
+    with pm.Model() as model:
+        mu = pm.Normal("mu", 0, 3, shape=(2, 3))
+        w = pm.Dirichlet("w", np.ones(2))
+        bm.mixture("X", w, pm.MvNormal.dist(mu, covs), X, missing="marginalize")
+    draws = {"mu": rng.normal(size=(30, 2, 3)), "w": rng.dirichlet([2, 2], size=30)}
+    return model, "X", draws, X, {}
+
+
+def _grouped_case(rng):
+    """Groups share a component; frequency weights multiply each member's density."""
+    groups = rng.permutation(np.repeat([0, 1, 2], [4, 1, 6]))
+    y = rng.normal(size=len(groups))
+    case_weights = rng.integers(1, 3, size=len(groups)).astype(float)
+    with pm.Model() as model:
+        w = pm.Dirichlet("w", np.ones(2))
+        mu = pm.Normal("mu", 0, 1, shape=2)
+        comps = [pm.Normal.dist(mu[0], 1.0), pm.Normal.dist(mu[1], 0.7)]
+        bm.mixture("y", w, comps, y, groups=groups, case_weights=case_weights)
+    draws = {"w": rng.dirichlet([2, 2], size=30), "mu": rng.normal(size=(30, 2))}
+    return model, "y", draws, y, {"groups": groups, "case_weights": case_weights}
+
+
+def _operator_case(rng):
+    """The forum model: shared x, per-component operators as data containers."""
+    data = bm.datasets.make_operator_mixture(seed=2)
+    with pm.Model() as model:
+        x = pm.Normal("x", 1.5, 1.0, shape=3)
+        w = pm.Dirichlet("w", np.ones(2))
+        comps = [
+            pm.Normal.dist(pt.dot(pm.Data(f"H{k}", H), x), data.noise)
+            for k, H in ((1, data.H1), (2, data.H2))
+        ]
+        bm.mixture("y", w, comps, data.y)
+    draws = {"x": data.x + rng.normal(0, 0.005, size=(30, 3)), "w": rng.dirichlet([2, 30], size=30)}
+    return model, "y", draws, data.y, {}
+
+
+@pytest.mark.parametrize("case", [_operator_case, _gappy_mvnormal_case, _grouped_case])
+def test_jax_evaluator_equals_the_python_linker(case):
+    """The default backend against PyTensor's Python implementations of the same graph (this
+    module runs with cxx=""), on the graphs JAX needed help with: missing-entry patterns
+    joined along the draw axis, and a number of groups that must be a static shape."""
+    from bayesmixture._spec import lookup
+    from bayesmixture.evaluation import MixtureEvaluator
+
+    model, name, draws, value, extra = case(np.random.default_rng(8))
+    evaluators = [
+        MixtureEvaluator(model, lookup(model, name), backend=backend)
+        for backend in ("JAX", "FAST_RUN")
+    ]
+    results = [evaluator.responsibilities(draws, value, **extra) for evaluator in evaluators]
+    assert evaluators[0].backend == "JAX"  # not the fallback for operations JAX lacks
+    for jax_result, python_result in zip(*results, strict=True):
+        # same float64 formulas; only the order of a few additions can differ
+        np.testing.assert_allclose(jax_result, python_result, rtol=TIGHT, atol=TIGHT)
+
+
+def test_a_graph_jax_cannot_compile_takes_pytensors_default_backend(normal_case, monkeypatch):
+    # A component with an operation that has no JAX implementation (a user's own Op, say):
+    # PyTensor raises NotImplementedError while converting the graph.
+    import pytensor
+    from pytensor.link.jax.linker import JAXLinker
+
+    from bayesmixture._spec import lookup
+    from bayesmixture.evaluation import MixtureEvaluator, stacked_draws
+
+    real_function = pytensor.function
+
+    def without_jax(inputs, outputs, *, mode=None, **kwargs):
+        if isinstance(getattr(mode, "linker", None), JAXLinker):
+            raise NotImplementedError("No JAX conversion for the given `Op`")
+        return real_function(inputs, outputs, mode=mode, **kwargs)
+
+    monkeypatch.setattr(pytensor, "function", without_jax)
+    model, idata, y, draws = normal_case
+    evaluator = MixtureEvaluator(model, lookup(model, "y"))
+    assert evaluator.backend == "FAST_RUN"
+    log_resp, _ = evaluator.responsibilities(stacked_draws(idata.posterior, evaluator.rv_names), y)
+    reference = _normal_reference(y, draws)
+    expected = reference - special.logsumexp(reference, axis=-1, keepdims=True)
+    np.testing.assert_allclose(log_resp, expected, rtol=TIGHT, atol=TIGHT)

@@ -1,7 +1,8 @@
 """bayesmixture: Bayesian mixture models on PyMC.
 
-Mixtures that are right by construction (:func:`mixture`), membership probabilities from the
-whole posterior, prediction on new data without re-sampling, and label switching undone.
+Mixtures that are right by construction (:func:`mixture`), sampled on a fast backend that needs
+no C compiler (:func:`sample`), membership probabilities from the whole posterior, prediction on
+new data without re-sampling, and label switching undone.
 
 Importing the package is quick: each public name is imported from its module the first time
 it is used, so that PyMC, PyTensor and ArviZ load only when something needs them (a fit
@@ -24,6 +25,7 @@ _EXPORTS = {
     "ModelFinding": "bayesmixture.checks",
     "check_model": "bayesmixture.checks",
     "diagnose": "bayesmixture.diagnostics",
+    "sample": "bayesmixture.inference",
     "load": "bayesmixture.io",
     "mixture": "bayesmixture.likelihood",
     "membership": "bayesmixture.memberships",

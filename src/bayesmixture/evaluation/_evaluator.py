@@ -1,8 +1,9 @@
 """Evaluate a mixture's per-draw responsibilities and marginal densities, in bounded memory.
 
 One PyTensor function is compiled per mixture from PyMC's own component log-densities,
-vectorised over a leading draw axis; it is then called on chunks of draws (and of rows, where
-the model allows) so that draws x obs x components never has to sit in memory at once.
+vectorised over a leading draw axis, with JAX by default (no C compiler); it is then called on
+chunks of draws (and of rows, where the model allows) so that draws x obs x components never
+has to sit in memory at once.
 Axis order of every array: (draw, obs, component).
 """
 
@@ -22,7 +23,7 @@ from pytensor.graph.replace import graph_replace, vectorize_graph
 from pytensor.graph.traversal import ancestors
 
 from bayesmixture import _logp
-from bayesmixture._rewrites import default_backend, evaluator_mode
+from bayesmixture._rewrites import default_backend, evaluator_mode, python_mode
 from bayesmixture._spec import MixtureSpec
 
 # Elements of one (draws x rows x components) block; a few such arrays live at once.
@@ -51,15 +52,15 @@ class MixtureEvaluator:
         The model holding the mixture.
     spec : MixtureSpec
         The mixture's record.
+    backend : {"JAX", "NUMBA", "FAST_RUN", "PYTHON"}, optional
+        PyTensor backend of the compiled function; default JAX (no C compiler, fastest to
+        compile). ``"FAST_RUN"`` is PyTensor's default (C, or Python without a compiler).
     """
 
     def __init__(self, model: pm.Model, spec: MixtureSpec, *, backend: str | None = None):
         self.model = model
         self.spec = spec
         self.backend = default_backend() if backend is None else backend
-        if spec.groups is not None:
-            # the number of groups is an input: JAX would need it static
-            self.backend = "FAST_RUN"
         graphs = [spec.weights, *_flat(spec.components)]
         # a free variable's own parents (a Dirichlet process's concentration above its
         # weights) are not inputs of the densities: the traversal stops at free variables
@@ -77,24 +78,26 @@ class MixtureEvaluator:
             if isinstance(length, SharedVariable) and length in upstream
         }
         self.row_chunkable = rows_are_independent(spec)
-        self._fn = self._compile(None)
-        self._masked_fns: dict[bytes, object] = {}
-
-    def _function_for(self, value: np.ndarray):
-        """The compiled function for these rows: missing entries make their own graph."""
-        if not self.spec.allow_missing or not np.isnan(value).any():
-            return self._fn, value
-        mask = np.isnan(value)
-        key = mask.tobytes() + bytes(str(mask.shape), "ascii")
-        if key not in self._masked_fns:
-            # One per mask (masks rarely repeat); C backend, as JAX cannot trace the
-            # pattern-wise concatenation once it is vectorised over draws.
-            self._masked_fns = {key: self._compile(mask, backend="FAST_RUN")}
-        return self._masked_fns[key], np.where(mask, 0.0, value)
-
-    def _compile(self, missing_mask: np.ndarray | None, backend: str | None = None):
-        spec, model = self.spec, self.model
         self.value_dtype = _value_dtype(spec)
+        self._fn = self._compile(None, spec.n_groups)
+        self._other_fns: dict[tuple, object] = {}
+
+    def _function_for(self, value: np.ndarray, n_terms: int):
+        """The compiled function for these rows: missing entries, or another number of
+        groups (a static shape, for JAX), make their own graph."""
+        spec = self.spec
+        mask = np.isnan(value) if spec.allow_missing and np.isnan(value).any() else None
+        n_groups = None if spec.groups is None else n_terms
+        if mask is None and n_groups == spec.n_groups:
+            return self._fn, value
+        pattern = b"" if mask is None else mask.tobytes() + bytes(str(mask.shape), "ascii")
+        key = (pattern, n_groups)
+        if key not in self._other_fns:
+            self._other_fns = {key: self._compile(mask, n_groups)}  # one: masks rarely repeat
+        return self._other_fns[key], value if mask is None else np.where(mask, 0.0, value)
+
+    def _compile(self, missing_mask: np.ndarray | None, n_groups: int | None):
+        spec, model = self.spec, self.model
         value = pt.tensor(
             "value",
             shape=(None,) * spec.batch_ndim + (None,) * spec.ndim_supp,
@@ -106,7 +109,6 @@ class MixtureEvaluator:
         }
         grouped = spec.groups is not None
         groups = pt.lvector("groups") if grouped else None
-        n_groups = pt.lscalar("n_groups") if grouped else None
         case_weights = pt.vector("case_weights") if grouped else None
         joint = _logp.log_joint(
             spec.weights,
@@ -137,12 +139,22 @@ class MixtureEvaluator:
             )
         inputs = [*draw_inputs.values(), value, *data_inputs.values()]
         if grouped:
-            inputs += [groups, n_groups, case_weights]
+            inputs += [groups, case_weights]
+        return self._function(inputs, outputs)
+
+    def _function(self, inputs, outputs):
+        """The compiled function on this evaluator's backend; PyTensor's default backend for
+        a graph with an operation that JAX or Numba does not implement."""
         with warnings.catch_warnings():
             # JAX drops runtime assertions (broadcast checks); the draws are valid parameters.
             warnings.filterwarnings("ignore", message="Skipping .* as JAX tracing would remove it")
-            mode = evaluator_mode(backend or self.backend)
-            return pytensor.function(inputs, outputs, mode=mode)
+            try:
+                return pytensor.function(inputs, outputs, mode=evaluator_mode(self.backend))
+            except NotImplementedError:
+                if self.backend not in ("JAX", "NUMBA"):
+                    raise
+            self.backend = "FAST_RUN"
+            return pytensor.function(inputs, outputs, mode=evaluator_mode(self.backend))
 
     def data_values(self, data: Mapping[str, object] | None) -> dict[str, np.ndarray]:
         """Current values of the data containers, with ``data`` overriding some of them."""
@@ -183,17 +195,17 @@ class MixtureEvaluator:
         index = np.arange(n_draws) if draw_index is None else np.asarray(draw_index)
         data_values = self.data_values(data)
         value = np.asarray(value).astype(self.value_dtype, copy=False)
-        fn, value = self._function_for(value)
         n_rows = value.shape[0]
+        n_terms = n_rows if groups is None else int(groups.max()) + 1
+        fn, value = self._function_for(value, n_terms)
         row_chunkable = self.row_chunkable and fn is self._fn
         row_block = min(n_rows, ROW_BLOCK) if row_chunkable else n_rows
-        n_terms = n_rows if groups is None else int(groups.max()) + 1
         per_draw = max(1, min(row_block, n_terms) * self.spec.n_components)
         draw_block = min(len(index), max(1, block_elements // per_draw))
         extra = []
         if self.spec.groups is not None:
             weights = np.ones(n_rows) if case_weights is None else case_weights
-            extra = [groups, n_terms, weights]
+            extra = [groups, weights]
         for row_start in range(0, n_rows, row_block):
             row_stop = min(n_rows, row_start + row_block)
             rows = self._pad(value[row_start:row_stop], row_block)
@@ -232,7 +244,7 @@ def _static_shapes(rvs) -> list[tuple[int, ...]]:
     """Shapes of the free variables (dims make them symbolic; JAX needs them fixed)."""
     if not rvs:
         return []
-    shape_fn = pytensor.function([], [rv.shape for rv in rvs], mode="FAST_COMPILE")
+    shape_fn = pytensor.function([], [rv.shape for rv in rvs], mode=python_mode())
     return [tuple(int(n) for n in shape) for shape in shape_fn()]
 
 

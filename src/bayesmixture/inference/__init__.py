@@ -1,22 +1,22 @@
 """Sampling backends behind one call: ``sample(model, sampler=...)`` returns ArviZ data.
 
-Every backend gets per-chain initial values (from EM, k-means or random starts) without extra
-jitter, so chains start where the caller put them; the result always has the model's variable
-names, dims and coords, whichever engine drew it.
+A PyMC model is sampled through PyMC's own graph, on the backend the caller names or, with
+``sampler="auto"``, on the fastest one measured that needs no C compiler (nutpie's NUTS on
+PyMC's density compiled by JAX; docs/benchmarks.md, "Your own PyMC model"). Backends that take
+them get per-chain initial values without extra jitter, so chains start where the caller put
+them; the result always has the model's variable names, dims and coords, whichever engine drew
+it. The backends themselves are in ``_backends.py``.
 """
 
 from __future__ import annotations
 
-import contextlib
 import importlib.util
-import os
-import sys
 import time
 from collections.abc import Sequence
+from functools import partial
 from typing import TYPE_CHECKING
 
-import numpy as np
-from threadpoolctl import threadpool_limits
+from bayesmixture.inference._backends import sample_numpyro, sample_nutpie, sample_pymc
 
 if TYPE_CHECKING:
     import arviz as az
@@ -32,15 +32,35 @@ __all__ = [
 
 # "compiled": the built-in estimators' hand-written densities on nutpie's NUTS (the fast
 # path; see bayesmixture.inference._compiled). The others sample any PyMC model.
-SAMPLERS = ("auto", "compiled", "pymc", "nutpie", "numpyro")
-# Order in which "auto" picks for a PyMC graph, fastest measured first (docs/benchmarks.md).
-_AUTO_ORDER = ("pymc", "numpyro", "nutpie")
-_REQUIRES = {"compiled": "nutpie", "pymc": "pymc", "nutpie": "nutpie", "numpyro": "numpyro"}
+SAMPLERS = ("auto", "compiled", "pymc", "pymc-numba", "nutpie", "nutpie-jax", "numpyro")
+# Order in which "auto" picks for a PyMC graph, from benchmarks/bench_user_model.py (the forum
+# model and a 200-row two-normal mixture, fresh processes, cold then warm caches, one run):
+# nutpie on JAX was fastest cold on both (12.5 s and 10.1 s end to end with membership; the
+# next, NumPyro, 27 s; PyMC's default 37-48 s) and 2-3 s behind the fastest warm (NumPyro's
+# cached sampler, 10.8 s; PyMC's C sampler, 7.7 s), and a changed model is cold again for
+# NumPyro, whose whole sampler compiles with the model. Numba compiles for 30-90 s cold.
+_AUTO_ORDER = ("nutpie-jax", "numpyro", "pymc-numba", "nutpie", "pymc")
+# the packages each sampler needs
+_REQUIRES = {
+    "compiled": ("nutpie", "numba"),
+    "pymc": ("pymc",),
+    "pymc-numba": ("pymc", "numba"),
+    "nutpie": ("nutpie", "numba"),
+    "nutpie-jax": ("nutpie", "jax"),
+    "numpyro": ("numpyro", "jax"),
+}
+_BACKENDS = {
+    "pymc": sample_pymc,
+    "pymc-numba": partial(sample_pymc, mode="NUMBA"),
+    "nutpie": partial(sample_nutpie, backend="numba"),
+    "nutpie-jax": partial(sample_nutpie, backend="jax"),
+    "numpyro": sample_numpyro,
+}
 
 
 def available_samplers() -> list[str]:
     """The backends whose packages are installed."""
-    return [name for name, module in _REQUIRES.items() if importlib.util.find_spec(module)]
+    return [name for name, needs in _REQUIRES.items() if all(map(_installed, needs))]
 
 
 def resolve_sampler(sampler: str) -> str:
@@ -50,14 +70,17 @@ def resolve_sampler(sampler: str) -> str:
     installed = available_samplers()
     if sampler == "auto":
         return next(name for name in _AUTO_ORDER if name in installed)
-    if sampler == "compiled" and importlib.util.find_spec("numba") is None:
-        raise ValueError("sampler='compiled' needs the package 'numba'; install it.")
     if sampler not in installed:
+        missing = [name for name in _REQUIRES[sampler] if not _installed(name)]
         raise ValueError(
-            f"sampler={sampler!r} needs the package {_REQUIRES[sampler]!r}, which is not "
-            f"installed; install it or choose one of {installed}."
+            f"sampler={sampler!r} needs the packages {missing}, which are not installed; "
+            f"install them or choose one of {installed}."
         )
     return sampler
+
+
+def _installed(module: str) -> bool:
+    return importlib.util.find_spec(module) is not None
 
 
 def sample(
@@ -71,20 +94,40 @@ def sample(
     random_seed: int | None = None,
     progressbar: bool = True,
 ) -> az.InferenceData:
-    """Draw from the posterior of ``model`` with the chosen backend.
+    """Draw from the posterior of a PyMC model, on the fastest backend that needs no C compiler.
+
+    The model's own graph is sampled, so every PyMC model works, including mixtures written
+    with :func:`bayesmixture.mixture` whose components share parameters. The result reads
+    like ``pm.sample``'s, so :func:`bayesmixture.membership`, :func:`bayesmixture.relabel`
+    and ArviZ take it as they are.
 
     Parameters
     ----------
     model : pymc.Model
         The model.
-    sampler : {"auto", "pymc", "nutpie", "numpyro"}, default "auto"
-        ``"pymc"``: PyMC's NUTS on the C backend, chains in parallel processes;
-        ``"nutpie"``: nutpie's NUTS on the Numba backend; ``"numpyro"``: NumPyro's NUTS on
-        JAX (chains vectorised). ``"auto"`` picks the fastest installed one.
-    draws, tune, chains : int
-        Kept draws, tuning steps and chains.
+    sampler : {"auto", "nutpie-jax", "numpyro", "pymc-numba", "nutpie", "pymc"}, default "auto"
+        The NUTS implementation and the backend that compiles the model's density:
+
+        - ``"nutpie-jax"``: nutpie's NUTS (one thread per chain) on JAX; compiles in a second
+          or two, so a new model samples soonest. What ``"auto"`` picks.
+        - ``"numpyro"``: NumPyro's NUTS on JAX, chains vectorised; its compiled sampler is
+          kept on disk (beside PyTensor's caches), so running the same model again in a new
+          process is fastest, while a new model compiles for several seconds.
+        - ``"pymc-numba"``: PyMC's NUTS, chains in parallel processes, on PyTensor's Numba
+          backend; Numba's disk cache makes later runs fast, the first compile is slow.
+        - ``"nutpie"``: nutpie's NUTS on Numba, called without Python; slow to compile.
+        - ``"pymc"``: PyMC's default, on the C backend (needs a C compiler).
+
+        ``"auto"`` takes the first of these that is installed. Timings of each on the forum
+        model are in docs/benchmarks.md ("Your own PyMC model").
+    draws, tune, chains : int, default 1000, 1000, 4
+        Kept draws, tuning steps and chains. nutpie needs ``tune >= 1``: with ``tune=0``,
+        ``"auto"`` takes PyMC's NUTS.
     initvals : sequence of dict, optional
-        One dict of initial values per chain (constrained space, by variable name).
+        One dict of initial values per chain (constrained space, by variable name); chains
+        start there without jitter. nutpie takes one starting point: it starts every chain at
+        the first dict. Without them, nutpie starts each chain at the model's initial point
+        jittered (as ``pm.sample`` does), the other backends at the initial point itself.
     random_seed : int, optional
         Seed; the same seed gives the same draws.
     progressbar : bool, default True
@@ -93,28 +136,45 @@ def sample(
     Returns
     -------
     arviz.InferenceData
-        With ``posterior`` and ``sample_stats``; ``posterior.attrs`` records the sampler and
-        the wall time.
+        ``posterior`` (the model's variables, with its dims and coords), ``sample_stats``,
+        and the model's ``observed_data``; ``posterior.attrs`` records the sampler
+        (``bayesmixture_sampler``) and the wall time.
+
+    Raises
+    ------
+    ValueError
+        If ``sampler`` is not one of the above or its packages are not installed, if
+        ``initvals`` does not have one entry per chain, or if nutpie is asked for ``tune=0``.
 
     Examples
     --------
-    >>> import numpy as np, pymc as pm
-    >>> from bayesmixture.inference import sample
-    >>> with pm.Model() as model:
-    ...     mu = pm.Normal("mu", 0, 1)
-    ...     _ = pm.Normal("y", mu, 1, observed=np.zeros(5))
-    >>> idata = sample(model, sampler="pymc", draws=50, tune=50, chains=2, random_seed=1,
-    ...                progressbar=False)
-    >>> idata.posterior["mu"].shape
-    (2, 50)
+    >>> import numpy as np, pymc as pm, bayesmixture as bm
+    >>> y = np.random.default_rng(0).normal(size=40) + np.repeat([-3.0, 3.0], 20)
+    >>> with pm.Model(coords={"component": [0, 1]}) as model:
+    ...     w = pm.Dirichlet("w", np.ones(2), dims="component")
+    ...     mu = pm.Normal("mu", [-1.0, 1.0], 5.0, dims="component")
+    ...     _ = bm.mixture("y", w, [pm.Normal.dist(mu[k], 1.0) for k in range(2)], y)
+    >>> idata = bm.sample(model, draws=200, tune=200, chains=2, random_seed=1,
+    ...                   progressbar=False)
+    >>> idata.posterior["mu"].dims, idata.posterior.attrs["bayesmixture_sampler"]
+    (('chain', 'draw', 'component'), 'nutpie-jax')
+    >>> bool(abs(idata.posterior["mu"].mean(("chain", "draw")) + [3.0, -3.0]).max() < 1)
+    True
     """
     name = resolve_sampler(sampler)
     if name == "compiled":
         raise ValueError(
             "sampler='compiled' runs the built-in estimators' compiled densities "
-            "(GaussianMixture, Mixture); a PyMC model of your own samples with 'pymc', "
-            "'nutpie' or 'numpyro' (or 'auto')."
+            "(GaussianMixture, Mixture, ...); a PyMC model of your own samples with "
+            f"'auto' or one of {tuple(_BACKENDS)}."
         )
+    if tune == 0 and name in ("nutpie", "nutpie-jax"):
+        if sampler != "auto":
+            raise ValueError(
+                f"sampler={sampler!r} (nutpie's NUTS) needs at least one tuning step; pass "
+                "tune >= 1, or sampler='pymc' to sample without tuning."
+            )
+        name = "pymc"  # PyMC's NUTS samples untuned (a diagnostic run)
     if initvals is not None and len(initvals) != chains:
         raise ValueError(
             f"initvals has {len(initvals)} entries; expected one per chain ({chains})."
@@ -132,95 +192,6 @@ def sample(
     idata.posterior.attrs["bayesmixture_sampler"] = name
     idata.posterior.attrs["bayesmixture_wall_time"] = time.perf_counter() - started
     return idata
-
-
-def _sample_pymc(model, *, draws, tune, chains, initvals, random_seed, progressbar):
-    import pymc as pm
-    import pytensor
-
-    from bayesmixture._rewrites import without_compiler_fusion
-
-    # Forking a process that runs JAX's threads can deadlock; once JAX is loaded (our
-    # membership evaluators use it) chains run one after the other in this process.
-    parallel = "jax" not in sys.modules
-    cores = min(chains, os.cpu_count() or 1) if parallel else 1
-    with model, _single_threaded_workers():
-        return pm.sample(
-            mp_ctx="fork",
-            draws=draws,
-            tune=tune,
-            chains=chains,
-            cores=cores,
-            initvals=initvals,
-            init="adapt_diag",
-            random_seed=random_seed,
-            progressbar=progressbar,
-            compute_convergence_checks=False,
-            # (PyTensor's configured mode unless there is no C compiler to fuse for)
-            compile_kwargs={} if pytensor.config.cxx else {"mode": without_compiler_fusion()},
-        )
-
-
-def _sample_numpyro(model, *, draws, tune, chains, initvals, random_seed, progressbar):
-    import pymc as pm
-
-    with model:
-        return pm.sample(
-            draws=draws,
-            tune=tune,
-            chains=chains,
-            initvals=initvals,
-            random_seed=random_seed,
-            progressbar=progressbar,
-            nuts_sampler="numpyro",
-            nuts_sampler_kwargs={"chain_method": "vectorized", "jitter": False},
-            compute_convergence_checks=False,
-        )
-
-
-def _sample_nutpie(model, *, draws, tune, chains, initvals, random_seed, progressbar):
-    import nutpie
-
-    start = None if not initvals else {k: np.asarray(v) for k, v in initvals[0].items()}
-    compiled = nutpie.compile_pymc_model(model, initial_points=start, jitter_rvs=set())
-    idata = nutpie.sample(
-        compiled,
-        draws=draws,
-        tune=tune,
-        chains=chains,
-        seed=random_seed,
-        progress_bar=progressbar,
-        save_warmup=False,
-    )
-    return idata
-
-
-_BACKENDS = {"pymc": _sample_pymc, "numpyro": _sample_numpyro, "nutpie": _sample_nutpie}
-
-
-_THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
-
-
-@contextlib.contextmanager
-def _single_threaded_workers():
-    """One BLAS thread per process while chains run in parallel processes.
-
-    With one process per core, multi-threaded BLAS in each worker oversubscribes the cores:
-    on the penguins model with 2 cores, sampling took 59 s instead of 5 s. Forked workers
-    inherit this process's thread-pool limits, and processes started later read the
-    environment; both are restored afterwards (variables the user set are kept).
-    Sequential chains in this process also run single-threaded: at these sizes BLAS threads
-    cost more than they give.
-    """
-    added = [name for name in _THREAD_VARIABLES if name not in os.environ]
-    for name in added:
-        os.environ[name] = "1"
-    try:
-        with threadpool_limits(limits=1):
-            yield
-    finally:
-        for name in added:
-            os.environ.pop(name, None)
 
 
 def __getattr__(name: str):
