@@ -71,8 +71,12 @@ class GaussianMixture(BayesianMixture):
         settles in a few hundred draws; docs/benchmarks.md, "defaults"), 1000 on PyMC's.
     chains : int, default 4
         Chains, run in parallel on every core.
-    sampler : {"auto", "pymc", "nutpie", "numpyro"}, default "auto"
-        Sampling backend (see :func:`bayesmixture.inference.sample`).
+    sampler : {"auto", "compiled", "nutpie-jax", "numpyro", "pymc-numba", "nutpie", "pymc"}, \
+default "auto"
+        ``"auto"``: the estimator's compiled density on nutpie when it covers the fit (every
+        option today), else PyMC's graph on :func:`bayesmixture.sample`'s fastest backend;
+        ``"compiled"`` insists on the compiled density; the others sample PyMC's graph on
+        that backend (see :func:`bayesmixture.sample`).
     init : {"em", "kmeans", "random"}, default "em"
         Where chains start: scikit-learn's EM solution (jittered), k-means clusters, or
         random rows. Starting at EM keeps chains in the same mode. With ``noise=True`` (and
