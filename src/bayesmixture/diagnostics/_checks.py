@@ -32,7 +32,7 @@ def divergence_finding(idata: az.InferenceData) -> Finding:
             "warning",
             np.nan,
             "The sampler recorded no divergence information.",
-            "Sample with NUTS (sampler 'pymc', 'nutpie' or 'numpyro'), which records them.",
+            "Sample with NUTS (any sampler of bayesmixture.sample), which records them.",
             title,
             "not recorded",
             "0",
