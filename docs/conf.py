@@ -14,7 +14,18 @@ from pathlib import Path
 DOCS = Path(__file__).resolve().parent
 sys.path.insert(0, str(DOCS / "_ext"))
 
+import logging  # noqa: E402
+import warnings  # noqa: E402
+
 import bayesmixture  # noqa: E402
+
+# The gallery runs inside this process. Notes users cannot act on stay out of its pages
+# (as in the test suite's settings), and PyMC's progress lines out of the build's log.
+warnings.filterwarnings("ignore", message="PyTensor could not link to a BLAS")
+warnings.filterwarnings("ignore", message="We recommend running at least 4 chains")
+import pymc  # noqa: E402,F401  (sets its logger's level when imported: import it first)
+
+logging.getLogger("pymc").setLevel(logging.WARNING)
 
 project = "bayesmixture"
 author = "the bayesmixture developers"
@@ -33,7 +44,14 @@ extensions = [
 
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 root_doc = "index"
-exclude_patterns = ["_build", "**/GALLERY_HEADER.rst", "gallery/*.ipynb", "gallery/*.py"]
+# sphinx-gallery's pages of computation times load scripts from CDNs (no network here):
+# the times are in the build's log instead.
+exclude_patterns = [
+    "_build",
+    "**/GALLERY_HEADER.rst",
+    "sg_execution_times.rst",
+    "gallery/sg_execution_times.rst",
+]
 templates_path = ["_templates"]
 
 # ------------------------------------------------------------------ cross-references
@@ -94,7 +112,7 @@ myst_heading_anchors = 3
 
 # ------------------------------------------------------------------ the gallery
 sphinx_gallery_conf = {
-    "examples_dirs": [str(DOCS.parent / "examples" / "gallery")],
+    "examples_dirs": ["../examples/gallery"],
     "gallery_dirs": ["gallery"],
     # every example runs; a failing one fails the build
     "filename_pattern": r".*\.py$",

@@ -92,9 +92,9 @@ class LibraryFigures:
         for value in list(block_vars["example_globals"].values()):
             if not isinstance(value, Figure) or any(value is fig for fig in shown):
                 continue
+            shown.append(value)
             if getattr(value.canvas, "manager", None) is not None:
                 continue  # a pyplot figure: the matplotlib scraper shows it
-            shown.append(value)
             path = next(block_vars["image_path_iterator"])
             value.savefig(path, dpi=96, bbox_inches="tight")
             paths.append(path)

@@ -2,10 +2,10 @@
 The command line and its HTML report
 ====================================
 
-``bayesmixture fit`` clusters the rows of a table without writing code: it says which rows
-and columns it uses, fits, and writes a folder with every row's probabilities, the saved
-fit (for ``bayesmixture predict``), a parameter summary and a self-contained HTML report.
-This example runs the command on the penguins and shows the report it wrote.
+``bayesmixture fit`` clusters the rows of a table without writing code: it says which
+rows and columns it uses, fits, and writes a folder with every row's probabilities, the
+saved fit (for ``bayesmixture predict``), a parameter summary and a self-contained HTML
+report. This example runs the command on the penguins and shows the report it wrote.
 """
 
 # %%
@@ -28,14 +28,32 @@ print((folder / "penguins.csv").read_text().splitlines()[:3])
 # island, sex, year) are left out and the command says so. (``sys.executable -m
 # bayesmixture`` is the ``bayesmixture`` command of this Python.)
 command = [
-    "fit", "penguins.csv",
-    "--columns", "bill_length_mm,bill_depth_mm,flipper_length_mm,body_mass_g",
-    "-k", "3", "--draws", "1000", "--tune", "500", "--chains", "2", "--seed", "1",
-    "--no-progress", "--out", "clusters",
+    "fit",
+    "penguins.csv",
+    "--columns",
+    "bill_length_mm,bill_depth_mm,flipper_length_mm,body_mass_g",
+    "-k",
+    "3",
+    "--draws",
+    "1000",
+    "--tune",
+    "500",
+    "--chains",
+    "2",
+    "--seed",
+    "1",
+    "--no-progress",
+    "--out",
+    "clusters",
 ]
 print("$ bayesmixture", " ".join(command))
-run = subprocess.run([sys.executable, "-m", "bayesmixture", *command], cwd=folder,
-                     capture_output=True, text=True, check=True)
+run = subprocess.run(
+    [sys.executable, "-m", "bayesmixture", *command],
+    cwd=folder,
+    capture_output=True,
+    text=True,
+    check=True,
+)
 print(run.stdout)
 
 # %%
@@ -62,8 +80,10 @@ class Page:
         self.text = Path(path).read_text(encoding="utf-8")
 
     def _repr_html_(self):
-        return (f'<iframe srcdoc="{html.escape(self.text)}" title="bayesmixture report" '
-                'style="width: 100%; height: 900px; border: 1px solid #ccc"></iframe>')
+        return (
+            f'<iframe srcdoc="{html.escape(self.text)}" title="bayesmixture report" '
+            'style="width: 100%; height: 900px; border: 1px solid #ccc"></iframe>'
+        )
 
 
 Page(folder / "clusters" / "report.html")

@@ -17,8 +17,15 @@ import bayesmixture as bm
 X = bm.datasets.load_penguins()[bm.datasets.PENGUIN_MEASUREMENTS]
 with warnings.catch_warnings(record=True) as caught:
     warnings.simplefilter("always", bm.exceptions.ConvergenceWarning)
-    bad = bm.GaussianMixture(3, init="random", draws=300, tune=300, chains=4, random_seed=5,
-                             progressbar=False).fit(X)
+    bad = bm.GaussianMixture(
+        3,
+        init="random",
+        draws=300,
+        tune=300,
+        chains=4,
+        random_seed=5,
+        progressbar=False,
+    ).fit(X)
 print(caught[0].message)
 
 # %%
@@ -30,9 +37,10 @@ with pd.option_context("display.max_colwidth", 200):
 table
 
 # %%
-# Trace and rank plots of the weights: each chain sits at its own level. Relabelling cannot
-# fix this: the chains found *different* clusterings (one splits the Gentoo penguins in
-# two and merges Adelie with Chinstrap), not the same clusters under other numbers.
+# Trace and rank plots of the weights: each chain sits at its own level. Relabelling
+# cannot fix this: the chains found *different* clusterings (one splits the Gentoo
+# penguins in two and merges Adelie with Chinstrap), not the same clusters under other
+# numbers.
 fig = bm.plots.trace_rank_plot(bad.idata_)
 
 # %%
@@ -40,8 +48,9 @@ fig = bm.plots.trace_rank_plot(bad.idata_)
 # -------
 # Start every chain at the EM solution (``init="em"``, the default), so that chains
 # explore the same mode, and sample a little longer.
-good = bm.GaussianMixture(3, draws=1000, tune=500, chains=4, random_seed=5,
-                          progressbar=False).fit(X)
+good = bm.GaussianMixture(
+    3, draws=1000, tune=500, chains=4, random_seed=5, progressbar=False
+).fit(X)
 good.diagnose()[["check", "status", "value"]]
 
 # %%

@@ -2,12 +2,12 @@
 How many clusters? The galaxies' posterior of K
 ===============================================
 
-The velocities of 82 galaxies (Roeder 1990; shipped with the library) are the classic test
-of mixtures with an unknown number of components: clumps of galaxies are superclusters,
-gaps between them are voids. Two ways to ask how many components the data need: an
-overfitted *sparse* mixture, whose spare components empty out, read as a posterior of the
-number of non-empty components; and :func:`~bayesmixture.select`, which fits each K and
-compares them by PSIS-LOO.
+The velocities of 82 galaxies (Roeder 1990; shipped with the library) are the classic
+test of mixtures with an unknown number of components: clumps of galaxies are
+superclusters, gaps between them are voids. Two ways to ask how many components the data
+need: an overfitted *sparse* mixture, whose spare components empty out, read as a
+posterior of the number of non-empty components; and :func:`~bayesmixture.select`, which
+fits each K and compares them by PSIS-LOO.
 """
 
 # %%
@@ -21,17 +21,24 @@ print(velocity.shape, velocity.min(), velocity.max())
 # %%
 # An overfitted sparse mixture
 # ----------------------------
-# Six normal components with a Dirichlet(0.01, ...) prior on the weights: a component the
-# data do not need gets a weight near zero. The number of components that hold at least
-# one galaxy, counted in every draw, is a posterior of K.
+# Six normal components with a Dirichlet(0.01, ...) prior on the weights: a component
+# the data do not need gets a weight near zero. The number of components that hold at
+# least one galaxy, counted in every draw, is a posterior of K.
 import warnings
 
 sparse = bm.Mixture(
-    "normal", 6, weights_prior="sparse", draws=1000, tune=1000, chains=2, random_seed=4,
+    "normal",
+    6,
+    weights_prior="sparse",
+    draws=1000,
+    tune=1000,
+    chains=2,
+    random_seed=4,
     progressbar=False,
 )
 with warnings.catch_warnings():
-    # the checks are shown below; empty components make log(0) weights, which is expected
+    # the checks are shown below; empty components make log(0) weights, which is
+    # expected
     warnings.simplefilter("ignore", bm.exceptions.ConvergenceWarning)
     warnings.simplefilter("ignore", RuntimeWarning)
     sparse.fit(velocity)
@@ -64,16 +71,19 @@ ax.legend()
 # %%
 # Compare K = 1 to 4 by PSIS-LOO
 # ------------------------------
-# :func:`~bayesmixture.select` fits one mixture per K (with the estimator's settings) and
-# ranks them by expected log predictive density; it chooses the smallest K within two
-# standard errors of the best. The galaxies are a hard case: the small clumps at the ends
-# hold a handful of galaxies each, so the larger fits are multimodal and fail some of
-# their sampling checks (summarised per K below), and PSIS-LOO warns that a few galaxies in
-# the small clumps are influential (Pareto k > 0.7): its estimate is rough there.
+# :func:`~bayesmixture.select` fits one mixture per K (with the estimator's settings)
+# and ranks them by expected log predictive density; it chooses the smallest K within
+# two standard errors of the best. The galaxies are a hard case: the small clumps at the
+# ends hold a handful of galaxies each, so the larger fits are multimodal and fail some
+# of their sampling checks (summarised per K below), and PSIS-LOO warns that a few
+# galaxies in the small clumps are influential (Pareto k > 0.7): its estimate is rough
+# there.
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     choice = bm.select(
-        bm.Mixture("normal", draws=500, tune=500, chains=2, random_seed=3, progressbar=False),
+        bm.Mixture(
+            "normal", draws=500, tune=500, chains=2, random_seed=3, progressbar=False
+        ),
         velocity,
         n_components=range(1, 5),
     )

@@ -3,11 +3,11 @@ Label switching: the penguins' chains before and after relabelling
 ===================================================================
 
 A mixture's likelihood does not change when its components are renumbered, so a sampler
-is free to call the Gentoo cluster "0" in one chain and "2" in another, or to swap labels
-within a chain. Averaging draws across such chains mixes clusters (the blog post used one
-chain only, "as groups can differ between chains"). The estimators relabel every draw of
-every chain to one consistent numbering (Stephens' method by default) and permute every
-component-indexed variable with it; the draws as sampled are kept.
+is free to call the Gentoo cluster "0" in one chain and "2" in another, or to swap
+labels within a chain. Averaging draws across such chains mixes clusters (the blog post
+used one chain only, "as groups can differ between chains"). The estimators relabel
+every draw of every chain to one consistent numbering (Stephens' method by default) and
+permute every component-indexed variable with it; the draws as sampled are kept.
 """
 
 # %%
@@ -16,8 +16,9 @@ component-indexed variable with it; the draws as sampled are kept.
 import bayesmixture as bm
 
 X = bm.datasets.load_penguins()[bm.datasets.PENGUIN_MEASUREMENTS]
-gm = bm.GaussianMixture(3, init="random", draws=500, tune=500, chains=4, random_seed=1,
-                        progressbar=False).fit(X)
+gm = bm.GaussianMixture(
+    3, init="random", draws=500, tune=500, chains=4, random_seed=1, progressbar=False
+).fit(X)
 print(gm.idata_.groups())
 
 # %%
@@ -43,8 +44,13 @@ for ax, group, title in zip(
     for chain in range(flipper.sizes["chain"]):
         steps = chain * n_draws + np.arange(n_draws)
         for k in range(3):
-            ax.plot(steps, flipper.isel(chain=chain, component=k), color=colors[k], lw=0.6,
-                    label=f"cluster {k}" if chain == 0 else None)
+            ax.plot(
+                steps,
+                flipper.isel(chain=chain, component=k),
+                color=colors[k],
+                lw=0.6,
+                label=f"cluster {k}" if chain == 0 else None,
+            )
         ax.axvline(chain * n_draws, color="0.3", lw=0.8)
         ax.text(chain * n_draws + 10, 232, f"chain {chain}", fontsize=9)
     ax.set_title(title)
@@ -71,5 +77,5 @@ gm.diagnose()[["check", "status", "value"]]
 # -----------------------
 # :func:`~bayesmixture.relabel` does the same for any model written with
 # :func:`~bayesmixture.mixture` (``method="stephens"``, ``"ecr"`` or ``"pivot"``), and
-# :func:`~bayesmixture.label_switching` measures the switching without changing anything;
-# :func:`~bayesmixture.membership` relabels before it averages.
+# :func:`~bayesmixture.label_switching` measures the switching without changing
+# anything; :func:`~bayesmixture.membership` relabels before it averages.

@@ -2,11 +2,11 @@
 Outliers: Student-t clusters and the noise component
 ====================================================
 
-Two clusters and a sprinkle of rows that belong to neither. Gaussian components have thin
-tails, so a far-away row drags a mean and inflates a covariance to reach it. Two remedies:
-:class:`~bayesmixture.StudentTMixture`, whose clusters have heavy tails (each its own
-degrees of freedom), and ``noise=True``, mclust's noise component, a uniform background
-over the data's range that takes the rows no cluster explains.
+Two clusters and a sprinkle of rows that belong to neither. Gaussian components have
+thin tails, so a far-away row drags a mean and inflates a covariance to reach it. Two
+remedies: :class:`~bayesmixture.StudentTMixture`, whose clusters have heavy tails (each
+its own degrees of freedom), and ``noise=True``, mclust's noise component, a uniform
+background over the data's range that takes the rows no cluster explains.
 """
 
 # %%
@@ -16,8 +16,11 @@ import bayesmixture as bm
 
 rng = np.random.default_rng(7)
 clusters, truth = bm.datasets.make_gaussian_mixture(
-    240, [0.5, 0.5], [[-2.0, 0.0], [2.0, 0.5]],
-    [[[0.6, 0.3], [0.3, 0.6]], [[0.5, -0.2], [-0.2, 0.4]]], random_seed=7,
+    240,
+    [0.5, 0.5],
+    [[-2.0, 0.0], [2.0, 0.5]],
+    [[[0.6, 0.3], [0.3, 0.6]], [[0.5, -0.2], [-0.2, 0.4]]],
+    random_seed=7,
 )
 outliers = rng.uniform([-9, -7], [9, 7], size=(20, 2))
 X = np.vstack([clusters, outliers])
@@ -34,8 +37,9 @@ fits = {
 }
 
 # %%
-# The clusters each fit found: ellipses hold 95% of a Gaussian with the fitted covariance
-# (for the t fit, of its scale matrix); grey crosses are the rows the noise component takes.
+# The clusters each fit found: ellipses hold 95% of a Gaussian with the fitted
+# covariance (for the t fit, of its scale matrix); grey crosses are the rows the noise
+# component takes.
 import matplotlib.pyplot as plt
 from matplotlib.patches import Ellipse
 
@@ -56,8 +60,14 @@ for ax, (name, fit) in zip(axes, fits.items(), strict=True):
         matrix = fit.scales_[k] if name == "Student-t" else fit.covariances_[k]
         ax.add_patch(ellipse(fit.means_[k], matrix, "black"))
     ax.scatter(*X[labels == -1].T, s=25, marker="x", color="0.4", label="noise")
-    ax.scatter(*outliers.T, s=60, facecolors="none", edgecolors="red", lw=0.8,
-               label="generated outliers")
+    ax.scatter(
+        *outliers.T,
+        s=60,
+        facecolors="none",
+        edgecolors="red",
+        lw=0.8,
+        label="generated outliers",
+    )
     ax.set_title(name)
 axes[-1].legend(loc="lower right")
 fig.tight_layout()
@@ -65,13 +75,19 @@ fig.tight_layout()
 # %%
 # What each fit learned
 # ---------------------
-# The Gaussian fit's covariances grow to cover the outliers; the t fit keeps compact scale
-# matrices and lets small degrees of freedom (heavy tails) account for the far rows; the
-# noise fit gives the background a weight close to the share of outliers (20 of 260).
+# The Gaussian fit's covariances grow to cover the outliers; the t fit keeps compact
+# scale matrices and lets small degrees of freedom (heavy tails) account for the far
+# rows; the noise fit gives the background a weight close to the share of outliers (20
+# of 260).
 for name, fit in fits.items():
-    spread = [float(np.sqrt(np.linalg.det(m))) for m in
-              (fit.scales_ if name == "Student-t" else fit.covariances_)]
-    print(f"{name:17s} means {np.round(fit.means_, 2).tolist()}  sqrt(det) {np.round(spread, 2)}")
+    spread = [
+        float(np.sqrt(np.linalg.det(m)))
+        for m in (fit.scales_ if name == "Student-t" else fit.covariances_)
+    ]
+    print(
+        f"{name:17s} means {np.round(fit.means_, 2).tolist()}",
+        f"sqrt(det) {np.round(spread, 2)}",
+    )
 print("degrees of freedom of the t clusters:", np.round(fits["Student-t"].df_, 1))
 print("noise weight:", round(float(fits["Gaussian + noise"].noise_weight_), 3))
 

@@ -3,10 +3,10 @@ Partly labelled rows
 ====================
 
 Often a few rows are known: a handful of penguins were identified by an expert, the rest
-only measured. ``fit(X, labels=...)`` takes the class of the labelled rows and -1 (or NaN,
-None) for the others, scikit-learn's convention for semi-supervised learning. A labelled
-row counts only in its own class's component, the classes name the components, and
-``predict`` answers in the classes' own values, so no relabelling is needed.
+only measured. ``fit(X, labels=...)`` takes the class of the labelled rows and -1 (or
+NaN, None) for the others, scikit-learn's convention for semi-supervised learning. A
+labelled row counts only in its own class's component, the classes name the components,
+and ``predict`` answers in the classes' own values, so no relabelling is needed.
 """
 
 # %%
@@ -35,7 +35,8 @@ labelled = bm.GaussianMixture(3, **settings).fit(X, labels=labels)
 unlabelled = bm.GaussianMixture(3, **settings).fit(X)
 
 # %%
-# The components are named by the classes; ``predict`` and ``labels_`` give species names.
+# The components are named by the classes; ``predict`` and ``labels_`` give species
+# names.
 print(labelled.membership_["probability"].coords["component"].values)
 print(labelled.predict(X.iloc[[0, 200, 300]]))
 
@@ -50,12 +51,14 @@ table = pd.crosstab(species[hidden], unlabelled.labels_[hidden])
 rows, cols = linear_sum_assignment(table.to_numpy(), maximize=True)
 agree_unlabelled = table.to_numpy()[rows, cols].sum() / hidden.sum()
 agree_labelled = (labelled.labels_[hidden] == species[hidden]).mean()
-print(f"agreement with species: without labels {agree_unlabelled:.3f} (after matching), "
-      f"with 15 labels {agree_labelled:.3f}")
+print(
+    f"agreement with species: without labels {agree_unlabelled:.3f} (after matching), "
+    f"with 15 labels {agree_labelled:.3f}"
+)
 
 # %%
-# The penguins' clusters are clear, so here the labels mostly *name* the components; where
-# clusters overlap, labelled rows also pull each component towards its class.
+# The penguins' clusters are clear, so here the labels mostly *name* the components;
+# where clusters overlap, labelled rows also pull each component towards its class.
 #
 # Membership of the unlabelled rows, by the class they were given:
 fig = bm.plots.membership_strip(

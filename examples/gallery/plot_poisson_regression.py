@@ -3,9 +3,9 @@ A mixture of Poisson regressions
 ================================
 
 Counts whose relation to a covariate differs between two hidden groups: in one group the
-rate rises with ``x``, in the other it falls. A single Poisson regression averages the two
-into a flat line; :class:`~bayesmixture.MixtureRegression` with ``family="poisson"`` fits
-one log-linear regression per component and says which rows follow which.
+rate rises with ``x``, in the other it falls. A single Poisson regression averages the
+two into a flat line; :class:`~bayesmixture.MixtureRegression` with ``family="poisson"``
+fits one log-linear regression per component and says which rows follow which.
 """
 
 # %%
@@ -21,10 +21,17 @@ log_rate = np.where(group == 0, 1.0 + 1.0 * x[:, 0], 2.5 - 1.0 * x[:, 0])
 counts = rng.poisson(np.exp(log_rate))
 
 # %%
-# Fit two Poisson regressions (log link). The count families sample through PyMC's graph,
-# (compiled once by PyTensor), so this example keeps its data small.
-glm = bm.MixtureRegression(2, family="poisson", draws=1000, tune=500, chains=2,
-                           random_seed=1, progressbar=False).fit(x, counts)
+# Fit two Poisson regressions (log link). The count families sample through PyMC's
+# graph, (compiled once by PyTensor), so this example keeps its data small.
+glm = bm.MixtureRegression(
+    2,
+    family="poisson",
+    draws=1000,
+    tune=500,
+    chains=2,
+    random_seed=1,
+    progressbar=False,
+).fit(x, counts)
 glm.summary().round(2)
 
 # %%
@@ -40,8 +47,13 @@ fig, ax = plt.subplots(figsize=(8, 4))
 labels = glm.labels_
 for k in range(2):
     ax.scatter(x[labels == k, 0], counts[labels == k], s=12, color=colors[k])
-    ax.plot(grid, np.exp(intercepts[k] + slopes[k] * grid), color=colors[k], lw=2,
-            label=f"component {k}: log rate {intercepts[k]:.2f} {slopes[k]:+.2f} x")
+    ax.plot(
+        grid,
+        np.exp(intercepts[k] + slopes[k] * grid),
+        color=colors[k],
+        lw=2,
+        label=f"component {k}: log rate {intercepts[k]:.2f} {slopes[k]:+.2f} x",
+    )
 ax.set_xlabel("x")
 ax.set_ylabel("count")
 ax.legend()
@@ -49,7 +61,12 @@ ax.legend()
 # %%
 # Recovered against the truth (log rates 1 + x and 2.5 - x), and how often the most
 # probable component is the generating group (up to the components' order):
-print("slopes:", np.round(np.sort(slopes), 2), "intercepts:", np.round(np.sort(intercepts), 2))
+print(
+    "slopes:",
+    np.round(np.sort(slopes), 2),
+    "intercepts:",
+    np.round(np.sort(intercepts), 2),
+)
 agree = (labels == group).mean()
 print(f"rows assigned to their group: {max(agree, 1 - agree):.2f}")
 
