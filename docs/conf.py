@@ -120,7 +120,7 @@ sphinx_gallery_conf = {
     "within_subsection_order": "bm_docs.GalleryOrder",
     # the library's figures (built without pyplot), then pyplot's
     "image_scrapers": ("bm_docs.library_figures", "matplotlib"),
-    "ignore_repr_types": r"matplotlib\.figure\.Figure",
+    "ignore_repr_types": r"matplotlib\..*",  # figures are shown as images
     "reset_modules": ("matplotlib",),
     "capture_repr": ("_repr_html_", "__repr__"),
     "remove_config_comments": True,
@@ -145,6 +145,9 @@ html_theme_options = {
     "footer_end": ["sphinx-version"],
     "header_links_before_dropdown": 7,
 }
+# Light or dark as the reader's system prefers (unset, the theme logs an error on a first
+# visit, before it has stored a choice).
+html_context = {"default_mode": "auto"}
 html_sidebars = {"index": [], "gallery/index": []}
 html_show_sourcelink = False
 html_copy_source = False

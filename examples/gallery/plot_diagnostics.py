@@ -29,12 +29,15 @@ with warnings.catch_warnings(record=True) as caught:
 print(caught[0].message)
 
 # %%
-# The table behind the warning: what each check measured, and what to do.
-import pandas as pd
+# The table behind the warning, one row per check:
+table = bad.diagnose()
+table[["check", "status", "value"]]
 
-with pd.option_context("display.max_colwidth", 200):
-    table = bad.diagnose()[["check", "status", "detail", "advice"]]
-table
+# %%
+# Each failed check names the worst parameter in words and says what to do:
+for row in table.itertuples():
+    if row.status != "ok":
+        print(f"{row.check}: {row.detail}\n    {row.advice}\n")
 
 # %%
 # Trace and rank plots of the weights: each chain sits at its own level. Relabelling

@@ -52,10 +52,15 @@ for ax, group, title in zip(
                 label=f"cluster {k}" if chain == 0 else None,
             )
         ax.axvline(chain * n_draws, color="0.3", lw=0.8)
-        ax.text(chain * n_draws + 10, 232, f"chain {chain}", fontsize=9)
+        ax.text(
+            chain * n_draws + 10,
+            0.92,
+            f"chain {chain}",
+            transform=ax.get_xaxis_transform(),
+        )
     ax.set_title(title)
     ax.set_ylabel("mean flipper length (mm)")
-axes[0].legend(loc="lower right", ncols=3)
+axes[0].legend(loc="center right", ncols=3)
 axes[-1].set_xlabel("draw (chains one after the other)")
 fig.tight_layout()
 
