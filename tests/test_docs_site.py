@@ -1,12 +1,15 @@
-"""The built site in a real browser: pages load their images and raise no console error.
+"""The documentation site: its Python snippets name real things, and the built pages load
+their images and raise no console error in a real browser.
 
 `make docs` builds the site into docs/_build/html and then runs this file with
-BAYESMIXTURE_DOCS_BUILT=1, so a missing page or browser fails there. Under `make test`,
-which runs before the site is built, the tests skip when the site is absent.
+BAYESMIXTURE_DOCS_BUILT=1, so a site that is not there fails. Under `make test`, which runs
+before the site is built, the browser tests skip when the site is absent; without Debian's
+chromium they skip too, except in CI (.ci/run installs it).
 """
 
 from __future__ import annotations
 
+import ast
 import html
 import json
 import os
@@ -17,7 +20,10 @@ from pathlib import Path
 
 import pytest
 
-SITE = Path(__file__).resolve().parents[1] / "docs" / "_build" / "html"
+import bayesmixture as bm
+
+DOCS = Path(__file__).resolve().parents[1] / "docs"
+SITE = DOCS / "_build" / "html"
 CHROMIUM = Path("/usr/bin/chromium")
 BUILT = bool(os.environ.get("BAYESMIXTURE_DOCS_BUILT"))
 # The home page (its gallery cards), the gallery's index and an example with figures.
@@ -65,17 +71,59 @@ window.addEventListener("load", function () {
 
 def _site_missing_reason() -> str | None:
     if not (SITE / "index.html").exists():
+        if BUILT:  # `make docs` has just built it
+            raise RuntimeError(f"BAYESMIXTURE_DOCS_BUILT is set but {SITE} has no index.html.")
         return "the site is not built (make docs)"
     if not (CHROMIUM.exists() and shutil.which(str(CHROMIUM))):
-        return "the headless check needs /usr/bin/chromium"
+        if os.environ.get("CI"):  # .ci/run installs Debian's chromium
+            raise RuntimeError("CI is set but /usr/bin/chromium is missing; .ci/run installs it.")
+        return "the headless check needs /usr/bin/chromium (apt-get install chromium)"
     return None
 
 
 _MISSING = _site_missing_reason()
-if BUILT and _MISSING:
-    # `make docs` has just built the site: a missing page or browser is a failure there.
-    raise RuntimeError(f"BAYESMIXTURE_DOCS_BUILT is set but {_MISSING}.")
-pytestmark = pytest.mark.skipif(_MISSING is not None, reason=_MISSING or "")
+needs_site = pytest.mark.skipif(_MISSING is not None, reason=_MISSING or "")
+
+
+def _python_blocks() -> list[tuple[str, str]]:
+    """(page, code) of every ```python block of the site's Markdown pages."""
+    blocks = []
+    for page in sorted(DOCS.rglob("*.md")):
+        if "_build" in page.parts:
+            continue
+        text = page.read_text(encoding="utf-8")
+        for code in re.findall(r"```python\n(.*?)```", text, flags=re.DOTALL):
+            blocks.append((str(page.relative_to(DOCS)), code))
+    return blocks
+
+
+def _bm_names(source: str) -> set[str]:
+    """Dotted names used after ``bm.``, e.g. ``datasets.load_penguins``."""
+    names = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Attribute):
+            parts = []
+            while isinstance(node, ast.Attribute):
+                parts.append(node.attr)
+                node = node.value
+            if isinstance(node, ast.Name) and node.id == "bm":
+                names.add(".".join(reversed(parts)))
+    return names
+
+
+@pytest.mark.parametrize(
+    ("page", "code"),
+    _python_blocks(),
+    ids=[f"{page}-{n}" for n, (page, _) in enumerate(_python_blocks())],
+)
+def test_every_library_name_in_the_pages_exists(page, code):
+    # Code the build does not run (it includes the gallery's, which it does) is still
+    # Python, and every bayesmixture name in it exists.
+    for dotted in _bm_names(code):
+        obj = bm
+        for part in dotted.split("."):
+            assert hasattr(obj, part), f"{page} uses bm.{dotted}, which does not exist"
+            obj = getattr(obj, part)
 
 
 def probe_page(page: Path, profile: Path) -> dict:
@@ -116,6 +164,7 @@ def probe_page(page: Path, profile: Path) -> dict:
     return json.loads(html.unescape(found.group(1)))
 
 
+@needs_site
 @pytest.mark.parametrize("name", PAGES)
 def test_page_loads_its_images_without_errors(name, tmp_path):
     seen = probe_page(SITE / name, tmp_path / "profile")
@@ -124,6 +173,7 @@ def test_page_loads_its_images_without_errors(name, tmp_path):
     assert seen["errors"] == [], f"{name}: errors in the browser: {seen['errors']}"
 
 
+@needs_site
 def test_every_gallery_example_was_run_and_drew_its_figures():
     # sphinx-gallery writes an example's figures only when it has run it
     pages = sorted((SITE / "gallery").glob("plot_*.html"))
@@ -135,6 +185,7 @@ def test_every_gallery_example_was_run_and_drew_its_figures():
     assert len(drawn) >= 8
 
 
+@needs_site
 def test_probe_reports_a_broken_image_and_a_script_error(tmp_path):
     # The probe itself must be able to fail.
     page = SITE / "probe-selftest.html"
