@@ -76,12 +76,10 @@ THIRD_PARTY = (
 )
 nitpick_ignore_regex = [
     (r"py:.*", rf"({'|'.join(THIRD_PARTY)})(\..*)?"),
-    # numpydoc links builtins and NumPy's glossary to Python's and NumPy's sites
-    # ("python:str", "numpy:array_like"): plain text without their inventories
-    (r"(py:.*|std:ref|std:term)", r"(python|numpy):.*"),
 ]
 # Type lines of numpydoc ("array-like of shape (n_obs,)", "pandas.DataFrame") are text;
-# only the library's own classes named in them become links.
+# only the library's own classes named in them become links (docs/_ext/bm_docs.py drops
+# numpydoc's links of builtins and NumPy terms, which would need those inventories).
 numpydoc_xref_param_type = True
 numpydoc_xref_ignore = "all"
 numpydoc_xref_aliases = {
@@ -148,6 +146,12 @@ html_theme_options = {
 # Light or dark as the reader's system prefers (unset, the theme logs an error on a first
 # visit, before it has stored a choice).
 html_context = {"default_mode": "auto"}
-html_sidebars = {"index": [], "gallery/index": []}
+html_sidebars = {
+    "index": [],
+    "gallery/index": [],
+    "cli": [],
+    "development": [],
+    "coming-from/*": [],  # side-by-side code needs the width
+}
 html_show_sourcelink = False
 html_copy_source = False

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import importlib
+import inspect
 import os
 import subprocess
 import sys
@@ -37,7 +38,7 @@ PUBLIC_MODULES = (
     "bayesmixture.selection",
 )
 # Width of the rendered --help, in characters (rich wraps its panels to it).
-HELP_WIDTH = 96
+HELP_WIDTH = 100
 
 # The gallery, in reading order (file names in examples/gallery).
 GALLERY = (
@@ -278,6 +279,35 @@ def resolve_public_alias(app, env, node, contnode):
     return None
 
 
+def plain_third_party_types(app, config) -> None:
+    """Keep only the library's own names as links in numpydoc's type lines.
+
+    numpydoc links ``int``, ``bool``, ``array-like``... to Python's and NumPy's sites through
+    their inventories; without a network there are none, and the link text would show
+    ``python:int``. Runs after numpydoc has merged its defaults into the aliases.
+    """
+    from numpydoc.xref import DEFAULT_LINKS
+
+    config.numpydoc_xref_aliases_complete = {
+        word: target
+        for word, target in config.numpydoc_xref_aliases_complete.items()
+        if word not in DEFAULT_LINKS
+    }
+
+
+def estimator_signature(app, what, name, obj, options, signature, return_annotation):
+    """The estimators' signature from ``__init__`` (autodoc reads their ``__new__``,
+    which takes ``*args, **kwargs``), without annotations, as for every other name."""
+    if what != "class" or signature != "(*args, **kwargs)":
+        return None
+    init = next((c.__dict__["__init__"] for c in obj.__mro__ if "__init__" in c.__dict__), None)
+    if init is None or init is object.__init__:
+        return None
+    parameters = list(inspect.signature(init).parameters.values())[1:]  # without self
+    plain = [p.replace(annotation=inspect.Parameter.empty) for p in parameters]
+    return str(inspect.Signature(plain)), None
+
+
 def skip_scikit_learn_members(app, what, name, obj, skip, options):
     """Leave out what the estimators inherit from scikit-learn's ``BaseEstimator`` (its
     parameter and metadata-routing plumbing): scikit-learn documents it."""
@@ -294,4 +324,6 @@ def setup(app):
     app.connect("env-check-consistency", check_api_coverage)
     app.connect("autodoc-skip-member", skip_scikit_learn_members)
     app.connect("missing-reference", resolve_public_alias)
+    app.connect("config-inited", plain_third_party_types, priority=600)
+    app.connect("autodoc-process-signature", estimator_signature)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
