@@ -81,8 +81,8 @@ class Page:
 
     def _repr_html_(self):
         return (
-            f'<iframe srcdoc="{html.escape(self.text)}" title="bayesmixture report" '
-            'style="width: 100%; height: 900px; border: 1px solid #ccc"></iframe>'
+            f'<iframe srcdoc="{html.escape(self.text)}" title="report" '
+            'style="width: 100%; height: 900px"></iframe>'
         )
 
 
