@@ -1,5 +1,6 @@
-"""Bundled data (Palmer penguins) and generators of synthetic mixtures."""
+"""Bundled data (Palmer penguins, galaxy velocities) and generators of synthetic mixtures."""
 
+from bayesmixture.datasets._galaxies import load_galaxies
 from bayesmixture.datasets._generators import (
     OperatorMixture,
     make_gaussian_mixture,
@@ -10,6 +11,7 @@ from bayesmixture.datasets._penguins import PENGUIN_MEASUREMENTS, load_penguins
 __all__ = [
     "PENGUIN_MEASUREMENTS",
     "OperatorMixture",
+    "load_galaxies",
     "load_penguins",
     "make_gaussian_mixture",
     "make_operator_mixture",

@@ -208,7 +208,8 @@ def run_checks(
 
 
 def warn_if_unreliable(table: pd.DataFrame, *, owner: str, stacklevel: int = 2) -> None:
-    """Issue one :class:`ConvergenceWarning` listing the failed checks of ``table``, if any."""
+    """Issue one :class:`~bayesmixture.exceptions.ConvergenceWarning` listing the failed
+    checks of ``table``, if any."""
     from bayesmixture.exceptions import ConvergenceWarning
 
     failed = table[table["status"] == "warning"]
