@@ -53,11 +53,11 @@ print("findings:", bm.check_model(mixed, warn=False))
 # %%
 # Sample both and compare
 # -----------------------
-# ``bm.inference.sample`` runs PyMC's NUTS (or nutpie, or numpyro) and returns ArviZ
-# data with the model's names.
+# ``bm.sample`` samples a PyMC model on the fastest backend that needs no C compiler
+# (nutpie on JAX; ``sampler=`` picks another) and returns ArviZ data with the model's names.
 settings = dict(draws=400, tune=400, chains=2, random_seed=1, progressbar=False)
-idata_parts = bm.inference.sample(in_parts, **settings)
-idata_mixed = bm.inference.sample(mixed, **settings)
+idata_parts = bm.sample(in_parts, **settings)
+idata_mixed = bm.sample(mixed, **settings)
 
 # %%
 # In parts, ``alpha`` stays at its Beta(2, 2) prior: nothing in the likelihood depends
