@@ -12,7 +12,6 @@ import pytest
 
 import bayesmixture as bm
 from bayesmixture.estimators._fast.gaussian import GaussianDensity
-from bayesmixture.estimators._weights import dirichlet_concentration
 from pymc_reference import PYTHON_MODE, random_points, theta_of
 
 COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
@@ -103,7 +102,7 @@ def _density_and_model(X, covariance_type, params, fit_params):
     fit_params = dict(fit_params)
     fit = gm._validate_fit_data(X, fit_params.pop("y", None), **fit_params)
     model = gm._build_model(fit)
-    density = GaussianDensity(gm, fit, dirichlet_concentration(gm.weights_prior, 3))
+    density = GaussianDensity(gm, fit)
     return density, model
 
 

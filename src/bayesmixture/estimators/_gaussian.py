@@ -31,7 +31,6 @@ from bayesmixture.estimators._starts import (
 )
 from bayesmixture.estimators._weights import (
     check_weights_prior,
-    compiled_path_reason,
     dirichlet_concentration,
     is_dirichlet_process,
     weights_variable,
@@ -588,15 +587,12 @@ class GaussianMixture(BayesianMixture):
         pm.Deterministic("sigmas", sigmas, dims=("component", "feature"))
 
     def _compiled_density(self, fit: FitData):
-        from bayesmixture.estimators._fast.gaussian import unsupported_reason
+        from bayesmixture.estimators._fast.gaussian import GaussianDensity, unsupported_reason
 
-        reason = unsupported_reason(fit) or compiled_path_reason(self.weights_prior)
+        reason = unsupported_reason(self, fit)
         if reason is not None:
             return f"the compiled Gaussian density does not cover {reason}"
-        from bayesmixture.estimators._fast.gaussian import GaussianDensity
-
-        alpha = dirichlet_concentration(self.weights_prior, self.n_components)
-        return GaussianDensity(self, fit, alpha)
+        return GaussianDensity(self, fit)
 
     def _posterior_values(self, density, theta: np.ndarray, fit: FitData) -> dict:
         values = density.from_theta(theta)
