@@ -93,8 +93,7 @@ class GaussianMixture(BayesianMixture):
         fit an overfitted ``n_components`` and read the number of non-empty components from
         :meth:`n_components_posterior`. ``"dirichlet_process"`` gives stick-breaking weights
         of a Dirichlet process truncated at ``n_components``, with a Gamma(1, 1) prior on
-        its ``concentration``; it samples through PyMC's graph, not the compiled path, and
-        does not combine with per-group weights.
+        its ``concentration``; it does not combine with per-group weights.
     mean_prior_sd, scale_prior_sd, lkj_eta : float, default 1.5, 1.0, 2.0
         Prior scales of the means and standard deviations, and the LKJ shape.
     missing : {"error", "marginalize"}, default "error"

@@ -27,7 +27,7 @@ def noise_concentration(alpha: np.ndarray) -> float:
     return float(np.mean(alpha))
 
 
-def _gamma_rate(rate: float) -> float:
+def gamma_rate(rate: float) -> float:
     """The rate PyMC's Gamma uses: it stores the scale 1 / rate and takes its reciprocal."""
     return 1.0 / (1.0 / rate)
 
@@ -57,7 +57,7 @@ class WeightsBlock:
             shape, rate = CONCENTRATION_PRIOR
             self.kind = kernel.STICK_BREAKING
             self.section, self.constant = kernel.pack(
-                self.kind, K, n_rows=self.n_rows, concentration_prior=(shape, _gamma_rate(rate))
+                self.kind, K, n_rows=self.n_rows, concentration_prior=(shape, gamma_rate(rate))
             )
         else:
             self.kind = kernel.DIRICHLET
