@@ -3,7 +3,8 @@ prepares its model, or loaded from Numba's disk cache, or (failing both) compile
 
 A kernel module (``gaussian``, ``univariate``, ``regression`` in this package) has
 ``callbacks(*variant) -> (logp, expand)``, which compiles the variant or loads it from
-Numba's disk cache. Compiling takes seconds, so :func:`start` hands it to a new process
+Numba's disk cache; a variant's flags (rows with gaps, t components, stick-breaking weights)
+are constants of its compiled code. Compiling takes seconds, so :func:`start` hands it to a new process
 (``python -m bayesmixture._kernels.warm``) as soon as a fit knows which variant it
 needs; the fit builds its model and starts on the other core in the meantime, and
 :func:`callbacks` waits for that process, then loads the result from the cache. Once loaded,
@@ -33,7 +34,7 @@ _compiling: dict[tuple, subprocess.Popen] = {}
 
 
 def variant_spec(kernel: str, variant: tuple[bool, ...]) -> str:
-    """``kernel:flag:flag...`` as ``warm.py`` takes it, e.g. ``gaussian:0:1``."""
+    """``kernel:flag:flag...`` as ``warm.py`` takes it, e.g. ``gaussian:0:1:0``."""
     return ":".join([kernel, *(str(int(flag)) for flag in variant)])
 
 
@@ -43,7 +44,7 @@ def parse_spec(spec: str) -> tuple[str, tuple[bool, ...]]:
     if kernel not in KERNELS or any(flag not in ("0", "1") for flag in flags):
         raise ValueError(
             f"{spec!r} is not a kernel variant; expected one of {sorted(KERNELS)}, optionally "
-            "followed by :0 or :1 flags (e.g. gaussian:0:1)."
+            "followed by :0 or :1 flags (e.g. gaussian:0:1:0)."
         )
     return kernel, tuple(flag == "1" for flag in flags)
 
@@ -87,7 +88,7 @@ def callbacks(kernel: str, variant: tuple[bool, ...] = ()) -> tuple:
 
 
 class KernelDensity:
-    """What the densities of the three estimators share: the kernel variant they run on,
+    """What the densities of the estimators share: the kernel variant they run on,
     its C callbacks for nutpie, and one evaluation from Python (for tests and checks).
 
     Subclasses set ``kernel`` (a key of :data:`KERNELS`), ``variant``, ``payload`` and
