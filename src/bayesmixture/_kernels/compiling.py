@@ -4,8 +4,8 @@ prepares its model, or loaded from Numba's disk cache, or (failing both) compile
 A kernel module (``gaussian``, ``univariate``, ``regression`` in this package) has
 ``callbacks(*variant) -> (logp, expand)``, which compiles the variant or loads it from
 Numba's disk cache; a variant's flags (rows with gaps, t components, stick-breaking weights)
-are constants of its compiled code. Compiling takes seconds, so :func:`start` hands it to a new process
-(``python -m bayesmixture._kernels.warm``) as soon as a fit knows which variant it
+are constants of its compiled code. Compiling takes seconds, so :func:`start` hands it to a
+new process (``python -m bayesmixture._kernels.warm``) as soon as a fit knows which variant it
 needs; the fit builds its model and starts on the other core in the meantime, and
 :func:`callbacks` waits for that process, then loads the result from the cache. Once loaded,
 a variant stays in this process.
