@@ -202,7 +202,8 @@ def _rows(theta, payload, grad, beta_start, alpha_start, params, log_w, g_log_w,
     trials = section(payload, OFFSET.trials, N)
     design = section(payload, OFFSET.design, int(payload[SLOT.n_designs]) * N * P)
     gate = section(payload, OFFSET.gate, N * G)
-    terms = np.empty(K)
+    eta = np.empty(K)  # each component's linear predictor, then
+    r = np.empty(K)  # its responsibility
     score = np.empty(K)  # d log p_k(y_i) / d eta_ik
     param_score = np.empty(K)  # d log p_k(y_i) / d (family parameter's unconstrained value)
     w = np.empty(K)
@@ -210,33 +211,18 @@ def _rows(theta, payload, grad, beta_start, alpha_start, params, log_w, g_log_w,
     for i in range(N):
         if G > 0:
             _gate_log_weights(theta, gate, i, K, G, log_w[0], w)
-        eta = 0.0
-        top = -np.inf
+        _linear_predictors(theta, payload, design, i, beta_start, alpha_start, eta)
         for k in range(K):
-            if k == 0 or not common_mean:
-                row = ((k if per_component else 0) * N + i) * P
-                coef = beta_start + (0 if shared else k * P)
-                eta = 0.0
-                for j in range(P):
-                    eta += design[row + j] * theta[coef + j]
-            m = eta + theta[alpha_start + k] if intercept else eta
             lp, score[k], param_score[k] = component_term(
-                family, y[i], y_term[i], trials[i], m, params[k]
+                family, y[i], y_term[i], trials[i], eta[k], params[k]
             )
-            terms[k] = log_w[0, k] + lp
-            top = max(top, terms[k])
-        z = 0.0
-        for k in range(K):
-            terms[k] = math.exp(terms[k] - top)
-            z += terms[k]
-        logp += top + math.log(z)
-        # gradient through the responsibilities r_ik = terms[k] / z
-        inv_z = 1.0 / z
+            r[k] = log_w[0, k] + lp
+        logp += _log_sum_exp_to_shares(r)
+        # gradient through the responsibilities r_ik
         common = 0.0
         for k in range(K):
-            r = terms[k] * inv_z
-            g_params[k] += r * param_score[k]
-            a = r * score[k]
+            g_params[k] += r[k] * param_score[k]
+            a = r[k] * score[k]
             if intercept:
                 grad[alpha_start + k] += a
             if common_mean:
@@ -247,16 +233,52 @@ def _rows(theta, payload, grad, beta_start, alpha_start, params, log_w, g_log_w,
                 for j in range(P):
                     grad[coef + j] += a * design[row + j]
             if G > 0:
-                d_logit = r - w[k]
+                d_logit = r[k] - w[k]
                 grad[k] += d_logit
                 for j in range(G):
                     grad[(j + 1) * K + k] += d_logit * gate[i * G + j]
             else:
-                g_log_w[0, k] += r
+                g_log_w[0, k] += r[k]
         if common_mean:
             for j in range(P):
                 grad[beta_start + j] += common * design[i * P + j]
     return logp
+
+
+@_inline
+def _linear_predictors(theta, payload, design, i, beta_start, alpha_start, eta) -> None:
+    """eta_ik = x_ik . beta_k (+ alpha_k) of row i, for every component k."""
+    N = int(payload[SLOT.n_obs])
+    P = int(payload[SLOT.n_coef])
+    per_component = payload[SLOT.n_designs] > 1.0
+    shared = payload[SLOT.shared_coef] != 0.0
+    for k in range(eta.shape[0]):
+        if k == 0 or per_component or not shared:
+            row = ((k if per_component else 0) * N + i) * P
+            coef = beta_start + (0 if shared else k * P)
+            eta[k] = 0.0
+            for j in range(P):
+                eta[k] += design[row + j] * theta[coef + j]
+        else:  # one design and one coefficient vector: one predictor for every component
+            eta[k] = eta[0]
+    if payload[SLOT.intercept] != 0.0:
+        for k in range(eta.shape[0]):
+            eta[k] += theta[alpha_start + k]
+
+
+@_inline
+def _log_sum_exp_to_shares(terms) -> float:
+    """log sum_k exp(terms_k); ``terms`` then holds exp(terms_k) / sum (the shares)."""
+    top = -np.inf
+    for k in range(terms.shape[0]):
+        top = max(top, terms[k])
+    z = 0.0
+    for k in range(terms.shape[0]):
+        terms[k] = math.exp(terms[k] - top)
+        z += terms[k]
+    for k in range(terms.shape[0]):
+        terms[k] /= z
+    return top + math.log(z)
 
 
 @_inline

@@ -10,7 +10,6 @@ import numpy as np
 from bayesmixture._kernels.callbacks import finish, open_payload, wrong_length
 from bayesmixture._kernels.gaussian._layout import OFFSET, SLOT, TIED, dims, theta_starts
 from bayesmixture._kernels.gaussian._parameters import (
-    concentrations,
     df_grad,
     df_prior,
     factor_grad,
@@ -53,22 +52,7 @@ def make_complete(student: bool, stick_breaking: bool, stamp: int):
         L = np.zeros((NF, D, D))
         C = np.zeros((NF, D, D))
         sd = np.zeros((NF, D))
-        logp += parameters_and_priors(
-            theta,
-            grad,
-            cov,
-            K,
-            D,
-            t_mu,
-            t_sd,
-            t_cpc,
-            payload[SLOT.mean_prior_sd],
-            payload[SLOT.scale_prior_sd],
-            concentrations(payload),
-            L,
-            C,
-            sd,
-        )
+        logp += parameters_and_priors(theta, grad, payload, t_mu, t_sd, t_cpc, L, C, sd)
         nu = np.zeros(K)
         if STUDENT:
             shape, rate = payload[SLOT.df_shape], payload[SLOT.df_rate]

@@ -8,12 +8,7 @@ import math
 import numba
 import numpy as np
 
-from bayesmixture._kernels.gaussian._layout import (
-    FULL,
-    OFFSET,
-    SPHERICAL,
-    TIED,
-)
+from bayesmixture._kernels.gaussian._layout import FULL, OFFSET, SLOT, SPHERICAL, TIED, dims
 from bayesmixture._kernels.special import HALF_LOG_2PI, LOG_PI, digamma
 
 # Reassociation and contraction only: no assumptions about inf or NaN (-inf starts maxima).
@@ -32,18 +27,14 @@ def weights_block(payload):
 
 
 @jit
-def concentrations(payload):
-    """The CPCs' Beta(b, b) concentrations, one per pair of features."""
-    return payload[int(payload[OFFSET.cpc_concentration]) :]
-
-
-@jit
-def parameters_and_priors(theta, grad, cov, K, D, t_mu, t_sd, t_cpc, m0, s0, conc, L, C, sd):
+def parameters_and_priors(theta, grad, payload, t_mu, t_sd, t_cpc, L, C, sd):
     """Priors of the means (Normal(0, m0)), sds (HalfNormal(s0), log transform) and CPCs
     (Beta(b, b), log-odds transform: b log c + b log(1 - c)), with their gradients; and the
     Cholesky factors L = diag(sd) C, row i of C from the CPCs z_ij = 2 c_ij - 1:
     C_ij = z_ij sqrt(prod_{m<j} (1 - z_im^2)), C_ii = sqrt(prod_{m<i} (1 - z_im^2))."""
-    NF, P = L.shape[0], D * (D - 1) // 2
+    _, D, K, cov, NF, P = dims(payload)
+    m0, s0 = payload[SLOT.mean_prior_sd], payload[SLOT.scale_prior_sd]
+    conc = payload[int(payload[OFFSET.cpc_concentration]) :]
     cpcs = cov == FULL or cov == TIED
     logp = 0.0
     for q in range(K * D):

@@ -132,12 +132,6 @@ class GaussianDensity(KernelDensity):
         self.n_dim += K if self.student else 0
         pairs = D * (D - 1) // 2
         conc = lkj_cpc_concentration(estimator.lkj_eta, D) if pairs else np.zeros(0)
-        constant = self.weights.constant
-        constant += K * D * (-kernel.HALF_LOG_2PI - np.log(estimator.mean_prior_sd))
-        constant += self.n_sd * (0.5 * np.log(2.0 / np.pi) - np.log(estimator.scale_prior_sd))
-        n_factors = 1 if self.cov == kernel.TIED else K
-        if self.n_cpc:
-            constant -= n_factors * betaln(conc, conc).sum()
         header = {
             "n_obs": N,
             "n_features": D,
@@ -149,12 +143,10 @@ class GaussianDensity(KernelDensity):
             "mean_prior_sd": estimator.mean_prior_sd,
             "scale_prior_sd": estimator.scale_prior_sd,
             "n_dim": self.n_dim,
+            "constant": self._constant(estimator, conc, df_prior),
         }
         if self.student:
-            shape, rate = df_prior
-            header["df_shape"], header["df_rate"] = shape, rate
-            constant += K * (shape * np.log(rate) - gammaln(shape))
-        header["constant"] = constant
+            header["df_shape"], header["df_rate"] = df_prior
         sections = {
             "weights": self.weights.section,
             "cpc_concentration": conc if self.n_cpc else np.zeros(pairs),
@@ -171,6 +163,20 @@ class GaussianDensity(KernelDensity):
         self.general = bool(len(patterns)) or label_codes is not None
         self.variant = (self.general, self.student, self.weights.stick_breaking)
         self.payload = kernel.GAUSSIAN.pack(header, sections)
+
+    def _constant(self, estimator, conc: np.ndarray, df_prior) -> float:
+        """The priors' constant terms: weights, means, sds, CPCs, degrees of freedom."""
+        K, D = self.n_components, self.n_features
+        constant = self.weights.constant
+        constant += K * D * (-kernel.HALF_LOG_2PI - np.log(estimator.mean_prior_sd))
+        constant += self.n_sd * (0.5 * np.log(2.0 / np.pi) - np.log(estimator.scale_prior_sd))
+        if self.n_cpc:
+            n_factors = 1 if self.cov == kernel.TIED else K
+            constant -= n_factors * betaln(conc, conc).sum()
+        if self.student:
+            shape, rate = df_prior
+            constant += K * (shape * np.log(rate) - gammaln(shape))
+        return constant
 
     # ------------------------------------------------------------------ value maps
 
