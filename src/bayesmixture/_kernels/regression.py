@@ -104,9 +104,9 @@ def n_family_params(family: int, noise: int, n_components: int) -> int:
 
 
 @_inline
-def logp_and_grad(theta, payload, grad, stick_breaking):
+def logp_and_grad(theta, payload, grad, family, stick_breaking):
     """Log-density of MixtureRegression's model at ``theta``; writes its gradient to ``grad``.
-    ``stick_breaking`` is the variant's flag (a constant of the compiled code)."""
+    ``family`` and ``stick_breaking`` are the variant's (constants of the compiled code)."""
     K = int(payload[SLOT.n_components])
     P = int(payload[SLOT.n_coef])
     gated = payload[SLOT.n_gate] > 0.0
@@ -130,11 +130,13 @@ def logp_and_grad(theta, payload, grad, stick_breaking):
     )
     # the family's parameters per component: sigma or dispersion, and their priors
     params = np.zeros((K, N_FAMILY_TERMS))
-    logp += _family_parameters(theta, payload, family_start, grad, params)
+    logp += _family_parameters(theta, payload, family, family_start, grad, params)
     g_log_w = np.zeros((1, K))
     g_params = np.zeros(K)
-    logp += _rows(theta, payload, grad, beta_start, alpha_start, params, log_w, g_log_w, g_params)
-    _family_grad(payload, family_start, params, g_params, grad)
+    logp += _rows(
+        theta, payload, grad, family, beta_start, alpha_start, params, log_w, g_log_w, g_params
+    )
+    _family_grad(payload, family, family_start, params, g_params, grad)
     if not gated:
         add_weights_grad(theta, 0, block, log_w, g_log_w, grad, stick_breaking)
     return logp
@@ -152,12 +154,11 @@ def _normal_priors(theta, start, size, sd, grad) -> float:
 
 
 @_inline
-def _family_parameters(theta, payload, start, grad, params) -> float:
+def _family_parameters(theta, payload, family, start, grad, params) -> float:
     """Each component's family terms (``_glm``) in ``params``, and the priors of theta's
     last block with their gradients: HalfNormal(noise_prior_sd) on log sigma (the normal
     family), Gamma(shape, rate) on log alpha (the negative binomial's dispersion)."""
     K = params.shape[0]
-    family = int(payload[SLOT.family])
     logp = 0.0
     if family == NEGBINOMIAL:
         shape, rate = payload[SLOT.dispersion_shape], payload[SLOT.dispersion_rate]
@@ -183,66 +184,89 @@ def _family_parameters(theta, payload, start, grad, params) -> float:
     return logp
 
 
-@_jit
-def _rows(theta, payload, grad, beta_start, alpha_start, params, log_w, g_log_w, g_params):
-    """The rows' mixture terms; their gradient into grad (coefficients, intercepts, gate),
-    g_log_w (constant weights) and g_params (d/d the family's parameter of each component)."""
-    N = int(payload[SLOT.n_obs])
-    K = int(payload[SLOT.n_components])
-    P = int(payload[SLOT.n_coef])
-    G = int(payload[SLOT.n_gate])
-    family = int(payload[SLOT.family])
-    per_component = payload[SLOT.n_designs] > 1.0
-    shared = payload[SLOT.shared_coef] != 0.0
-    intercept = payload[SLOT.intercept] != 0.0
-    # one linear predictor serves every component: one design and one coefficient vector
-    common_mean = shared and not per_component
-    y = section(payload, OFFSET.y, N)
-    y_term = section(payload, OFFSET.y_term, N)
-    trials = section(payload, OFFSET.trials, N)
-    design = section(payload, OFFSET.design, int(payload[SLOT.n_designs]) * N * P)
-    gate = section(payload, OFFSET.gate, N * G)
-    eta = np.empty(K)  # each component's linear predictor, then
-    r = np.empty(K)  # its responsibility
-    score = np.empty(K)  # d log p_k(y_i) / d eta_ik
-    param_score = np.empty(K)  # d log p_k(y_i) / d (family parameter's unconstrained value)
-    w = np.empty(K)
-    logp = 0.0
-    for i in range(N):
-        if G > 0:
-            _gate_log_weights(theta, gate, i, K, G, log_w[0], w)
-        _linear_predictors(theta, payload, design, i, beta_start, alpha_start, eta)
-        for k in range(K):
-            lp, score[k], param_score[k] = component_term(
-                family, y[i], y_term[i], trials[i], eta[k], params[k]
-            )
-            r[k] = log_w[0, k] + lp
-        logp += _log_sum_exp_to_shares(r)
-        # gradient through the responsibilities r_ik
-        common = 0.0
-        for k in range(K):
-            g_params[k] += r[k] * param_score[k]
-            a = r[k] * score[k]
-            if intercept:
-                grad[alpha_start + k] += a
-            if common_mean:
-                common += a
-            else:
-                row = ((k if per_component else 0) * N + i) * P
-                coef = beta_start + (0 if shared else k * P)
-                for j in range(P):
-                    grad[coef + j] += a * design[row + j]
+def _rows_of(family: int):
+    """The pass over the rows of one family, compiled on its own (see ``_rows``)."""
+    FAMILY = family
+
+    def rows(theta, payload, grad, beta_start, alpha_start, params, log_w, g_log_w, g_params):
+        """The rows' mixture terms; their gradient into grad (coefficients, intercepts,
+        gate), g_log_w (constant weights) and g_params (d/d the family's parameter)."""
+        N = int(payload[SLOT.n_obs])
+        K = int(payload[SLOT.n_components])
+        P = int(payload[SLOT.n_coef])
+        G = int(payload[SLOT.n_gate])
+        per_component = payload[SLOT.n_designs] > 1.0
+        shared = payload[SLOT.shared_coef] != 0.0
+        intercept = payload[SLOT.intercept] != 0.0
+        # one linear predictor serves every component: one design and one coefficient vector
+        common_mean = shared and not per_component
+        y = section(payload, OFFSET.y, N)
+        y_term = section(payload, OFFSET.y_term, N)
+        trials = section(payload, OFFSET.trials, N)
+        design = section(payload, OFFSET.design, int(payload[SLOT.n_designs]) * N * P)
+        gate = section(payload, OFFSET.gate, N * G)
+        eta = np.empty(K)  # each component's linear predictor, then
+        r = np.empty(K)  # its responsibility
+        score = np.empty(K)  # d log p_k(y_i) / d eta_ik
+        param_score = np.empty(K)  # d log p_k(y_i) / d (family parameter's unconstrained value)
+        w = np.empty(K)
+        logp = 0.0
+        for i in range(N):
             if G > 0:
-                d_logit = r[k] - w[k]
-                grad[k] += d_logit
-                for j in range(G):
-                    grad[(j + 1) * K + k] += d_logit * gate[i * G + j]
-            else:
-                g_log_w[0, k] += r[k]
-        if common_mean:
-            for j in range(P):
-                grad[beta_start + j] += common * design[i * P + j]
-    return logp
+                _gate_log_weights(theta, gate, i, K, G, log_w[0], w)
+            _linear_predictors(theta, payload, design, i, beta_start, alpha_start, eta)
+            for k in range(K):
+                lp, score[k], param_score[k] = component_term(
+                    FAMILY, y[i], y_term[i], trials[i], eta[k], params[k]
+                )
+                r[k] = log_w[0, k] + lp
+            logp += _log_sum_exp_to_shares(r)
+            # gradient through the responsibilities r_ik
+            common = 0.0
+            for k in range(K):
+                g_params[k] += r[k] * param_score[k]
+                a = r[k] * score[k]
+                if intercept:
+                    grad[alpha_start + k] += a
+                if common_mean:
+                    common += a
+                else:
+                    row = ((k if per_component else 0) * N + i) * P
+                    coef = beta_start + (0 if shared else k * P)
+                    for j in range(P):
+                        grad[coef + j] += a * design[row + j]
+                if G > 0:
+                    d_logit = r[k] - w[k]
+                    grad[k] += d_logit
+                    for j in range(G):
+                        grad[(j + 1) * K + k] += d_logit * gate[i * G + j]
+                else:
+                    g_log_w[0, k] += r[k]
+            if common_mean:
+                for j in range(P):
+                    grad[beta_start + j] += common * design[i * P + j]
+        return logp
+
+    return _jit(rows)
+
+
+# One pass over the rows per family: a variant compiles its own family's only.
+_ROWS_NORMAL, _ROWS_POISSON = _rows_of(NORMAL), _rows_of(POISSON)
+_ROWS_NEGBINOMIAL, _ROWS_BINOMIAL = _rows_of(NEGBINOMIAL), _rows_of(BINOMIAL)
+
+
+@_inline
+def _rows(theta, payload, grad, family, beta_start, alpha_start, params, log_w, g_log_w, g_params):
+    """The pass over the rows of ``family`` (a constant of the variant): log-likelihood."""
+    if family == NORMAL:
+        rows = _ROWS_NORMAL
+    elif family == POISSON:
+        rows = _ROWS_POISSON
+    elif family == NEGBINOMIAL:
+        rows = _ROWS_NEGBINOMIAL
+    else:
+        rows = _ROWS_BINOMIAL
+    return rows(theta, payload, grad, beta_start, alpha_start, params, log_w, g_log_w, g_params)
 
 
 @_inline
@@ -302,11 +326,11 @@ def _gate_log_weights(theta, gate, i, K, G, log_w, w) -> None:
 
 
 @_inline
-def _family_grad(payload, start, params, g_params, grad) -> None:
+def _family_grad(payload, family, start, params, g_params, grad) -> None:
     """Add the likelihood's gradient of the family's parameters (per component, or one
     shared noise sd) to theta's last block."""
     K = params.shape[0]
-    size = n_family_params(int(payload[SLOT.family]), int(payload[SLOT.noise]), K)
+    size = n_family_params(family, int(payload[SLOT.noise]), K)
     if size == K:
         for k in range(K):
             grad[start + k] += g_params[k]
@@ -315,22 +339,24 @@ def _family_grad(payload, start, params, g_params, grad) -> None:
             grad[start] += g_params[k]
 
 
-def _make_callback(stick_breaking: bool, stamp: int):
-    STICK_BREAKING, STAMP = stick_breaking, stamp
+def _make_callback(family: int, stick_breaking: bool, stamp: int):
+    FAMILY, STICK_BREAKING, STAMP = family, stick_breaking, stamp
 
     def logp_callback(dim, x_, out_, logp_, payload_):  # pragma: no cover - runs inside nutpie
         payload = open_payload(payload_)
         if wrong_length(dim, payload, STAMP):
             return -1
         grad = numba.carray(out_, (dim,))
-        value = logp_and_grad(numba.carray(x_, (dim,)), payload, grad, STICK_BREAKING)
+        value = logp_and_grad(numba.carray(x_, (dim,)), payload, grad, FAMILY, STICK_BREAKING)
         return finish(value, grad, logp_)
 
     return logp_callback
 
 
 @functools.cache
-def callbacks(stick_breaking: bool = False) -> tuple:
-    """The C callbacks nutpie calls: (logp, expand), compiled on first use or loaded from
-    Numba's disk cache (see ``compiling.py``)."""
-    return compile_logp(_make_callback(stick_breaking, source_stamp())), expand_cfunc()
+def callbacks(family: int = NORMAL, stick_breaking: bool = False) -> tuple:
+    """The C callbacks nutpie calls for one variant (a family code, stick-breaking weights or
+    not): (logp, expand), compiled on first use or loaded from Numba's disk cache (see
+    ``compiling.py``)."""
+    logp = _make_callback(int(family), bool(stick_breaking), source_stamp())
+    return compile_logp(logp), expand_cfunc()

@@ -410,4 +410,4 @@ def _make_callback(stick_breaking: bool, stamp: int):
 def callbacks(stick_breaking: bool = False) -> tuple:
     """The C callbacks nutpie calls: (logp, expand), compiled on first use or loaded from
     Numba's disk cache (see ``compiling.py``)."""
-    return compile_logp(_make_callback(stick_breaking, source_stamp())), expand_cfunc()
+    return compile_logp(_make_callback(bool(stick_breaking), source_stamp())), expand_cfunc()

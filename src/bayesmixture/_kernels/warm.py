@@ -20,17 +20,22 @@ from bayesmixture._kernels.compiling import KERNELS, parse_spec, variant_spec
 
 # The variants the test suite fits, largest compile first
 # (``gaussian.callbacks(general, student, stick_breaking)``, ``univariate.callbacks(
-# stick_breaking)``, ``regression.callbacks(stick_breaking)``); any other compiles on first use.
+# stick_breaking)``, ``regression.callbacks(family, stick_breaking)`` with the family codes
+# normal 0, poisson 1, negbinomial 2, binomial 3); any other compiles on first use.
 ALL_VARIANTS = (
-    ("gaussian", (True, True, False)),
-    ("univariate", (False,)),
-    ("gaussian", (True, False, False)),
-    ("gaussian", (False, True, False)),
-    ("gaussian", (False, False, False)),
-    ("regression", (False,)),
-    ("gaussian", (False, False, True)),
-    ("univariate", (True,)),
-    ("regression", (True,)),
+    ("gaussian", (1, 1, 0)),
+    ("univariate", (0,)),
+    ("gaussian", (1, 0, 0)),
+    ("gaussian", (0, 1, 0)),
+    ("gaussian", (0, 0, 0)),
+    ("regression", (0, 0)),
+    ("regression", (1, 0)),
+    ("regression", (2, 0)),
+    ("regression", (3, 0)),
+    ("gaussian", (0, 0, 1)),
+    ("univariate", (1,)),
+    ("regression", (0, 1)),
+    ("regression", (1, 1)),
 )
 
 

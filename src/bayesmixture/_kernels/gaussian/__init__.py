@@ -80,5 +80,5 @@ def callbacks(general: bool = False, student: bool = False, stick_breaking: bool
     """The C callbacks nutpie calls for one variant: (logp, expand), compiled on first use
     or loaded from Numba's disk cache (see ``compiling.py``)."""
     make = make_general if general else make_complete
-    logp = make(student, stick_breaking, source_stamp())
+    logp = make(bool(student), bool(stick_breaking), source_stamp())
     return compile_logp(logp, fastmath=FASTMATH), expand_cfunc()

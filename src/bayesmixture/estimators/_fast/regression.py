@@ -123,7 +123,7 @@ class RegressionDensity(KernelDensity):
             "design": design,
             "gate": np.zeros((N, 0)) if gate is None else gate,
         }
-        self.variant = (not self.gated and self.weights.stick_breaking,)
+        self.variant = (family_code, not self.gated and self.weights.stick_breaking)
         self.payload = kernel.REGRESSION.pack(header, sections)
 
     def _constant(self, coef_sd: float, noise_sd: float, gate_prior_sd: float) -> float:
