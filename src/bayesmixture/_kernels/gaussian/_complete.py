@@ -82,11 +82,13 @@ def _row_pass(theta, payload, grad, student, t_mu, t_df, L, nu, log_w, av, M, n_
     g_log_w (and the degrees of freedom's gradient); returns the rows' log-density."""
     N, D, K, cov, _, _ = dims(payload)
     norm = np.zeros(K)  # the components' normalising constants, log|L| included
+    inv_diag = np.empty((L.shape[0], D))  # 1 / L_aa: one division per factor, not per row
     for k in range(K):
         f = 0 if cov == TIED else k
         norm[k] = log_norm(student, nu[k], D)
         for a in range(D):
             norm[k] -= math.log(L[f, a, a])
+            inv_diag[f, a] = 1.0 / L[f, a, a]
     KW = log_w.shape[1]  # the K components, then the noise component if any
     x = section(payload, OFFSET.x, N * D)
     weight_row = section(payload, OFFSET.weight_row, N)
@@ -114,7 +116,7 @@ def _row_pass(theta, payload, grad, student, t_mu, t_df, L, nu, log_w, av, M, n_
                     s = x[i * D + a] - theta[t_mu + k * D + a]
                     for b in range(a):
                         s -= L[f, a, b] * v[k, b]
-                    v[k, a] = s / L[f, a, a]
+                    v[k, a] = s * inv_diag[f, a]
                     q += v[k, a] * v[k, a]
                 qs[k] = q
                 term[k] = log_w[g, k] + norm[k] + log_kernel(student, nu[k], D, q)
