@@ -52,9 +52,12 @@ WEIGHTS = Layout(
 )
 _S, _O = WEIGHTS.slot, WEIGHTS.offset
 
-# Inlined at Numba's IR level into the kernel that calls them (compiled as separate
-# functions they would add to every kernel's first compile).
+# Small helpers are inlined at Numba's IR level into the function that calls them; the two
+# entry points are compiled once per kind (``_piece``): the untyped stage of an inlined
+# function runs before a caller's constants prune it, so inlining both kinds would cost the
+# compile time of both.
 _jit = numba.njit(inline="always", error_model="numpy")
+_piece = numba.njit(error_model="numpy")
 
 
 # ------------------------------------------------------------------ packing (numpy)
@@ -148,16 +151,17 @@ def _log_softmax(theta, t, K, log_w_row) -> None:
 
 
 @_jit
-def _simplex_grad(t, K, log_share, h, grad) -> None:
+def _simplex_grad(t, log_w_row, log_rest, h, grad) -> None:
     """Chain rule from h_k = d logp / d log w_k to the simplex values at grad[t:]:
-    d/d a_j = h_j - w_j sum_k h_k with a = [y, -sum y], and d/d y_j = d/d a_j - d/d a_last.
-    ``log_share`` holds log w_k of the K weights (summing to one)."""
+    d/d a_j = h_j - w_j sum_k h_k with a = [y, -sum y], and d/d y_j = d/d a_j - d/d a_last;
+    w_k = exp(log_w_k - log_rest), the K weights' shares (summing to one)."""
+    K = h.shape[0]
     total = 0.0
     for k in range(K):
         total += h[k]
-    last = h[K - 1] - math.exp(log_share[K - 1]) * total
+    last = h[K - 1] - math.exp(log_w_row[K - 1] - log_rest) * total
     for k in range(K - 1):
-        grad[t + k] = h[k] - math.exp(log_share[k]) * total - last
+        grad[t + k] = h[k] - math.exp(log_w_row[k] - log_rest) * total - last
 
 
 @_jit
@@ -169,82 +173,115 @@ def _log_tails(log_w_row, log_tail) -> None:
         log_tail[j] = log_add_exp(log_tail[j + 1], log_w_row[j])
 
 
+def _log_weights_of(stick_breaking: bool):
+    """``log_weights`` of one kind of weights, compiled on its own."""
+    STICK_BREAKING = stick_breaking
+
+    def log_weights(theta, t0, block, log_w) -> float:
+        K = int(block[_S.n_components])
+        alpha = block[int(block[_O.alpha]) :]
+        t = t0 + 1 if STICK_BREAKING else t0  # the concentration's log comes first
+        G = log_w.shape[0]
+        logp = 0.0
+        for g in range(G):
+            _log_softmax(theta, t + g * (K - 1), K, log_w[g])
+            for k in range(K):
+                logp += alpha[k] * log_w[g, k]  # alpha is 1 for stick-breaking weights
+        if STICK_BREAKING:  # (K - 1) log c + c log w_{K-1} - sum_j log T_j, Gamma prior of c
+            u = theta[t0]
+            c = math.exp(u)
+            logp += block[_S.concentration_shape] * u - block[_S.concentration_rate] * c
+            logp += (K - 1) * u + c * log_w[0, K - 1]
+            log_tail = np.empty(K)
+            _log_tails(log_w[0], log_tail)
+            for j in range(K):
+                logp -= log_tail[j]
+        elif int(block[_S.noise]):
+            u = theta[t + G * (K - 1)]
+            log_pi, log_rest = log_sigmoid(u), log_sigmoid(-u)
+            alpha_sum = 0.0
+            for k in range(K):
+                alpha_sum += alpha[k]
+            for g in range(G):
+                for k in range(K):
+                    log_w[g, k] += log_rest
+                log_w[g, K] = log_pi
+            logp += block[_S.noise_concentration] * log_pi + alpha_sum * log_rest
+        return logp
+
+    return _piece(log_weights)
+
+
+def _add_weights_grad_of(stick_breaking: bool):
+    """``add_weights_grad`` of one kind of weights, compiled on its own."""
+    STICK_BREAKING = stick_breaking
+
+    def add_weights_grad(theta, t0, block, log_w, g_log_w, grad) -> None:
+        """The gradient of the weights' block (see :func:`add_weights_grad`).
+
+        Dirichlet: d/d log w~_k = g_k + alpha_k (w~: the clusters' shares); the noise weight's
+        log-odds u gets (noise_alpha + sum_g g_gK)(1 - pi) - pi sum_g,k (g_gk + alpha_k).
+        Stick-breaking: d/d log c = shape - rate c + (K - 1) + c log w_{K-1}, and
+        d/d log w_k = g_k + 1 + [k = K-1] c - w_k sum_{j <= k} 1 / T_j.
+        """
+        K = int(block[_S.n_components])
+        alpha = block[int(block[_O.alpha]) :]
+        noise = int(block[_S.noise]) != 0
+        t = t0 + 1 if STICK_BREAKING else t0
+        G = log_w.shape[0]
+        h = np.empty(K)
+        pi = math.exp(log_w[0, K]) if noise else 0.0
+        log_rest = math.log1p(-pi)
+        pi_grad = block[_S.noise_concentration] * (1.0 - pi)
+        for k in range(K):
+            pi_grad -= pi * alpha[k]
+        for g in range(G):
+            for k in range(K):
+                h[k] = g_log_w[g, k] + alpha[k]
+                pi_grad -= pi * g_log_w[g, k]
+            if STICK_BREAKING:
+                c = math.exp(theta[t0])
+                shape, rate = block[_S.concentration_shape], block[_S.concentration_rate]
+                grad[t0] = shape - rate * c + (K - 1) + c * log_w[0, K - 1]
+                log_tail = np.empty(K)
+                _log_tails(log_w[0], log_tail)
+                for k in range(K):
+                    for j in range(k + 1):  # w_k / T_j <= 1: no overflow however small the tail
+                        h[k] -= math.exp(log_w[0, k] - log_tail[j])
+                h[K - 1] += c
+            elif noise:
+                pi_grad += g_log_w[g, K] * (1.0 - pi)
+            _simplex_grad(t + g * (K - 1), log_w[g], log_rest, h, grad)
+        if noise:
+            grad[t + G * (K - 1)] = pi_grad
+
+    return _piece(add_weights_grad)
+
+
+# Each kind of weights compiled on its own, once per process; a kernel's variant calls its
+# kind's only (``stick_breaking`` is a constant of the variant's code).
+_LOG_WEIGHTS = (_log_weights_of(False), _log_weights_of(True))
+_DIRICHLET_LOG_WEIGHTS, _STICK_BREAKING_LOG_WEIGHTS = _LOG_WEIGHTS
+_ADD_GRAD = (_add_weights_grad_of(False), _add_weights_grad_of(True))
+_DIRICHLET_ADD_GRAD, _STICK_BREAKING_ADD_GRAD = _ADD_GRAD
+
+
 @_jit
 def log_weights(theta, t0, block, log_w, stick_breaking) -> float:
     """Fill log w (n_rows, n_weights) from theta[t0:]; return the weights' log prior with the
-    transforms' Jacobians, less the constant :func:`pack` gives. ``stick_breaking`` is a
-    constant of the calling kernel's variant (see :func:`is_stick_breaking`)."""
-    K = int(block[_S.n_components])
-    alpha = block[int(block[_O.alpha]) :]
-    t = t0 + 1 if stick_breaking else t0  # the concentration's log comes first
-    G = log_w.shape[0]
-    logp = 0.0
-    for g in range(G):
-        _log_softmax(theta, t + g * (K - 1), K, log_w[g])
-        for k in range(K):
-            logp += alpha[k] * log_w[g, k]  # alpha is 1 for stick-breaking weights
-    if stick_breaking:  # (K - 1) log c + c log w_{K-1} - sum_j log T_j, Gamma prior of c
-        u = theta[t0]
-        c = math.exp(u)
-        logp += block[_S.concentration_shape] * u - block[_S.concentration_rate] * c
-        logp += (K - 1) * u + c * log_w[0, K - 1]
-        log_tail = np.empty(K)
-        _log_tails(log_w[0], log_tail)
-        for j in range(K):
-            logp -= log_tail[j]
-    elif int(block[_S.noise]):
-        u = theta[t + G * (K - 1)]
-        log_pi, log_rest = log_sigmoid(u), log_sigmoid(-u)
-        alpha_sum = 0.0
-        for k in range(K):
-            alpha_sum += alpha[k]
-        for g in range(G):
-            for k in range(K):
-                log_w[g, k] += log_rest
-            log_w[g, K] = log_pi
-        logp += block[_S.noise_concentration] * log_pi + alpha_sum * log_rest
-    return logp
+    transforms' Jacobians, less the constant :func:`pack` gives. ``stick_breaking`` must be
+    a constant of the calling kernel's variant (see :func:`is_stick_breaking`)."""
+    if stick_breaking:
+        return _STICK_BREAKING_LOG_WEIGHTS(theta, t0, block, log_w)
+    return _DIRICHLET_LOG_WEIGHTS(theta, t0, block, log_w)
 
 
 @_jit
 def add_weights_grad(theta, t0, block, log_w, g_log_w, grad, stick_breaking) -> None:
     """Write the gradient of the weights' block, grad[t0 : t0 + n_params(block)], from
     g_log_w = d logp / d log w (n_rows, n_weights) of the likelihood, the prior included.
-
-    Dirichlet: d/d log w~_k = g_k + alpha_k (w~: the clusters' shares); the noise weight's
-    log-odds u gets (noise_alpha + sum_g g_gK)(1 - pi) - pi sum_g,k (g_gk + alpha_k).
-    Stick-breaking: d/d log c = shape - rate c + (K - 1) + c log w_{K-1}, and
-    d/d log w_k = g_k + 1 + [k = K-1] c - w_k sum_{j <= k} 1 / T_j.
-    """
-    K = int(block[_S.n_components])
-    alpha = block[int(block[_O.alpha]) :]
-    noise = int(block[_S.noise]) != 0
-    t = t0 + 1 if stick_breaking else t0
-    G = log_w.shape[0]
-    h = np.empty(K)
-    log_share = np.empty(K)
-    log_tail = np.empty(K)
-    pi = math.exp(log_w[0, K]) if noise else 0.0
-    log_rest = math.log1p(-pi)
-    pi_grad = block[_S.noise_concentration] * (1.0 - pi)
-    for k in range(K):
-        pi_grad -= pi * alpha[k]
-    for g in range(G):
-        for k in range(K):
-            h[k] = g_log_w[g, k] + alpha[k]
-            log_share[k] = log_w[g, k] - log_rest
-            pi_grad -= pi * g_log_w[g, k]
-        if stick_breaking:
-            c = math.exp(theta[t0])
-            shape, rate = block[_S.concentration_shape], block[_S.concentration_rate]
-            grad[t0] = shape - rate * c + (K - 1) + c * log_w[0, K - 1]
-            _log_tails(log_w[0], log_tail)
-            for k in range(K):
-                for j in range(k + 1):  # w_k / T_j <= 1: no overflow however small the tail
-                    h[k] -= math.exp(log_w[0, k] - log_tail[j])
-            h[K - 1] += c
-        elif noise:
-            pi_grad += g_log_w[g, K] * (1.0 - pi)
-        _simplex_grad(t + g * (K - 1), K, log_share, h, grad)
-    if noise:
-        grad[t + G * (K - 1)] = pi_grad
+    ``stick_breaking`` as in :func:`log_weights`."""
+    if stick_breaking:
+        _STICK_BREAKING_ADD_GRAD(theta, t0, block, log_w, g_log_w, grad)
+    else:
+        _DIRICHLET_ADD_GRAD(theta, t0, block, log_w, g_log_w, grad)

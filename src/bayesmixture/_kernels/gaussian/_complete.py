@@ -18,6 +18,7 @@ from bayesmixture._kernels.gaussian._parameters import (
     log_kernel,
     log_norm,
     parameters_and_priors,
+    piece,
     weights_block,
 )
 from bayesmixture._kernels.payload import CONSTANT, section
@@ -62,9 +63,8 @@ def make_complete(student: bool, stick_breaking: bool, stamp: int):
         M = np.zeros((NF, D, D))
         n_k = np.zeros(NF)
         g_log_w = np.zeros_like(log_w)
-        logp += _row_pass(
-            theta, payload, grad, STUDENT, t_mu, t_df, L, nu, log_w, av, M, n_k, g_log_w
-        )
+        row_pass = _STUDENT_ROW_PASS if STUDENT else _GAUSSIAN_ROW_PASS
+        logp += row_pass(theta, payload, grad, t_mu, t_df, L, nu, log_w, av, M, n_k, g_log_w)
         add_weights_grad(theta, 0, block, log_w, g_log_w, grad, STICK_BREAKING)
         _mean_grads(grad, cov, t_mu, L, av)
         H = np.zeros((D, D))
@@ -76,72 +76,81 @@ def make_complete(student: bool, stick_breaking: bool, stamp: int):
     return logp_callback
 
 
-@jit
-def _row_pass(theta, payload, grad, student, t_mu, t_df, L, nu, log_w, av, M, n_k, g_log_w):
-    """Each row's mixture term, its responsibilities a_ik, and their sums into av, M, n_k,
-    g_log_w (and the degrees of freedom's gradient); returns the rows' log-density."""
-    N, D, K, cov, _, _ = dims(payload)
-    norm = np.zeros(K)  # the components' normalising constants, log|L| included
-    inv_diag = np.empty((L.shape[0], D))  # 1 / L_aa: one division per factor, not per row
-    for k in range(K):
-        f = 0 if cov == TIED else k
-        norm[k] = log_norm(student, nu[k], D)
-        for a in range(D):
-            norm[k] -= math.log(L[f, a, a])
-            inv_diag[f, a] = 1.0 / L[f, a, a]
-    KW = log_w.shape[1]  # the K components, then the noise component if any
-    x = section(payload, OFFSET.x, N * D)
-    weight_row = section(payload, OFFSET.weight_row, N)
-    case_weight = section(payload, OFFSET.case_weight, N)
-    known = section(payload, OFFSET.known, N)
-    noise = section(payload, OFFSET.noise, N)
-    v = np.zeros((K, D))
-    qs = np.zeros(K)  # each component's quadratic form q
-    term = np.zeros(KW)  # log w + log p of each component, then its share
-    logp = 0.0
-    for i in range(N):
-        g = int(weight_row[i])
-        label = int(known[i])  # -1: unlabelled, else the row's component
-        top = -np.inf
-        for k in range(KW):
-            if label >= 0 and label != k:
-                term[k] = -np.inf
-                continue
-            if k == K:  # the noise component
-                term[k] = log_w[g, k] + noise[i]
-            else:
-                f = 0 if cov == TIED else k
-                q = 0.0
-                for a in range(D):
-                    s = x[i * D + a] - theta[t_mu + k * D + a]
-                    for b in range(a):
-                        s -= L[f, a, b] * v[k, b]
-                    v[k, a] = s * inv_diag[f, a]
-                    q += v[k, a] * v[k, a]
-                qs[k] = q
-                term[k] = log_w[g, k] + norm[k] + log_kernel(student, nu[k], D, q)
-            if term[k] > top:
-                top = term[k]
-        z = 0.0
-        for k in range(KW):
-            term[k] = math.exp(term[k] - top)
-            z += term[k]
-        logp += case_weight[i] * (top + math.log(z))
-        for k in range(KW):
-            r = term[k] * case_weight[i] / z
-            g_log_w[g, k] += r
-            if k == K or r == 0.0:
-                continue
+def _row_pass_of(student: bool):
+    """The pass over the rows of Gaussian (or Student-t) components, compiled on its own."""
+    STUDENT = student
+
+    def _row_pass(theta, payload, grad, t_mu, t_df, L, nu, log_w, av, M, n_k, g_log_w):
+        """Each row's mixture term, its responsibilities a_ik, and their sums into av, M, n_k,
+        g_log_w (and the degrees of freedom's gradient); returns the rows' log-density."""
+        N, D, K, cov, _, _ = dims(payload)
+        norm = np.zeros(K)  # the components' normalising constants, log|L| included
+        inv_diag = np.empty((L.shape[0], D))  # 1 / L_aa: one division per factor, not per row
+        for k in range(K):
             f = 0 if cov == TIED else k
-            n_k[f] += r
-            ru = r * kernel_weight(student, nu[k], D, qs[k])
+            norm[k] = log_norm(STUDENT, nu[k], D)
             for a in range(D):
-                av[k, a] += ru * v[k, a]
-                for b in range(a + 1):
-                    M[f, a, b] += ru * v[k, a] * v[k, b]
-            if student:
-                grad[t_df + k] += r * nu[k] * df_grad(nu[k], D, qs[k])
-    return logp
+                norm[k] -= math.log(L[f, a, a])
+                inv_diag[f, a] = 1.0 / L[f, a, a]
+        KW = log_w.shape[1]  # the K components, then the noise component if any
+        x = section(payload, OFFSET.x, N * D)
+        weight_row = section(payload, OFFSET.weight_row, N)
+        case_weight = section(payload, OFFSET.case_weight, N)
+        known = section(payload, OFFSET.known, N)
+        noise = section(payload, OFFSET.noise, N)
+        v = np.zeros((K, D))
+        qs = np.zeros(K)  # each component's quadratic form q
+        term = np.zeros(KW)  # log w + log p of each component, then its share
+        logp = 0.0
+        for i in range(N):
+            g = int(weight_row[i])
+            label = int(known[i])  # -1: unlabelled, else the row's component
+            top = -np.inf
+            for k in range(KW):
+                if label >= 0 and label != k:
+                    term[k] = -np.inf
+                    continue
+                if k == K:  # the noise component
+                    term[k] = log_w[g, k] + noise[i]
+                else:
+                    f = 0 if cov == TIED else k
+                    q = 0.0
+                    for a in range(D):
+                        s = x[i * D + a] - theta[t_mu + k * D + a]
+                        for b in range(a):
+                            s -= L[f, a, b] * v[k, b]
+                        v[k, a] = s * inv_diag[f, a]
+                        q += v[k, a] * v[k, a]
+                    qs[k] = q
+                    term[k] = log_w[g, k] + norm[k] + log_kernel(STUDENT, nu[k], D, q)
+                if term[k] > top:
+                    top = term[k]
+            z = 0.0
+            for k in range(KW):
+                term[k] = math.exp(term[k] - top)
+                z += term[k]
+            logp += case_weight[i] * (top + math.log(z))
+            for k in range(KW):
+                r = term[k] * case_weight[i] / z
+                g_log_w[g, k] += r
+                if k == K or r == 0.0:
+                    continue
+                f = 0 if cov == TIED else k
+                n_k[f] += r
+                ru = r * kernel_weight(STUDENT, nu[k], D, qs[k])
+                for a in range(D):
+                    av[k, a] += ru * v[k, a]
+                    for b in range(a + 1):
+                        M[f, a, b] += ru * v[k, a] * v[k, b]
+                if STUDENT:
+                    grad[t_df + k] += r * nu[k] * df_grad(nu[k], D, qs[k])
+        return logp
+
+    return piece(_row_pass)
+
+
+# one pass over the rows per component family: a variant compiles its own only
+_GAUSSIAN_ROW_PASS, _STUDENT_ROW_PASS = _row_pass_of(False), _row_pass_of(True)
 
 
 @jit

@@ -25,6 +25,7 @@ from bayesmixture._kernels.gaussian._parameters import (
     log_kernel,
     log_norm,
     parameters_and_priors,
+    piece,
     weights_block,
 )
 from bayesmixture._kernels.payload import CONSTANT, section
@@ -76,7 +77,8 @@ def make_general(student: bool, stick_breaking: bool, stamp: int):
         lp = np.zeros((N, log_w.shape[1]))
         V = np.zeros((N, K, D))
         qs = np.zeros((N, K))
-        _row_densities(theta, payload, STUDENT, t_mu, nu, cols, n_seen, J, log_det, lp, V, qs)
+        row_densities = _STUDENT_ROW_DENSITIES if STUDENT else _GAUSSIAN_ROW_DENSITIES
+        row_densities(theta, payload, t_mu, nu, cols, n_seen, J, log_det, lp, V, qs)
         # the mixture over rows or label groups; A[i, k] = d logp / d lp[i, k]
         A = np.zeros((N, K))
         g_log_w = np.zeros_like(log_w)
@@ -86,7 +88,8 @@ def make_general(student: bool, stick_breaking: bool, stamp: int):
         av = np.zeros((n_pat * K, D))
         M = np.zeros((n_pat * NF, D, D))
         n_k = np.zeros((n_pat, NF))
-        _pattern_sums(payload, grad, STUDENT, t_df, nu, n_seen, A, V, qs, av, M, n_k)
+        pattern_sums = _STUDENT_PATTERN_SUMS if STUDENT else _GAUSSIAN_PATTERN_SUMS
+        pattern_sums(payload, grad, t_df, nu, n_seen, A, V, qs, av, M, n_k)
         _mean_grads(grad, cov, t_mu, cols, n_seen, J, av)
         GL = np.zeros((D, D))
         for f in range(NF):
@@ -136,32 +139,37 @@ def _pattern_factors(payload, L, cols, n_seen, J, Q, log_det):
                     Q[pf, a, j] /= norm
 
 
-@jit
-def _row_densities(theta, payload, student, t_mu, nu, cols, n_seen, J, log_det, lp, V, qs):
-    """lp[i, k] = log p_k(x_i) over the row's observed coordinates (the noise component's
-    fixed log-density last), with the whitened residuals V and quadratic forms qs."""
-    N, D, K, cov, NF, _ = dims(payload)
-    x = section(payload, OFFSET.x, N * D)
-    pattern = section(payload, OFFSET.pattern, N)
-    noise = section(payload, OFFSET.noise, N)
-    for i in range(N):
-        p = int(pattern[i])
-        d = int(n_seen[p])
-        for k in range(K):
-            f = 0 if cov == TIED else k
-            pf = p * NF + f
-            q = 0.0
-            for a in range(d):
-                s = x[i * D + a] - theta[t_mu + k * D + int(cols[p, a])]
-                for b in range(a):
-                    s -= J[pf, a, b] * V[i, k, b]
-                V[i, k, a] = s / J[pf, a, a]
-                q += V[i, k, a] * V[i, k, a]
-            qs[i, k] = q
-            lp[i, k] = log_norm(student, nu[k], d) + log_kernel(student, nu[k], d, q)
-            lp[i, k] -= log_det[p, f]
-        if lp.shape[1] > K:
-            lp[i, K] = noise[i]
+def _row_densities_of(student: bool):
+    """Each row's component log-densities, compiled on its own per component family."""
+    STUDENT = student
+
+    def _row_densities(theta, payload, t_mu, nu, cols, n_seen, J, log_det, lp, V, qs):
+        """lp[i, k] = log p_k(x_i) over the row's observed coordinates (the noise component's
+        fixed log-density last), with the whitened residuals V and quadratic forms qs."""
+        N, D, K, cov, NF, _ = dims(payload)
+        x = section(payload, OFFSET.x, N * D)
+        pattern = section(payload, OFFSET.pattern, N)
+        noise = section(payload, OFFSET.noise, N)
+        for i in range(N):
+            p = int(pattern[i])
+            d = int(n_seen[p])
+            for k in range(K):
+                f = 0 if cov == TIED else k
+                pf = p * NF + f
+                q = 0.0
+                for a in range(d):
+                    s = x[i * D + a] - theta[t_mu + k * D + int(cols[p, a])]
+                    for b in range(a):
+                        s -= J[pf, a, b] * V[i, k, b]
+                    V[i, k, a] = s / J[pf, a, a]
+                    q += V[i, k, a] * V[i, k, a]
+                qs[i, k] = q
+                lp[i, k] = log_norm(STUDENT, nu[k], d) + log_kernel(STUDENT, nu[k], d, q)
+                lp[i, k] -= log_det[p, f]
+            if lp.shape[1] > K:
+                lp[i, K] = noise[i]
+
+    return piece(_row_densities)
 
 
 @jit
@@ -211,27 +219,37 @@ def _mixture(payload, log_w, lp, A, g_log_w):
     return logp
 
 
-@jit
-def _pattern_sums(payload, grad, student, t_df, nu, n_seen, A, V, qs, av, M, n_k):
-    """av, M, n_k per pattern from the rows' a_ik; the degrees of freedom's gradient."""
-    N, _, K, cov, NF, _ = dims(payload)
-    pattern = section(payload, OFFSET.pattern, N)
-    for i in range(N):
-        p = int(pattern[i])
-        d = int(n_seen[p])
-        for k in range(K):
-            a_ik = A[i, k]
-            if a_ik == 0.0:
-                continue
-            f = 0 if cov == TIED else k
-            n_k[p, f] += a_ik
-            au = a_ik * kernel_weight(student, nu[k], d, qs[i, k])
-            for a in range(d):
-                av[p * K + k, a] += au * V[i, k, a]
-                for b in range(a + 1):
-                    M[p * NF + f, a, b] += au * V[i, k, a] * V[i, k, b]
-            if student:
-                grad[t_df + k] += a_ik * nu[k] * df_grad(nu[k], d, qs[i, k])
+def _pattern_sums_of(student: bool):
+    """The sums over rows by pattern, compiled on its own per component family."""
+    STUDENT = student
+
+    def _pattern_sums(payload, grad, t_df, nu, n_seen, A, V, qs, av, M, n_k):
+        """av, M, n_k per pattern from the rows' a_ik; the degrees of freedom's gradient."""
+        N, _, K, cov, NF, _ = dims(payload)
+        pattern = section(payload, OFFSET.pattern, N)
+        for i in range(N):
+            p = int(pattern[i])
+            d = int(n_seen[p])
+            for k in range(K):
+                a_ik = A[i, k]
+                if a_ik == 0.0:
+                    continue
+                f = 0 if cov == TIED else k
+                n_k[p, f] += a_ik
+                au = a_ik * kernel_weight(STUDENT, nu[k], d, qs[i, k])
+                for a in range(d):
+                    av[p * K + k, a] += au * V[i, k, a]
+                    for b in range(a + 1):
+                        M[p * NF + f, a, b] += au * V[i, k, a] * V[i, k, b]
+                if STUDENT:
+                    grad[t_df + k] += a_ik * nu[k] * df_grad(nu[k], d, qs[i, k])
+
+    return piece(_pattern_sums)
+
+
+# the passes over the rows per component family: a variant compiles its own only
+_GAUSSIAN_ROW_DENSITIES, _STUDENT_ROW_DENSITIES = _row_densities_of(False), _row_densities_of(True)
+_GAUSSIAN_PATTERN_SUMS, _STUDENT_PATTERN_SUMS = _pattern_sums_of(False), _pattern_sums_of(True)
 
 
 @jit

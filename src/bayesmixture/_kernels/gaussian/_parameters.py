@@ -13,11 +13,13 @@ from bayesmixture._kernels.special import HALF_LOG_2PI, LOG_PI, digamma
 
 # Reassociation and contraction only: no assumptions about inf or NaN (-inf starts maxima).
 FASTMATH = {"nsz", "arcp", "contract", "reassoc"}
-# Every piece is inlined at Numba's IR level into the variant's callback, which calls it once
-# (compiled as separate functions they add seconds to a variant's first compile). A piece
-# inlines only small functions itself: inlining copies the IR of what it inlines, and nested
-# large pieces would be copied again at every level.
+# Small and medium pieces are inlined at Numba's IR level into the variant's callback (``jit``),
+# which calls each once: compiled as separate functions they add to a variant's first compile.
+# The large passes over the rows are compiled on their own (``piece``), one per component
+# family: inlining copies a function's IR, and its untyped stage runs before the variant's
+# constants prune it, so an inlined pass would cost the compile time of both families.
 jit = numba.njit(inline="always", error_model="numpy", fastmath=FASTMATH)
+piece = numba.njit(error_model="numpy", fastmath=FASTMATH)
 
 
 @jit
