@@ -98,11 +98,6 @@ def pack(
     return WEIGHTS.pack(header, {"alpha": alpha}), constant
 
 
-def is_stick_breaking(block: np.ndarray) -> bool:
-    """The variant flag of a packed weights section."""
-    return int(block[_S.kind]) == STICK_BREAKING
-
-
 def n_params_of(kind: int, n_components: int, n_rows: int = 1, noise: bool = False) -> int:
     """Length of the weights' block of theta."""
     if kind == STICK_BREAKING:
@@ -260,17 +255,18 @@ def _add_weights_grad_of(stick_breaking: bool):
 
 # Each kind of weights compiled on its own, once per process; a kernel's variant calls its
 # kind's only (``stick_breaking`` is a constant of the variant's code).
-_LOG_WEIGHTS = (_log_weights_of(False), _log_weights_of(True))
-_DIRICHLET_LOG_WEIGHTS, _STICK_BREAKING_LOG_WEIGHTS = _LOG_WEIGHTS
-_ADD_GRAD = (_add_weights_grad_of(False), _add_weights_grad_of(True))
-_DIRICHLET_ADD_GRAD, _STICK_BREAKING_ADD_GRAD = _ADD_GRAD
+_DIRICHLET_LOG_WEIGHTS, _STICK_BREAKING_LOG_WEIGHTS = _log_weights_of(False), _log_weights_of(True)
+_DIRICHLET_ADD_GRAD, _STICK_BREAKING_ADD_GRAD = (
+    _add_weights_grad_of(False),
+    _add_weights_grad_of(True),
+)
 
 
 @_jit
 def log_weights(theta, t0, block, log_w, stick_breaking) -> float:
     """Fill log w (n_rows, n_weights) from theta[t0:]; return the weights' log prior with the
     transforms' Jacobians, less the constant :func:`pack` gives. ``stick_breaking`` must be
-    a constant of the calling kernel's variant (see :func:`is_stick_breaking`)."""
+    a constant of the calling kernel's variant, and agree with the block's kind."""
     if stick_breaking:
         return _STICK_BREAKING_LOG_WEIGHTS(theta, t0, block, log_w)
     return _DIRICHLET_LOG_WEIGHTS(theta, t0, block, log_w)
