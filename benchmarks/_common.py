@@ -519,10 +519,10 @@ class FitTimer:
 
             nutpie.sample = timed_nutpie
 
-    def fit(self, estimator: Any, data: Any, clock: Clock) -> Any:
-        """Fit ``estimator`` on ``data``, adding its phases to ``clock``."""
+    def fit(self, estimator: Any, data: Any, clock: Clock, y: Any = None) -> Any:
+        """Fit ``estimator`` on ``data`` (and ``y``, if given), adding its phases to ``clock``."""
         begin = time.perf_counter()
-        estimator.fit(data)
+        estimator.fit(data) if y is None else estimator.fit(data, y)
         end = time.perf_counter()
         if self.sample_started is None or self.sample_ended is None:
             raise RuntimeError("the fit did not call BayesianMixture._draw_posterior")

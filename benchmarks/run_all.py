@@ -12,6 +12,8 @@ Scripts, in order, each writing its own section of docs/benchmarks.md:
 - ``profile_fit.py``: where the time of our penguin fit goes;
 - ``bench_gradient.py``: one gradient of the penguin model per PyTensor backend (what BLAS
   would change);
+- ``bench_kernels.py``: a Poisson mixture regression and a Dirichlet-process Gaussian mixture,
+  compiled kernels against PyMC's graph, cold and warm;
 - ``bench_dask_scoring.py``: 10 million rows scored on a 2-worker Dask cluster (about 20
   minutes; ``--only`` without ``dask`` skips it).
 
@@ -46,6 +48,7 @@ STEPS = {
     # the fit figures come from the penguins step's ours-auto runs
     "profile": ("profile_fit.py", ["--from-results", str(HERE / "results" / "penguins.json")]),
     "gradient": ("bench_gradient.py", []),
+    "kernels": ("bench_kernels.py", ["--cap", "900"]),
     "dask": ("bench_dask_scoring.py", ["--out", str(HERE / "results" / "dask_scoring.json")]),
 }
 

@@ -12,7 +12,6 @@ import pytest
 
 import bayesmixture as bm
 from bayesmixture.estimators._fast.gaussian import GaussianDensity
-from bayesmixture.estimators._weights import dirichlet_concentration
 from pymc_reference import PYTHON_MODE, random_points, theta_of
 
 COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
@@ -75,6 +74,20 @@ OPTIONS = {
         {"family": "studentt"},
         {"groups": np.arange(40) // 5, "shared_label": True},
     ),
+    # Dirichlet-process (stick-breaking) weights in each variant of the kernel
+    "dirichlet-process": ({"weights_prior": "dirichlet_process"}, {}),
+    "student-dirichlet-process-labels": (
+        {"family": "studentt", "weights_prior": "dirichlet_process"},
+        {"y": np.where(np.arange(40) % 4 == 0, np.arange(40) // 20, -1)},
+    ),
+    "missing-dirichlet-process": (
+        {"missing": "marginalize", "weights_prior": "dirichlet_process"},
+        {},
+    ),
+    "dirichlet-process-shared-label-weighted": (
+        {"weights_prior": "dirichlet_process"},
+        {"groups": np.arange(40) // 4, "shared_label": True, "sample_weight": np.arange(40) % 4},
+    ),
 }
 # the estimator of each family of components
 ESTIMATORS = {"normal": bm.GaussianMixture, "studentt": bm.StudentTMixture}
@@ -92,6 +105,9 @@ GRADIENT_QUICK_OPTIONS = (
     "shared-label-weighted",
     "other-priors",
     "student-noise-labels-weighted",
+    "dirichlet-process",
+    "student-dirichlet-process-labels",
+    "dirichlet-process-shared-label-weighted",
 )
 
 
@@ -103,7 +119,7 @@ def _density_and_model(X, covariance_type, params, fit_params):
     fit_params = dict(fit_params)
     fit = gm._validate_fit_data(X, fit_params.pop("y", None), **fit_params)
     model = gm._build_model(fit)
-    density = GaussianDensity(gm, fit, dirichlet_concentration(gm.weights_prior, 3))
+    density = GaussianDensity(gm, fit)
     return density, model
 
 
@@ -210,10 +226,14 @@ def test_gradient_matches_central_differences(rng, covariance_type, option):
     np.testing.assert_allclose(grad, numeric, rtol=1e-5, atol=1e-4)
 
 
-@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
-def test_theta_round_trip_and_deterministics(rng, covariance_type):
+@pytest.mark.parametrize(
+    ("covariance_type", "option"),
+    [(covariance, "plain") for covariance in COVARIANCE_TYPES]
+    + [("full", "dirichlet-process"), ("spherical", "noise")],
+)
+def test_theta_round_trip_and_deterministics(rng, covariance_type, option):
     X = _data(rng)
-    density, model = _density_and_model(X, covariance_type, {}, {})
+    density, model = _density_and_model(X, covariance_type, *OPTIONS[option])
     point = random_points(model, rng, n=1)[0]
     theta = theta_of(model, point)
     values = density.from_theta(theta[None, None])  # (chain, draw, ...)
@@ -221,6 +241,8 @@ def test_theta_round_trip_and_deterministics(rng, covariance_type):
     outputs = model.unobserved_value_vars
     computed = model.compile_fn(outputs, inputs=model.value_vars, mode=PYTHON_MODE)(point)
     pymc_values = {var.name: value for var, value in zip(outputs, computed, strict=True)}
+    # every free variable of the model (weights and concentration with stick-breaking weights)
+    assert sorted(values) == sorted(rv.name for rv in model.free_RVs)
     for name, ours in values.items():
         np.testing.assert_allclose(ours[0, 0], pymc_values[name], rtol=1e-12, err_msg=name)
     back = density.to_theta({name: value[0, 0] for name, value in values.items()})

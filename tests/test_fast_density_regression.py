@@ -1,10 +1,11 @@
 """MixtureRegression's compiled density equals its PyMC model's log-density and gradient.
 
-PyMC's graph is the reference: for every option that changes the density (shared or
-per-component coefficients, one design or one per component, intercepts, three kinds of
-noise, constant or covariate-dependent weights, priors), the estimator's own PyMC model is
-compiled with PyTensor's pure-Python linker (no C compiler, float64 arithmetic) and evaluated
-at random unconstrained points.
+PyMC's graph is the reference: for every family (normal, Poisson, negative binomial, binomial)
+and every option that changes the density (shared or per-component coefficients, one design
+or one per component, intercepts, three kinds of noise, Dirichlet, Dirichlet-process or
+covariate-dependent weights, priors), the estimator's own PyMC model is compiled with
+PyTensor's pure-Python linker (no C compiler, float64 arithmetic) and evaluated at random
+unconstrained points.
 """
 
 from __future__ import annotations
@@ -20,6 +21,9 @@ from pymc_reference import PYTHON_MODE, random_points, theta_of
 
 N_OBS, N_COEF, N_COMPONENTS = 30, 3, 3
 GATE = [0, 2]  # weights_from: two of the three columns
+TRIALS = 12  # the binomial family's trials
+GLM = {"poisson": {}, "negbinomial": {}, "binomial": {"trials": TRIALS}}
+DP = {"weights_prior": "dirichlet_process"}
 
 # id -> (estimator parameters, one design per component). Compiling PyMC's gradient graph
 # costs ~5 s a model, so these cases pair the options up: every option value has its
@@ -46,26 +50,49 @@ GRADIENT_CASES = {
         {"weights_from": GATE, "coefficients": "shared", "fit_intercept": False, "noise": 0.5},
         False,
     ),
+    "dirichlet-process-shared-noise": ({**DP, "noise": "shared"}, False),
+    # the count and binary families (log and logit links), each option at least once
+    "poisson-component-coef-intercept": ({"family": "poisson"}, False),
+    "poisson-dirichlet-process-designs": ({"family": "poisson", **DP}, True),
+    "negbinomial-shared-coef-designs": (
+        {"family": "negbinomial", "coefficients": "shared", "coef_prior_sd": 0.7},
+        True,
+    ),
+    "negbinomial-gated-no-intercept": (
+        {"family": "negbinomial", "weights_from": GATE, "fit_intercept": False},
+        False,
+    ),
+    "binomial-gated-shared-coef": (
+        {"family": "binomial", "trials": TRIALS, "weights_from": GATE, "coefficients": "shared"},
+        False,
+    ),
+    "binomial-sparse-weights-designs": (
+        {"family": "binomial", "trials": TRIALS, "weights_prior": "sparse"},
+        True,
+    ),
 }
+WEIGHTS = {"dirichlet": {}, "gated": {"weights_from": GATE}, "dp": DP}
 LOGP_CASES = {
-    f"{coef}-{'designs' if designs else 'design'}-{'' if intercept else 'no-'}intercept-"
-    f"{noise}-{gate}": (
+    f"{family}-{coef}-{'designs' if designs else 'design'}-{'' if intercept else 'no-'}"
+    f"intercept-{noise}-{weights}": (
         {
             "coefficients": coef,
             "fit_intercept": intercept,
-            "noise": noise,
-            "weights_from": GATE if gate == "gated" else None,
+            **({"noise": noise} if family == "normal" else {"family": family, **GLM[family]}),
+            **WEIGHTS[weights],
         },
         designs,
     )
-    for coef, designs, intercept, noise, gate in itertools.product(
+    for family, coef, designs, intercept, noise, weights in itertools.product(
+        ("normal", *GLM),
         ("component", "shared"),
         (False, True),
         (True, False),
         ("component", "shared", 0.5),
-        ("dirichlet", "gated"),
+        tuple(WEIGHTS),
     )
-    if not (designs and gate == "gated")  # the gate needs one design for all components
+    # the gate needs one design for all components; the count families have no noise sd
+    if not (designs and weights == "gated") and (family == "normal" or noise == "component")
 }
 # the full product costs ~1 s a model: the default run takes one case in three
 QUICK_LOGP = sorted(LOGP_CASES)[::3]
@@ -78,10 +105,17 @@ def _designs(rng: np.random.Generator, per_component: bool):
     return [X + 0.3 * rng.normal(size=X.shape) for _ in range(N_COMPONENTS)]
 
 
+def _response(rng: np.random.Generator, family: str) -> np.ndarray:
+    """N_OBS values of y: real values around two levels, or counts (at most TRIALS)."""
+    if family == "normal":
+        return np.where(np.arange(N_OBS) % 2 == 0, 1.0, -2.0) + rng.normal(size=N_OBS)
+    return np.minimum(rng.poisson(np.where(np.arange(N_OBS) % 2 == 0, 2.0, 7.0)), TRIALS)
+
+
 def _fitted_parts(params: dict, per_component: bool, rng: np.random.Generator, **kwargs):
     """The estimator, its validated data, its PyMC model and its compiled density."""
     X = _designs(rng, per_component)
-    y = np.where(np.arange(N_OBS) % 2 == 0, 1.0, -2.0) + rng.normal(size=N_OBS)
+    y = _response(rng, params.get("family", "normal"))
     reg = bm.MixtureRegression(kwargs.get("n_components", N_COMPONENTS), **params)
     reg._check_params()
     fit = reg._validate_fit_data(X, y)
@@ -136,6 +170,10 @@ def test_single_component_density_equals_pymc(rng, weights_from):
         "shared-coef-one-design-shared-noise",
         "component-coef-designs-shared-noise-priors",
         "gated-shared-coef-known-noise",
+        "dirichlet-process-shared-noise",
+        "poisson-dirichlet-process-designs",
+        "negbinomial-shared-coef-designs",
+        "binomial-gated-shared-coef",
     ],
 )
 def test_posterior_values_match_pymc_values_and_deterministics(rng, case):
@@ -161,17 +199,28 @@ def test_posterior_values_match_pymc_values_and_deterministics(rng, case):
 
 
 @pytest.mark.parametrize(
-    "case", ["component-coef-intercept-component-noise", "gated-shared-coef-known-noise"]
+    "case",
+    [
+        "component-coef-intercept-component-noise",
+        "gated-shared-coef-known-noise",
+        "dirichlet-process-shared-noise",
+        "negbinomial-shared-coef-designs",
+    ],
 )
 def test_estimator_starts_map_to_theta(rng, case):
     params, per_component = GRADIENT_CASES[case]
-    reg, fit, _, density = _fitted_parts(params, per_component, rng)
+    reg, fit, model, density = _fitted_parts(params, per_component, rng)
     start = reg._initial_values(fit, np.random.default_rng(0))[0]
     values = density.from_theta(density.to_theta(start))
     for name, value in start.items():
         np.testing.assert_allclose(values[name], value, rtol=1e-10, err_msg=name)
-    if "gate_coefficients" in values:  # the starts leave the gate at PyMC's initial point, 0
-        np.testing.assert_array_equal(values["gate_coefficients"], 0.0)
+    # what the starts leave out starts at PyMC's initial point: the gate at 0, the
+    # dispersions and the concentration at their prior means
+    outputs = model.unobserved_value_vars
+    initial = model.compile_fn(outputs, inputs=model.value_vars, mode=PYTHON_MODE)
+    for var, value in zip(outputs, initial(model.initial_point()), strict=True):
+        if var.name in values and var.name not in start:
+            np.testing.assert_allclose(values[var.name], value, rtol=1e-12, err_msg=var.name)
 
 
 # 400 draws are too few for the ESS target: the fit warns, and that is not under test here

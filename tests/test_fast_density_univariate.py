@@ -1,9 +1,9 @@
 """Mixture's compiled density equals its PyMC model's log-density (Jacobians included) and gradient.
 
-PyMC's graph is the reference: for every family, a list of families and a vector weight prior,
-the estimator's own PyMC model is compiled with PyTensor's pure-Python linker (no C compiler,
-float64 arithmetic) and evaluated at random unconstrained points. scipy is the reference of the
-kernel's digamma.
+PyMC's graph is the reference: for every family, a list of families, a vector weight prior and
+Dirichlet-process (stick-breaking) weights, the estimator's own PyMC model is compiled with
+PyTensor's pure-Python linker (no C compiler, float64 arithmetic) and evaluated at random
+unconstrained points. scipy is the reference of the kernels' digamma.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import pytest
 from scipy.special import digamma as scipy_digamma
 
 import bayesmixture as bm
-from bayesmixture._kernels import univariate as kernel
+from bayesmixture._kernels.special import digamma
 from bayesmixture.estimators._families import DataScale
 from bayesmixture.estimators._fast.univariate import UnivariateDensity, unsupported_reason
 from pymc_reference import PYTHON_MODE, python_backend, random_points, theta_of
@@ -58,6 +58,19 @@ CASES = {
     "normal-sparse-logp": ("normal", "normal", {"weights_prior": "sparse"}, False),
     "binomial-scalar-trials-logp": ("binomial", "binomial", {"trials": 10}, False),
     "list-poisson-negbinomial-logp": (["poisson", "negbinomial"], "poisson", {}, False),
+    # stick-breaking weights (truncated Dirichlet process) with its concentration
+    "normal-dirichlet-process": (
+        "normal",
+        "normal",
+        {"weights_prior": "dirichlet_process"},
+        True,
+    ),
+    "list-poisson-negbinomial-dirichlet-process-logp": (
+        ["poisson", "negbinomial", "poisson"],
+        "poisson",
+        {"weights_prior": "dirichlet_process"},
+        False,
+    ),
     # partly labelled values: a labelled value mixes over its own component only
     "gamma-labels": (
         "gamma",
@@ -96,7 +109,14 @@ def test_univariate_density_equals_pymc(rng, case):
 
 
 @pytest.mark.parametrize(
-    "case", ["beta", "studentt", "binomial-per-row-trials", "list-normal-gamma-lognormal"]
+    "case",
+    [
+        "beta",
+        "studentt",
+        "binomial-per-row-trials",
+        "list-normal-gamma-lognormal",
+        "normal-dirichlet-process",
+    ],
 )
 def test_theta_maps_match_pymc_values(rng, case):
     family, kind, params, _ = CASES[case]
@@ -148,7 +168,7 @@ def test_scipy_scorer_equals_pymc_responsibilities(rng, case):
 
 def test_digamma_matches_scipy():
     x = np.r_[np.geomspace(1e-6, 1e6, 300), np.linspace(0.05, 30.0, 300)]
-    ours = np.array([kernel.digamma(v) for v in x])
+    ours = np.array([digamma(v) for v in x])
     # shift above 10, then seven terms of the asymptotic series: rounding level
     np.testing.assert_allclose(ours, scipy_digamma(x), rtol=1e-14, atol=1e-14)
 

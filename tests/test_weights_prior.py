@@ -67,12 +67,12 @@ def test_bad_weights_priors_are_refused_by_name(make, message):
 
 
 def test_dirichlet_process_weights_refuse_per_group_weights():
+    # refused by name before anything samples (the compiled density declines the fit, and
+    # building the model says why)
     X = np.random.default_rng(0).normal(size=(20, 2))
-    gm = bm.GaussianMixture(2, weights_prior="dirichlet_process")
-    gm._check_params()
-    fit = gm._validate_fit_data(X, None, groups=np.arange(20) % 2)
+    gm = bm.GaussianMixture(2, weights_prior="dirichlet_process", progressbar=False)
     with pytest.raises(ValueError, match="with groups= each group has its own weights"):
-        gm._build_model(fit)
+        gm.fit(X, groups=np.arange(20) % 2)
 
 
 def test_check_weights_prior_takes_every_documented_form():
@@ -80,8 +80,7 @@ def test_check_weights_prior_takes_every_documented_form():
         check_weights_prior(prior, 3)
 
 
-# ~1-2 min: Dirichlet-process weights sample through PyMC's graph (C compile, 10 components)
-@pytest.mark.slow
+# Dirichlet-process weights sample on the compiled path: a few seconds
 @pytest.mark.filterwarnings("ignore::bayesmixture.exceptions.ConvergenceWarning")
 def test_dirichlet_process_on_three_clusters_puts_the_mode_at_three():
     # Three clusters 6 sd apart, 10 sticks. Superfluous components keep a little weight
@@ -104,3 +103,4 @@ def test_dirichlet_process_on_three_clusters_puts_the_mode_at_three():
     weights = np.sort(fit.idata_.posterior["weights"].mean(("chain", "draw")).values)[::-1]
     np.testing.assert_allclose(weights[:3], 1 / 3, atol=0.05)  # sd of a share ~ 0.04 at N=150
     assert "concentration" in fit.idata_.posterior
+    assert fit.idata_.posterior.attrs["bayesmixture_sampler"] == "compiled"

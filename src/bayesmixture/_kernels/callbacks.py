@@ -1,13 +1,24 @@
-"""What the three kernels share at their boundary with nutpie: the C signatures, the expand
-callback, and calling a log-density callback from Python exactly as nutpie calls it."""
+"""What the kernels share at their boundary with nutpie: the C signatures, the expand
+callback, the opening and closing of every log-density callback, and calling one from Python
+exactly as nutpie calls it.
+
+Numba's disk cache checks only the source file of the function it caches, and a kernel is
+built from several files of this package. So every log-density callback is a closure over
+:func:`source_stamp`, a hash of every source file here: the cache keys a compiled callback
+by its closure's values too, so an edit to any kernel file compiles the callbacks again.
+"""
 
 from __future__ import annotations
 
 import ctypes
 import functools
+import hashlib
+from pathlib import Path
 
 import numba
 import numpy as np
+
+from bayesmixture._kernels.payload import N_DIM, PAYLOAD_SIZE
 
 # int64 logp(dim, x*, grad*, logp*, payload*): 0 on success, 3/4 for a non-finite
 # gradient/log-density, -1 for a parameter vector of the wrong length.
@@ -39,6 +50,49 @@ def _expand(dim, expanded, x_, out_, payload_):  # pragma: no cover - runs insid
     for q in range(dim):
         out[q] = x[q]
     return 0
+
+
+@functools.cache
+def source_stamp() -> int:
+    """A 60-bit hash of the kernels' source files (see the module's docstring)."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(__file__).parent.rglob("*.py")):
+        digest.update(path.relative_to(Path(__file__).parent).as_posix().encode())
+        digest.update(path.read_bytes())
+    return int.from_bytes(digest.digest()[:8], "little") >> 4
+
+
+@numba.njit(inline="always")
+def open_payload(payload_):
+    """The payload behind nutpie's user-data pointer, as long as its header says."""
+    size = numba.carray(payload_, (PAYLOAD_SIZE + 1,), dtype=np.float64)[PAYLOAD_SIZE]
+    return numba.carray(payload_, (int(size),), dtype=np.float64)
+
+
+@numba.njit(inline="always")
+def wrong_length(dim, payload, stamp) -> bool:
+    """Whether theta's length differs from the payload's ``n_dim`` (the stamp is never
+    negative: comparing it keeps it in the compiled code's closure)."""
+    return stamp < 0 or dim != int(payload[N_DIM])
+
+
+@numba.njit(inline="always")
+def finish(value, grad, logp_) -> int:
+    """Store the log-density; nutpie's status: 0, or 4/3 for a non-finite log-density or
+    gradient."""
+    logp_[0] = value
+    if not np.isfinite(value):
+        return 4
+    for q in range(grad.shape[0]):
+        if not np.isfinite(grad[q]):
+            return 3
+    return 0
+
+
+def compile_logp(callback, *, fastmath=False):
+    """nutpie's log-density C callback from ``callback(dim, x*, grad*, logp*, payload*)``,
+    compiled or loaded from Numba's disk cache."""
+    return numba.cfunc(LOGP_SIGNATURE, cache=True, error_model="numpy", fastmath=fastmath)(callback)
 
 
 @functools.cache

@@ -3,11 +3,13 @@ prepares its model, or loaded from Numba's disk cache, or (failing both) compile
 
 A kernel module (``gaussian``, ``univariate``, ``regression`` in this package) has
 ``callbacks(*variant) -> (logp, expand)``, which compiles the variant or loads it from
-Numba's disk cache. Compiling takes seconds, so :func:`start` hands it to a new process
-(``python -m bayesmixture._kernels.warm``) as soon as a fit knows which variant it
-needs; the fit builds its model and starts on the other core in the meantime, and
-:func:`callbacks` waits for that process, then loads the result from the cache. Once loaded,
-a variant stays in this process.
+Numba's disk cache; a variant's flags and codes (rows with gaps, t components, a regression
+family, stick-breaking weights) are constants of its compiled code, taken as bools and ints
+whatever the caller passes (the disk cache keys on them). Compiling takes seconds, so
+:func:`start` hands it to a new process (``python -m bayesmixture._kernels.warm``) as soon
+as a fit knows which variant it needs; the fit builds its model and starts on the other core
+in the meantime, and :func:`callbacks` waits for that process, then loads the result from
+the cache. Once loaded, a variant stays in this process.
 """
 
 from __future__ import annotations
@@ -32,23 +34,23 @@ _loaded: dict[tuple, tuple] = {}
 _compiling: dict[tuple, subprocess.Popen] = {}
 
 
-def variant_spec(kernel: str, variant: tuple[bool, ...]) -> str:
-    """``kernel:flag:flag...`` as ``warm.py`` takes it, e.g. ``gaussian:0:1``."""
+def variant_spec(kernel: str, variant: tuple[int, ...]) -> str:
+    """``kernel:flag:flag...`` as ``warm.py`` takes it, e.g. ``gaussian:0:1:0``."""
     return ":".join([kernel, *(str(int(flag)) for flag in variant)])
 
 
-def parse_spec(spec: str) -> tuple[str, tuple[bool, ...]]:
+def parse_spec(spec: str) -> tuple[str, tuple[int, ...]]:
     """Inverse of :func:`variant_spec`; raises ``ValueError`` naming a bad spec."""
     kernel, *flags = spec.split(":")
-    if kernel not in KERNELS or any(flag not in ("0", "1") for flag in flags):
+    if kernel not in KERNELS or not all(flag.isdigit() for flag in flags):
         raise ValueError(
             f"{spec!r} is not a kernel variant; expected one of {sorted(KERNELS)}, optionally "
-            "followed by :0 or :1 flags (e.g. gaussian:0:1)."
+            "followed by :N flags (0 or 1, or a code such as a family's; e.g. gaussian:0:1:0)."
         )
-    return kernel, tuple(flag == "1" for flag in flags)
+    return kernel, tuple(int(flag) for flag in flags)
 
 
-def start(kernel: str, variant: tuple[bool, ...] = ()) -> None:
+def start(kernel: str, variant: tuple[int, ...] = ()) -> None:
     """Compile ``kernel``'s ``variant`` in a new process, unless it is loaded or on its way.
 
     Never raises: if no process can be started, :func:`callbacks` compiles in this one.
@@ -69,7 +71,7 @@ def start(kernel: str, variant: tuple[bool, ...] = ()) -> None:
             pass
 
 
-def callbacks(kernel: str, variant: tuple[bool, ...] = ()) -> tuple:
+def callbacks(kernel: str, variant: tuple[int, ...] = ()) -> tuple:
     """``(logp, expand)`` C callbacks of ``kernel``'s ``variant``.
 
     Waits for the process :func:`start` began (whatever its outcome), then loads the variant
@@ -87,7 +89,7 @@ def callbacks(kernel: str, variant: tuple[bool, ...] = ()) -> tuple:
 
 
 class KernelDensity:
-    """What the densities of the three estimators share: the kernel variant they run on,
+    """What the densities of the estimators share: the kernel variant they run on,
     its C callbacks for nutpie, and one evaluation from Python (for tests and checks).
 
     Subclasses set ``kernel`` (a key of :data:`KERNELS`), ``variant``, ``payload`` and
@@ -95,7 +97,7 @@ class KernelDensity:
     """
 
     kernel: str
-    variant: tuple[bool, ...] = ()
+    variant: tuple[int, ...] = ()
     payload: np.ndarray
     n_dim: int
 

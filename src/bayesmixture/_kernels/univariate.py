@@ -2,11 +2,11 @@
 
 A pure function of (unconstrained parameters ``theta``, ``payload``): ``theta`` is PyMC's own
 value vector of the model (``model.value_vars`` order, transforms and Jacobians included);
-``payload`` is one float64 buffer (see :mod:`bayesmixture.estimators._fast.univariate`, which
-packs it) holding
+``payload`` is one float64 buffer laid out by ``UNIVARIATE`` (packed by
+:mod:`bayesmixture.estimators._fast.univariate`):
 
-- a header: sizes, the constant part of the log-density, ``N_DIM`` and ``PAYLOAD_SIZE``;
-- the Dirichlet concentration (K);
+- a header: sizes, the constant part of the log-density, ``n_dim`` and ``payload_size``;
+- the weights' block (:mod:`bayesmixture._kernels.weights`: Dirichlet or stick-breaking);
 - one row of ``COMPONENT_WIDTH`` per component: its family code, where its parameters sit in
   ``theta`` (start and stride) and each parameter's prior (kind and two constants);
 - ``N_OBS_COLUMNS`` columns of the observations, each of length n_obs: y and its
@@ -30,11 +30,30 @@ import math
 import numba
 import numpy as np
 
-from bayesmixture._kernels.callbacks import LOGP_SIGNATURE, expand_cfunc
+from bayesmixture._kernels.callbacks import (
+    compile_logp,
+    expand_cfunc,
+    finish,
+    open_payload,
+    source_stamp,
+    wrong_length,
+)
+from bayesmixture._kernels.payload import CONSTANT, Layout, section
+from bayesmixture._kernels.special import (
+    HALF_LOG_2PI,
+    NEGBINOMIAL_POISSON_ALPHA,
+    digamma,
+    log_sigmoid,
+    logpow,
+)
+from bayesmixture._kernels.weights import (
+    add_weights_grad,
+    log_weights,
+    n_params,
+    n_rows,
+    n_weights,
+)
 
-# Payload header slots (N_DIM and PAYLOAD_SIZE are read by the C callbacks).
-N_OBS, N_COMPONENTS, CONSTANT, N_DIM, PAYLOAD_SIZE = 0, 1, 2, 3, 4
-HEADER = 8
 # Families (component table, column FAMILY).
 NORMAL, STUDENTT, LOGNORMAL, GAMMA, EXPONENTIAL = 0, 1, 2, 3, 4
 BETA, POISSON, NEGBINOMIAL, BINOMIAL = 5, 6, 7, 8
@@ -52,46 +71,24 @@ OBS_Y, OBS_LOG_Y, OBS_LOG1M_Y, OBS_LOG_FACTORIAL, OBS_TRIALS, OBS_LOG_BINOM = 0,
 N_OBS_COLUMNS = 6
 # Per-component terms that depend on the parameters only (computed once per call).
 N_PRE = 6
-HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
-# Above this dispersion PyMC's NegativeBinomial is its Poisson limit.
-NEGBINOMIAL_POISSON_ALPHA = 1e10
-# digamma: shift the argument above 10, then psi(x) ~ log x - 1 / (2x) - sum_n c_n / x^(2n)
-# with c_n = B_2n / (2n), n = 1..7 (the next term is below 1e-16 there).
-_DIGAMMA_SHIFT = 10.0
-_DIGAMMA_SERIES = (1 / 12, -1 / 120, 1 / 252, -1 / 240, 1 / 132, -691 / 32760, 1 / 12)
 
-_jit = numba.njit(cache=True, nogil=True, error_model="numpy")
+UNIVARIATE = Layout(
+    "univariate",
+    header=("n_obs", "n_components"),
+    sections=(
+        ("weights", None),
+        ("components", ("n_components", COMPONENT_WIDTH)),
+        ("observations", (N_OBS_COLUMNS, "n_obs")),
+        ("known", ("n_obs",)),  # each row's known component, -1 when unlabelled
+    ),
+)
+SLOT, OFFSET = UNIVARIATE.slot, UNIVARIATE.offset
 
-
-@_jit
-def digamma(x: float) -> float:
-    """psi(x) for x > 0: recurrence psi(x) = psi(x + 1) - 1/x, then the asymptotic series."""
-    if not x > 0.0:
-        return np.nan
-    result = 0.0
-    while x < _DIGAMMA_SHIFT:
-        result -= 1.0 / x
-        x += 1.0
-    inv2 = 1.0 / (x * x)
-    series = 0.0
-    for n in range(len(_DIGAMMA_SERIES) - 1, -1, -1):  # Horner's rule in 1 / x^2
-        series = series * inv2 + _DIGAMMA_SERIES[n]
-    series *= inv2
-    return result + math.log(x) - 0.5 / x - series
-
-
-@_jit
-def _log_sigmoid(u: float) -> float:
-    """log(1 / (1 + exp(-u))), without overflow."""
-    return -math.log1p(math.exp(-u)) if u > -30.0 else u - math.log1p(math.exp(u))
-
-
-@_jit
-def _logpow(log_x: float, x: float, m: float) -> float:
-    """PyMC's logpow, log(x^m) = m log x, with log(0^0) = 0 and log(0^m) = -inf."""
-    if x == 0.0:
-        return 0.0 if m == 0.0 else -np.inf
-    return m * log_x
+# The family functions are compiled once each (they are large, and called in one place);
+# the kernel's body is inlined into its C callback, whose variant flag (stick-breaking
+# weights or not) is then a constant of the compiled code.
+_jit = numba.njit(nogil=True, error_model="numpy")
+_inline = numba.njit(inline="always", error_model="numpy")
 
 
 @_jit
@@ -107,7 +104,7 @@ def _prior(kind: int, a: float, b: float, u: float, out) -> float:
     if kind == PRIOR_BETA:  # Beta(a, b) on logit: a log x + b log(1 - x)
         x = 1.0 / (1.0 + math.exp(-u))
         out[0], out[1], out[2] = x, a * (1.0 - x) - b * x, x * (1.0 - x)
-        return a * _log_sigmoid(u) + b * _log_sigmoid(-u)
+        return a * log_sigmoid(u) + b * log_sigmoid(-u)
     x = math.exp(u)
     out[0], out[2] = x, x
     if kind == PRIOR_HALFNORMAL:  # HalfNormal(a) on log x: -x^2 / (2 a^2) + u
@@ -197,7 +194,7 @@ def _column_logp(family: int, obs, N: int, x, pre, out) -> None:
             out[i] = pre[0] - half_nu1 * math.log1p(pre[2] * e * e)
     elif family == GAMMA:
         for i in range(N):
-            lp = pre[0] - pre[1] * y[i] + _logpow(ly[i], y[i], x[1] - 1.0)
+            lp = pre[0] - pre[1] * y[i] + logpow(ly[i], y[i], x[1] - 1.0)
             out[i] = lp if y[i] >= 0.0 else -np.inf
     elif family == EXPONENTIAL:
         for i in range(N):
@@ -230,8 +227,8 @@ def _column_logp(family: int, obs, N: int, x, pre, out) -> None:
         n = _column(obs, OBS_TRIALS, N)
         log_binom = _column(obs, OBS_LOG_BINOM, N)
         for i in range(N):
-            lp = log_binom[i] + _logpow(pre[0], x[0], y[i])
-            lp += _logpow(pre[1], 1.0 - x[0], n[i] - y[i])
+            lp = log_binom[i] + logpow(pre[0], x[0], y[i])
+            lp += logpow(pre[1], 1.0 - x[0], n[i] - y[i])
             out[i] = lp if y[i] >= 0.0 and y[i] <= n[i] else -np.inf
 
 
@@ -310,69 +307,53 @@ def _column_grad(family: int, obs, N: int, x, pre, resp, g) -> None:
     g[0], g[1], g[2] = g0, g1, g2
 
 
-@_jit
-def _log_weights(theta, K: int, alpha, log_w) -> float:
-    """Simplex-transformed Dirichlet weights: log w, and the prior with its Jacobian.
-
-    w = softmax([y, -sum(y)]); Dirichlet(alpha) plus the transform's log-Jacobian is
-    sum_k alpha_k log w_k + const (the constant is in the payload).
-    """
-    total = 0.0
-    for k in range(K - 1):
-        total += theta[k]
-    top = -total
-    for k in range(K - 1):
-        top = max(top, theta[k])
-    z = math.exp(-total - top)
-    for k in range(K - 1):
-        z += math.exp(theta[k] - top)
-    lz = top + math.log(z)
-    logp = 0.0
-    for k in range(K):
-        log_w[k] = (theta[k] if k < K - 1 else -total) - lz
-        logp += alpha[k] * log_w[k]
-    return logp
-
-
-@_jit
-def _weights_grad(K: int, alpha, log_w, g_log_w, grad) -> None:
-    """Chain rule from d/d log w (likelihood part in ``g_log_w``) to the simplex values."""
-    total = 0.0
-    for k in range(K):
-        total += g_log_w[k] + alpha[k]
-    # d logp / d a_j = g_j - w_j sum_k g_k, with a = [y, -sum y]
-    last = g_log_w[K - 1] + alpha[K - 1] - math.exp(log_w[K - 1]) * total
-    for k in range(K - 1):
-        grad[k] = g_log_w[k] + alpha[k] - math.exp(log_w[k]) * total - last
-
-
-@_jit
-def logp_and_grad(theta, payload, grad):
+@_inline
+def logp_and_grad(theta, payload, grad, stick_breaking):
     """Log-density of Mixture's model at ``theta``; writes its gradient to ``grad``."""
-    N = int(payload[N_OBS])
-    K = int(payload[N_COMPONENTS])
-    off = HEADER
-    alpha = payload[off : off + K]
-    off += K
-    table = payload[off : off + K * COMPONENT_WIDTH]
-    off += K * COMPONENT_WIDTH
-    obs = payload[off : off + N * N_OBS_COLUMNS]
-    off += N * N_OBS_COLUMNS
-    known = payload[off : off + N]  # each row's known component (-1: unlabelled)
+    N = int(payload[SLOT.n_obs])
+    K = int(payload[SLOT.n_components])
+    block = payload[int(payload[OFFSET.weights]) :]
+    table = section(payload, OFFSET.components, K * COMPONENT_WIDTH)
+    obs = section(payload, OFFSET.observations, N * N_OBS_COLUMNS)
+    known = section(payload, OFFSET.known, N)  # each row's known component (-1: unlabelled)
     for q in range(grad.shape[0]):
         grad[q] = 0.0
-    logp = payload[CONSTANT]
-
-    log_w = np.empty(K)
-    logp += _log_weights(theta, K, alpha, log_w)
+    log_w = np.empty((n_rows(block), n_weights(block)))
+    logp = payload[CONSTANT] + log_weights(theta, 0, block, log_w, stick_breaking)
     # priors: constrained values x, d x / d u, and the priors' own gradient
     family = np.empty(K, dtype=np.int64)
     index = np.zeros((K, MAX_PARAMS), dtype=np.int64)
     x = np.ones((K, MAX_PARAMS))
     dx = np.zeros((K, MAX_PARAMS))
     pre = np.zeros((K, N_PRE))
-    step = np.empty(3)
+    logp += _component_priors(theta, table, grad, n_params(block), family, index, x, dx, pre)
+    # component log-densities, one column per component, then responsibilities in place
+    resp = np.empty((K, N))
     for k in range(K):
+        _column_logp(family[k], obs, N, x[k], pre[k], resp[k])
+    likelihood = _responsibilities(log_w[0], known, resp)
+    if likelihood == -np.inf:  # a value outside every component's support
+        return likelihood
+    logp += likelihood
+    # gradient: sum_i r_ik d log p_k(y_i), through the transforms; the weights' simplex
+    g_x = np.empty(MAX_PARAMS)
+    g_log_w = np.empty((1, K))
+    for k in range(K):
+        g_log_w[0, k] = resp[k].sum()
+        _column_grad(family[k], obs, N, x[k], pre[k], resp[k], g_x)
+        for j in range(N_PARAMS[family[k]]):
+            grad[index[k, j]] += g_x[j] * dx[k, j]
+    add_weights_grad(theta, 0, block, log_w, g_log_w, grad, stick_breaking)
+    return logp
+
+
+@_jit
+def _component_priors(theta, table, grad, t0, family, index, x, dx, pre):
+    """Each component's family, its parameters' theta indices, constrained values x and
+    d x / d u; writes the priors' gradients; returns the priors' log-density."""
+    step = np.empty(3)
+    logp = 0.0
+    for k in range(family.shape[0]):
         row = k * COMPONENT_WIDTH
         family[k] = int(table[row + FAMILY])
         for j in range(N_PARAMS[family[k]]):
@@ -382,12 +363,16 @@ def logp_and_grad(theta, payload, grad):
             logp += _prior(int(table[p]), table[p + 1], table[p + 2], theta[t], step)
             x[k, j], grad[t], dx[k, j] = step[0], step[1], step[2]
         _precompute(family[k], x[k], pre[k])
+    return logp
 
-    # component log-densities, one column per component, then responsibilities in place
-    resp = np.empty((K, N))
-    for k in range(K):
-        _column_logp(family[k], obs, N, x[k], pre[k], resp[k])
+
+@_jit
+def _responsibilities(log_w, known, resp) -> float:
+    """The mixture's log-likelihood from log p_k(y_i) in ``resp`` (K, N), which then holds
+    the responsibilities; -inf when a value is outside every component's support."""
+    K, N = resp.shape
     terms = np.empty(K)
+    logp = 0.0
     for i in range(N):
         top = -np.inf
         label = int(known[i])
@@ -404,39 +389,25 @@ def logp_and_grad(theta, payload, grad):
         inv = 1.0 / z
         for k in range(K):
             resp[k, i] = terms[k] * inv
-
-    # gradient: sum_i r_ik d log p_k(y_i), through the transforms; the weights' simplex
-    g_x = np.empty(MAX_PARAMS)
-    g_log_w = np.empty(K)
-    for k in range(K):
-        g_log_w[k] = resp[k].sum()
-        _column_grad(family[k], obs, N, x[k], pre[k], resp[k], g_x)
-        for j in range(N_PARAMS[family[k]]):
-            grad[index[k, j]] += g_x[j] * dx[k, j]
-    _weights_grad(K, alpha, log_w, g_log_w, grad)
     return logp
 
 
-def _logp_callback(dim, x_, out_, logp_, payload_):  # pragma: no cover - runs inside nutpie
-    """nutpie's C interface: 0 on success, 3/4 for a non-finite gradient/log-density."""
-    header = numba.carray(payload_, (HEADER,), dtype=np.float64)
-    if dim != int(header[N_DIM]):
-        return -1
-    payload = numba.carray(payload_, (int(header[PAYLOAD_SIZE]),), dtype=np.float64)
-    x = numba.carray(x_, (dim,))
-    out = numba.carray(out_, (dim,))
-    value = logp_and_grad(x, payload, out)
-    logp_[0] = value
-    if not np.isfinite(value):
-        return 4
-    for q in range(dim):
-        if not np.isfinite(out[q]):
-            return 3
-    return 0
+def _make_callback(stick_breaking: bool, stamp: int):
+    STICK_BREAKING, STAMP = stick_breaking, stamp
+
+    def logp_callback(dim, x_, out_, logp_, payload_):  # pragma: no cover - runs inside nutpie
+        payload = open_payload(payload_)
+        if wrong_length(dim, payload, STAMP):
+            return -1
+        grad = numba.carray(out_, (dim,))
+        value = logp_and_grad(numba.carray(x_, (dim,)), payload, grad, STICK_BREAKING)
+        return finish(value, grad, logp_)
+
+    return logp_callback
 
 
 @functools.cache
-def callbacks() -> tuple:
+def callbacks(stick_breaking: bool = False) -> tuple:
     """The C callbacks nutpie calls: (logp, expand), compiled on first use or loaded from
-    Numba's disk cache (see ``_compile.py``)."""
-    return numba.cfunc(LOGP_SIGNATURE, cache=True)(_logp_callback), expand_cfunc()
+    Numba's disk cache (see ``compiling.py``)."""
+    return compile_logp(_make_callback(bool(stick_breaking), source_stamp())), expand_cfunc()

@@ -1,7 +1,7 @@
 """Compile kernel variants of the fast path into Numba's on-disk cache.
 
-``python -m bayesmixture._kernels.warm gaussian:0:0`` compiles one variant (the
-fit of a plain Gaussian mixture starts this in the background, see ``_compile.py``);
+``python -m bayesmixture._kernels.warm gaussian:0:0:0`` compiles one variant (the
+fit of a plain Gaussian mixture starts this in the background, see ``compiling.py``);
 without arguments, every variant of every kernel, one process per variant, largest first
 (``make test`` runs this first, so that parallel test workers load the kernels from the cache
 instead of compiling the same one side by side).
@@ -18,14 +18,24 @@ import numpy as np
 
 from bayesmixture._kernels.compiling import KERNELS, parse_spec, variant_spec
 
-# Every variant, largest compile first (``gaussian.callbacks(general, student)``).
+# The variants the test suite fits, largest compile first
+# (``gaussian.callbacks(general, student, stick_breaking)``, ``univariate.callbacks(
+# stick_breaking)``, ``regression.callbacks(family, stick_breaking)`` with the family codes
+# normal 0, poisson 1, negbinomial 2, binomial 3); any other compiles on first use.
 ALL_VARIANTS = (
-    ("gaussian", (True, True)),
-    ("univariate", ()),
-    ("gaussian", (True, False)),
-    ("gaussian", (False, True)),
-    ("gaussian", (False, False)),
-    ("regression", ()),
+    ("gaussian", (1, 1, 0)),
+    ("univariate", (0,)),
+    ("gaussian", (1, 0, 0)),
+    ("gaussian", (0, 1, 0)),
+    ("gaussian", (0, 0, 0)),
+    ("regression", (0, 0)),
+    ("regression", (1, 0)),
+    ("regression", (2, 0)),
+    ("regression", (3, 0)),
+    ("gaussian", (0, 0, 1)),
+    ("univariate", (1,)),
+    ("regression", (0, 1)),
+    ("regression", (1, 1)),
 )
 
 

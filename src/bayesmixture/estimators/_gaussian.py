@@ -29,8 +29,6 @@ from bayesmixture.estimators._state import GaussianFitState
 from bayesmixture.estimators._tables import validate_table
 from bayesmixture.estimators._weights import (
     check_weights_prior,
-    compiled_path_reason,
-    dirichlet_concentration,
     is_dirichlet_process,
 )
 
@@ -88,8 +86,7 @@ default "auto"
         fit an overfitted ``n_components`` and read the number of non-empty components from
         :meth:`n_components_posterior`. ``"dirichlet_process"`` gives stick-breaking weights
         of a Dirichlet process truncated at ``n_components``, with a Gamma(1, 1) prior on
-        its ``concentration``; it samples through PyMC's graph, not the compiled path, and
-        does not combine with per-group weights.
+        its ``concentration``; it does not combine with per-group weights.
     mean_prior_sd, scale_prior_sd, lkj_eta : float, default 1.5, 1.0, 2.0
         Prior scales of the means and standard deviations, and the LKJ shape.
     missing : {"error", "marginalize"}, default "error"
@@ -399,17 +396,12 @@ default "auto"
         return fit.has_noise
 
     def _compiled_density(self, fit: GaussianFitState):
-        from bayesmixture.estimators._fast.gaussian import unsupported_reason
+        from bayesmixture.estimators._fast.gaussian import GaussianDensity, unsupported_reason
 
-        reason = unsupported_reason(fit, self.covariance_type) or compiled_path_reason(
-            self.weights_prior
-        )
+        reason = unsupported_reason(self, fit)
         if reason is not None:
             return f"the compiled Gaussian density does not cover {reason}"
-        from bayesmixture.estimators._fast.gaussian import GaussianDensity
-
-        alpha = dirichlet_concentration(self.weights_prior, self.n_components)
-        return GaussianDensity(self, fit, alpha)
+        return GaussianDensity(self, fit)
 
     def _posterior_values(self, density, theta: np.ndarray, fit: GaussianFitState) -> dict:
         values = density.from_theta(theta)

@@ -25,7 +25,6 @@ from bayesmixture.estimators._state import RegressionFitState
 from bayesmixture.estimators._tables import validate_table
 from bayesmixture.estimators._weights import (
     check_weights_prior,
-    compiled_path_reason,
     is_dirichlet_process,
     weights_variable,
 )
@@ -60,8 +59,7 @@ class MixtureRegression(BayesianMixture):
         The components' response distribution. ``"normal"`` is linear regression;
         ``"poisson"`` and ``"negbinomial"`` (with a ``dispersion`` per component,
         Gamma(2, 0.5) prior) regress log rates, ``"binomial"`` regresses log-odds of
-        ``trials`` trials; y must then hold counts and is not standardised. These families
-        sample through PyMC's graph, not the compiled path.
+        ``trials`` trials; y must then hold counts and is not standardised.
     trials : int, optional
         Number of trials behind each y, for ``family="binomial"``.
     weights_from : list of str or int, optional
@@ -81,7 +79,7 @@ class MixtureRegression(BayesianMixture):
     weights_prior : float, array-like, "sparse" or "dirichlet_process", default 1.0
         Dirichlet concentration of constant weights (``"sparse"``: 0.01 for each component,
         so that superfluous components empty out; ``"dirichlet_process"``: stick-breaking
-        weights, sampled through PyMC's graph, not with ``weights_from``).
+        weights, not with ``weights_from``).
 
     Examples
     --------
@@ -460,12 +458,7 @@ class MixtureRegression(BayesianMixture):
         )
 
     def _compiled_density(self, fit: RegressionFitState):
-        # every other option of the model is covered (tests/test_fast_density_regression.py)
-        reason = compiled_path_reason(self.weights_prior)
-        if self._glm:
-            reason = f"family={self.family!r} (PyMC's graph)"
-        if reason is not None:
-            return f"the compiled regression density does not cover {reason}"
+        # every option of the model is covered (tests/test_fast_density_regression.py)
         from bayesmixture.estimators._fast.regression import RegressionDensity
 
         return RegressionDensity(self, fit, gate_prior_sd=GATE_PRIOR_SD)
@@ -486,7 +479,7 @@ class MixtureRegression(BayesianMixture):
             values["intercepts"] = (
                 fit.y_center + fit.y_scale * values["alpha"] - coefficients @ fit.x_center
             )
-        if isinstance(self.noise, str):
+        if isinstance(self.noise, str) and not self._glm:
             sigma = values["sigma"]
             sigma = sigma[..., None] if self.noise == "shared" else sigma
             values["sigmas"] = np.broadcast_to(sigma * fit.y_scale, (*batch, K)).copy()

@@ -16,8 +16,6 @@ from bayesmixture.estimators._labels import class_codes, component_names
 from bayesmixture.estimators._state import MixtureFitState
 from bayesmixture.estimators._weights import (
     check_weights_prior,
-    compiled_path_reason,
-    dirichlet_concentration,
     weights_variable,
 )
 from bayesmixture.exceptions import DataWarning
@@ -52,8 +50,7 @@ class Mixture(BayesianMixture):
     weights_prior : float, array-like, "sparse" or "dirichlet_process", default 1.0
         Dirichlet concentration of the weights; ``"sparse"`` is Dirichlet(0.01, ...) and
         ``"dirichlet_process"`` stick-breaking weights truncated at ``n_components`` with a
-        Gamma(1, 1) concentration (sampled through PyMC's graph; see
-        :class:`GaussianMixture`).
+        Gamma(1, 1) concentration (see :class:`GaussianMixture`).
 
     Notes
     -----
@@ -249,14 +246,11 @@ class Mixture(BayesianMixture):
             unsupported_reason,
         )
 
-        reason = unsupported_reason(
-            self._families, DataScale.of(fit.value)
-        ) or compiled_path_reason(self.weights_prior)
+        reason = unsupported_reason(self._families, DataScale.of(fit.value))
         if reason is not None:
             return f"the compiled univariate density does not cover {reason}"
         # the model has no deterministics: the free variables are the whole posterior
-        alpha = dirichlet_concentration(self.weights_prior, self.n_components)
-        return UnivariateDensity(self, fit, alpha)
+        return UnivariateDensity(self, fit)
 
     def _fast_scorer(self, model, posterior, value, data, *, fit=None):
         # scipy's densities relabel and score the rows: no PyMC graph to compile

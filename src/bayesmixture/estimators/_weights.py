@@ -114,10 +114,3 @@ def weights_variable(prior, n_components: int, name: str = "weights", dims="comp
         concentration = pm.Gamma("concentration", alpha=shape, beta=rate)
         return pm.StickBreakingWeights(name, alpha=concentration, K=n_components - 1, dims=dims)
     return pm.Dirichlet(name, dirichlet_concentration(prior, n_components), dims=dims)
-
-
-def compiled_path_reason(prior) -> str | None:
-    """Why the compiled densities cannot take this prior (None when they can)."""
-    if is_dirichlet_process(prior):
-        return "weights_prior='dirichlet_process' (PyMC's stick-breaking weights)"
-    return None

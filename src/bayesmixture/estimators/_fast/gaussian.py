@@ -1,18 +1,14 @@
 """GaussianMixture's compiled density: pack the payload, map values to and from theta.
 
 ``theta`` is PyMC's value vector of the estimator's model, in ``model.value_vars`` order:
-``weights_simplex__`` (or ``group_weights_simplex__``), ``mu``, ``sd_log__``, for full and
-tied covariances with more than one feature ``cpc_logodds__``, and for Student-t components
-``df_log__``. The kernel in :mod:`bayesmixture._kernels.gaussian` evaluates the model's
-log-density (Jacobians included) there; a test holds it equal to PyMC's
-``model.compile_logp()`` and ``compile_dlogp()`` to 1e-10.
-
-Payload, in order: the header (``kernel.HEADER`` slots), the Dirichlet concentration (one per
-weight: the K components, then the noise component if any), the CPC concentrations, X
-(n_obs, n_features; a row with missing entries holds its observed entries first, then zeros),
-then per row: its weight row, label group, case weight, known component (-1 when unlabelled),
-noise log-density and missingness pattern (0: complete); last, the masks of the missingness
-patterns other than the complete one (see ``_missingness_patterns``).
+the weights' block (``estimators._fast.weights``: ``weights_simplex__`` or
+``group_weights_simplex__``, with ``noise_weight_logodds__`` for a noise component; or
+``concentration_log__`` and ``weights_simplex__`` for Dirichlet-process weights), ``mu``,
+``sd_log__``, for full and tied covariances with more than one feature ``cpc_logodds__``, and
+for Student-t components ``df_log__``. The kernel in :mod:`bayesmixture._kernels.gaussian`
+evaluates the model's log-density (Jacobians included) there; a test holds it equal to PyMC's
+``model.compile_logp()`` and ``compile_dlogp()`` to 1e-10. The payload's layout is the
+kernel's ``GAUSSIAN`` record.
 """
 
 from __future__ import annotations
@@ -23,7 +19,10 @@ from scipy.special import betaln, gammaln
 from bayesmixture._cholesky import lkj_cpc_concentration
 from bayesmixture._kernels import gaussian as kernel
 from bayesmixture._kernels.compiling import KernelDensity
-from bayesmixture.estimators._weights import noise_concentration
+from bayesmixture.estimators._fast.weights import WeightsBlock
+from bayesmixture.estimators._weights import is_dirichlet_process, noise_concentration
+
+__all__ = ["COVARIANCE_CODES", "GaussianDensity", "noise_concentration", "unsupported_reason"]
 
 # The kernel's covariance structures, by the covariance type's (shared, round, correlated).
 COVARIANCE_CODES = {
@@ -41,16 +40,19 @@ def _code(covariance_type) -> int | None:
     return COVARIANCE_CODES.get((kind.shared, kind.round, kind.correlated))
 
 
-def unsupported_reason(fit, covariance_type: str = "full") -> str | None:
+def unsupported_reason(estimator, fit) -> str | None:
     """Why the compiled density does not cover this fit, or None when it does.
 
-    Every fit GaussianMixture builds is covered: the four covariance types of
-    scikit-learn, per-group weights, shared labels, case weights and rows with missing
-    entries, in any combination. A covariance type added to the table with another
-    structure takes PyMC's graph.
+    Every fit GaussianMixture builds is covered: scikit-learn's four covariance types, every
+    weights prior, per-group weights, shared labels, case weights, rows with missing entries,
+    Student-t components, a noise component and labelled rows, in any combination.
+    (Dirichlet-process weights with per-group weights are no model: building it says so.) A
+    covariance type added to the table with another structure takes PyMC's graph.
     """
-    if _code(covariance_type) is None:
-        return f"covariance_type={covariance_type!r} (no kernel for its structure)"
+    if _code(estimator.covariance_type) is None:
+        return f"covariance_type={estimator.covariance_type!r} (no kernel for its structure)"
+    if is_dirichlet_process(estimator.weights_prior) and "group_index" in fit.data:
+        return "weights_prior='dirichlet_process' with per-group weights"
     return None
 
 
@@ -98,108 +100,100 @@ class GaussianDensity(KernelDensity):
     Parameters
     ----------
     estimator : GaussianMixture or StudentTMixture
-        Its priors, covariance structure and component family.
-    fit : FitData
+        Its priors (``weights_prior`` included), covariance structure and component family.
+    fit : GaussianFitState
         The validated (standardised) training data. It may hold
         ``noise_lower`` and ``noise_upper`` (the box of a noise component after the K
         components) and ``row_labels`` (per row: -1, or the component a labelled row belongs
         to).
-    alpha : ndarray of shape (n_components,)
-        Dirichlet concentration of the clusters' weights; a noise weight has the prior
-        Beta(``noise_concentration(alpha)``, ``alpha.sum()``).
     """
 
     kernel = "gaussian"
 
-    def __init__(self, estimator, fit, alpha: np.ndarray):
-        X = np.asarray(fit.value, dtype=float)
+    def __init__(self, estimator, fit):
+        # what the fit learned from its data, read once
+        group_index = fit.data.get("group_index")
+        group_names = fit.group_names
+        label_codes = fit.label_group_codes
+        n_label_groups = len(fit.label_group_names) if label_codes is not None else 0
+        case_weights = fit.sample_weight
+        row_labels = fit.row_labels
+        noise_box = (fit.noise_lower, fit.noise_upper) if fit.has_noise else None
+
+        X, patterns, row_pattern = _missingness_patterns(np.asarray(fit.value, dtype=float))
         N, D = X.shape
-        X, patterns, row_pattern = _missingness_patterns(X)
         K = int(estimator.n_components)
-        noise = None
-        if fit.has_noise:
-            noise = noise_log_density(fit.value, fit.noise_lower, fit.noise_upper)
-        n_weights = K + (noise is not None)
-        if len(alpha) != K:
-            raise ValueError(f"alpha has {len(alpha)} entries; expected {K}.")
+        noise = None if noise_box is None else noise_log_density(fit.value, *noise_box)
         self.covariance_type = estimator.covariance_type
         self.cov = _structure(estimator.covariance_type, D)
         self.n_obs, self.n_features, self.n_components = N, D, K
-        self.n_weights = n_weights
-        group_index = fit.data.get("group_index")
-        self.n_weight_rows = 1 if group_index is None else len(fit.group_names)
-        self.weights_name = "weights" if group_index is None else "group_weights"
-        label_codes = fit.label_group_codes
-        case_weights = fit.sample_weight
-        row_labels = fit.row_labels
+        self.weights = WeightsBlock(
+            estimator.weights_prior,
+            K,
+            n_rows=1 if group_index is None else len(group_names),
+            name="weights" if group_index is None else "group_weights",
+            noise=noise is not None,
+        )
         df_prior = estimator._df_prior()
         self.student = df_prior is not None
         self.n_sd = kernel.n_scale_params(self.cov, K, D)
         self.n_cpc = kernel.n_cpc_params(self.cov, K, D) if D > 1 else 0
-        self.n_dim = (self.n_weight_rows * (n_weights - 1) + K * D + self.n_sd + self.n_cpc) + (
-            K if self.student else 0
-        )
+        self.n_dim = self.weights.n_params + K * D + self.n_sd + self.n_cpc
+        self.n_dim += K if self.student else 0
         pairs = D * (D - 1) // 2
         conc = lkj_cpc_concentration(estimator.lkj_eta, D) if pairs else np.zeros(0)
-        constant = self.n_weight_rows * (gammaln(alpha.sum()) - gammaln(alpha).sum() + np.log(K))
-        if noise is not None:  # Beta(noise_alpha, sum alpha) of the noise weight
-            noise_alpha = noise_concentration(alpha)
-            constant -= betaln(noise_alpha, alpha.sum())
-        constant += K * D * (-kernel.HALF_LOG_2PI - np.log(estimator.mean_prior_sd))
-        constant += self.n_sd * (0.5 * np.log(2.0 / np.pi) - np.log(estimator.scale_prior_sd))
-        n_factors = 1 if self.cov == kernel.TIED else K
-        if self.n_cpc:
-            constant -= n_factors * betaln(conc, conc).sum()
-        header = np.zeros(kernel.HEADER)
-        header[kernel.N_OBS], header[kernel.N_FEATURES], header[kernel.N_COMPONENTS] = N, D, K
-        header[kernel.COVARIANCE] = self.cov
-        header[kernel.N_WEIGHT_ROWS] = self.n_weight_rows
-        if label_codes is not None:
-            header[kernel.HAS_LABEL_GROUPS] = 1.0
-            header[kernel.N_LABEL_GROUPS] = len(fit.label_group_names)
+        header = {
+            "n_obs": N,
+            "n_features": D,
+            "n_components": K,
+            "covariance": self.cov,
+            "n_pairs": pairs,
+            "n_patterns": len(patterns),
+            "n_label_groups": n_label_groups,
+            "mean_prior_sd": estimator.mean_prior_sd,
+            "scale_prior_sd": estimator.scale_prior_sd,
+            "n_dim": self.n_dim,
+            "constant": self._constant(estimator, conc, df_prior),
+        }
         if self.student:
-            shape, rate = df_prior
-            header[kernel.STUDENT_T] = 1.0
-            header[kernel.DF_SHAPE], header[kernel.DF_RATE] = shape, rate
-            constant += K * (shape * np.log(rate) - gammaln(shape))
-        if noise is not None:
-            header[kernel.HAS_NOISE] = 1.0
-            header[kernel.NOISE_CONCENTRATION] = noise_alpha
-        header[kernel.CONSTANT] = constant
-        header[kernel.MEAN_PRIOR_SD] = estimator.mean_prior_sd
-        header[kernel.SCALE_PRIOR_SD] = estimator.scale_prior_sd
-        header[kernel.N_DIM] = self.n_dim
-        header[kernel.N_PATTERNS] = len(patterns)
-        parts = [
-            header,
-            np.asarray(alpha, dtype=float),
-            conc if self.n_cpc else np.zeros(pairs),
-            X.ravel(),
-            np.zeros(N) if group_index is None else np.asarray(group_index, dtype=float),
-            np.zeros(N) if label_codes is None else np.asarray(label_codes, dtype=float),
-            np.ones(N) if case_weights is None else np.asarray(case_weights, dtype=float),
-            np.full(N, -1.0) if row_labels is None else np.asarray(row_labels, dtype=float),
-            np.zeros(N) if noise is None else np.asarray(noise, dtype=float),
-            row_pattern,
-            patterns.ravel(),
-        ]
+            header["df_shape"], header["df_rate"] = df_prior
+        sections = {
+            "weights": self.weights.section,
+            "cpc_concentration": conc if self.n_cpc else np.zeros(pairs),
+            "x": X,
+            "weight_row": np.zeros(N) if group_index is None else group_index,
+            "label_group": np.zeros(N) if label_codes is None else label_codes,
+            "case_weight": np.ones(N) if case_weights is None else case_weights,
+            "known": np.full(N, -1.0) if row_labels is None else row_labels,
+            "noise": np.zeros(N) if noise is None else noise,
+            "pattern": row_pattern,
+            "masks": patterns,
+        }
         # rows with gaps and shared labels take the kernel's general variant
         self.general = bool(len(patterns)) or label_codes is not None
-        self.variant = (self.general, self.student)
-        payload = np.ascontiguousarray(np.concatenate(parts))
-        payload[kernel.PAYLOAD_SIZE] = payload.size
-        payload.flags.writeable = False
-        self.payload = payload
+        self.variant = (self.general, self.student, self.weights.stick_breaking)
+        self.payload = kernel.GAUSSIAN.pack(header, sections)
 
-    # ------------------------------------------------------------------ evaluation
+    def _constant(self, estimator, conc: np.ndarray, df_prior) -> float:
+        """The priors' constant terms: weights, means, sds, CPCs, degrees of freedom."""
+        K, D = self.n_components, self.n_features
+        constant = self.weights.constant
+        constant += K * D * (-kernel.HALF_LOG_2PI - np.log(estimator.mean_prior_sd))
+        constant += self.n_sd * (0.5 * np.log(2.0 / np.pi) - np.log(estimator.scale_prior_sd))
+        if self.n_cpc:
+            n_factors = 1 if self.cov == kernel.TIED else K
+            constant -= n_factors * betaln(conc, conc).sum()
+        if self.student:
+            shape, rate = df_prior
+            constant += K * (shape * np.log(rate) - gammaln(shape))
+        return constant
 
     # ------------------------------------------------------------------ value maps
 
     def _slices(self) -> dict[str, slice]:
         K, D = self.n_components, self.n_features
         sizes = {
-            self.weights_name: self.n_weight_rows * (K - 1),
-            "noise_weight": self.n_weights - K,
+            "weights": self.weights.n_params,
             "mu": K * D,
             "sd": self.n_sd,
             "cpc": self.n_cpc,
@@ -228,13 +222,7 @@ class GaussianDensity(KernelDensity):
         """Constrained values by variable name (as the estimator's starts) -> theta."""
         theta = np.empty(self.n_dim)
         cut = self._slices()
-        log_w = np.log(np.asarray(values[self.weights_name], dtype=float))
-        log_w = log_w.reshape(self.n_weight_rows, self.n_components)
-        simplex = log_w[:, :-1] - log_w.mean(axis=1, keepdims=True)
-        theta[cut[self.weights_name]] = simplex.ravel()
-        if self.n_weights > self.n_components:
-            pi = float(values["noise_weight"])
-            theta[cut["noise_weight"]] = np.log(pi) - np.log1p(-pi)
+        theta[cut["weights"]] = self.weights.to_theta(values)
         theta[cut["mu"]] = np.asarray(values["mu"], dtype=float).ravel()
         theta[cut["sd"]] = np.log(np.asarray(values["sd"], dtype=float)).ravel()
         if self.n_cpc:
@@ -250,22 +238,14 @@ class GaussianDensity(KernelDensity):
         batch = theta.shape[:-1]
         cut = self._slices()
         K, D = self.n_components, self.n_features
-        y = theta[..., cut[self.weights_name]].reshape(*batch, self.n_weight_rows, K - 1)
-        a = np.concatenate([y, -y.sum(axis=-1, keepdims=True)], axis=-1)
-        a = np.exp(a - a.max(axis=-1, keepdims=True))
-        weights = a / a.sum(axis=-1, keepdims=True)
-        out = {
-            self.weights_name: weights[..., 0, :] if self.weights_name == "weights" else weights,
-            "mu": theta[..., cut["mu"]].reshape(*batch, K, D),
-            "sd": np.exp(theta[..., cut["sd"]]).reshape(*batch, *self._sd_shape()),
-        }
+        out = self.weights.from_theta(theta[..., cut["weights"]])
+        out["mu"] = theta[..., cut["mu"]].reshape(*batch, K, D)
+        out["sd"] = np.exp(theta[..., cut["sd"]]).reshape(*batch, *self._sd_shape())
         if self.n_cpc:
             u = theta[..., cut["cpc"]].reshape(*batch, *self._cpc_shape())
             out["cpc"] = 1.0 / (1.0 + np.exp(-u))
         if self.student:
             out["df"] = np.exp(theta[..., cut["df"]])
-        if self.n_weights > K:
-            out["noise_weight"] = 1.0 / (1.0 + np.exp(-theta[..., cut["noise_weight"]][..., 0]))
         return out
 
     def cholesky(self, values: dict) -> np.ndarray:

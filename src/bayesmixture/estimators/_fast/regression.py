@@ -1,12 +1,16 @@
 """MixtureRegression's compiled density: pack the payload, map values to and from theta.
 
 ``theta`` is PyMC's value vector of the estimator's model, in ``model.value_vars`` order:
-``weights_simplex__`` (constant weights) or ``gate_coefficients`` (gate_feature, component),
-then ``beta`` (coef,) or (component, coef), ``alpha`` (component,) with an intercept, and
-``sigma_log__`` (component,) or () unless the noise sd is known. The kernel in
+the weights (the weights' block of ``estimators._fast.weights``: ``weights_simplex__``, or
+``concentration_log__`` and ``weights_simplex__`` for Dirichlet-process weights; or
+``gate_coefficients`` (gate_feature, component) with ``weights_from=``), then ``beta``
+(coef,) or (component, coef), ``alpha`` (component,) with an intercept, and the family's
+parameters: ``sigma_log__`` (component,) or () unless the normal family's noise sd is known,
+``dispersion_log__`` (component,) for the negative binomial. The kernel in
 :mod:`bayesmixture._kernels.regression` evaluates the model's log-density (Jacobians
-included) there; a test holds it equal to PyMC's
-``model.compile_logp()`` and ``compile_dlogp()`` to 1e-10.
+included) there; a test holds it equal to PyMC's ``model.compile_logp()`` and
+``compile_dlogp()`` to 1e-10, for every family and option. The payload's layout is the
+kernel's ``REGRESSION`` record.
 """
 
 from __future__ import annotations
@@ -16,14 +20,32 @@ from scipy.special import gammaln
 
 from bayesmixture._kernels import regression as kernel
 from bayesmixture._kernels.compiling import KernelDensity
-from bayesmixture.estimators._weights import dirichlet_concentration
+from bayesmixture._kernels.special import HALF_LOG_2PI
+from bayesmixture.estimators._fast.weights import WeightsBlock, gamma_rate
+from bayesmixture.estimators._regression_families import DISPERSION_PRIOR
 
+FAMILY_CODES = {
+    "normal": kernel.NORMAL,
+    "poisson": kernel.POISSON,
+    "negbinomial": kernel.NEGBINOMIAL,
+    "binomial": kernel.BINOMIAL,
+}
 NOISE_CODES = {"component": kernel.NOISE_COMPONENT, "shared": kernel.NOISE_SHARED}
 
 
 def _normal_constant(sd: float) -> float:
     """log-density of Normal(0, sd) at 0."""
-    return -kernel.HALF_LOG_2PI - np.log(sd)
+    return -HALF_LOG_2PI - np.log(sd)
+
+
+def _observation_terms(family: str, y: np.ndarray, trials) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's observation-only term of log p(y) (``y_term``) and its trials."""
+    if family == "binomial":
+        n = np.broadcast_to(np.asarray(trials, dtype=float), y.shape)
+        return gammaln(n + 1) - gammaln(y + 1) - gammaln(n - y + 1), n
+    if family in ("poisson", "negbinomial"):
+        return -gammaln(y + 1), np.zeros_like(y)
+    return np.zeros_like(y), np.zeros_like(y)
 
 
 class RegressionDensity(KernelDensity):
@@ -32,9 +54,11 @@ class RegressionDensity(KernelDensity):
     Parameters
     ----------
     estimator : MixtureRegression
-        Its options (coefficients, fit_intercept, noise) and priors.
+        Its options (family, trials, coefficients, fit_intercept, noise, weights prior) and
+        priors.
     fit : FitData
-        The validated (standardised) training data.
+        The validated training data (design standardised; y standardised for the normal
+        family, counts otherwise).
     gate_prior_sd : float
         Prior sd of the gate coefficients (used with covariate-dependent weights).
     """
@@ -42,61 +66,85 @@ class RegressionDensity(KernelDensity):
     kernel = "regression"
 
     def __init__(self, estimator, fit, *, gate_prior_sd: float):
-        y = np.asarray(fit.value, dtype=float)
+        # what the fit learned from its data, read once
+        n_coef, per_component = len(fit.names), bool(fit.per_component)
+        n_gate, y_scale = len(fit.gate), fit.y_scale
         design = np.asarray(fit.data["X_design"], dtype=float)
-        K = int(estimator.n_components)
-        N, P = len(y), len(fit.names)
-        self.n_obs, self.n_components, self.n_coef = N, K, P
-        self.per_component = bool(fit.per_component)
+        gate = fit.data.get("X_gate")
+
+        y = np.asarray(fit.value, dtype=float)
+        K, N, P = int(estimator.n_components), len(y), n_coef
+        self.n_obs, self.n_components, self.n_coef, self.n_gate = N, K, P, n_gate
+        self.family = estimator.family
         self.shared = estimator.coefficients == "shared"
         self.intercept = bool(estimator.fit_intercept)
-        self.n_gate = len(fit.gate)
-        self.gated = self.n_gate > 0
+        self.gated = n_gate > 0
         fixed = not isinstance(estimator.noise, str)
         self.noise = kernel.NOISE_FIXED if fixed else NOISE_CODES[estimator.noise]
-        self.n_sigma = kernel.n_sigma_params(self.noise, K)
+        family_code = FAMILY_CODES[self.family]
+        self.weights = None if self.gated else WeightsBlock(estimator.weights_prior, K)
         self.sizes = {
-            "weights": (self.n_gate + 1) * K if self.gated else K - 1,
+            "weights": (n_gate + 1) * K if self.gated else self.weights.n_params,
             "beta": P if self.shared else K * P,
             "alpha": K if self.intercept else 0,
-            "sigma": self.n_sigma,
+            "family": kernel.n_family_params(family_code, self.noise, K),
         }
         self.n_dim = sum(self.sizes.values())
-        gate_prior_sd = float(gate_prior_sd)
         coef_sd = float(estimator.coef_prior_sd)
-        noise_sd = float(estimator.noise_prior_sd)
-        alpha = dirichlet_concentration(estimator.weights_prior, K)
+        shape, rate = DISPERSION_PRIOR[0], gamma_rate(DISPERSION_PRIOR[1])
+        header = {
+            "n_obs": N,
+            "n_components": K,
+            "n_coef": P,
+            "n_gate": n_gate,
+            "n_designs": K if per_component else 1,
+            "shared_coef": self.shared,
+            "intercept": self.intercept,
+            "family": family_code,
+            "noise": self.noise,
+            "fixed_sigma": float(estimator.noise) / y_scale if fixed else 0.0,
+            "coef_prior_sd": coef_sd,
+            "noise_prior_sd": float(estimator.noise_prior_sd),
+            "gate_prior_sd": float(gate_prior_sd),
+            "dispersion_shape": shape,
+            "dispersion_rate": rate,
+            "n_dim": self.n_dim,
+            "constant": self._constant(
+                coef_sd, float(estimator.noise_prior_sd), float(gate_prior_sd)
+            ),
+        }
+        y_term, trials = _observation_terms(self.family, y, estimator.trials)
+        sections = {
+            "weights": np.zeros(0) if self.gated else self.weights.section,
+            "y": y,
+            "y_term": y_term,
+            "trials": trials,
+            "design": design,
+            "gate": np.zeros((N, 0)) if gate is None else gate,
+        }
+        self.variant = (family_code, not self.gated and self.weights.stick_breaking)
+        self.payload = kernel.REGRESSION.pack(header, sections)
 
+    def _constant(self, coef_sd: float, noise_sd: float, gate_prior_sd: float) -> float:
+        """The priors' constant terms: coefficients, weights or gate, the family's parameters."""
         constant = (self.sizes["beta"] + self.sizes["alpha"]) * _normal_constant(coef_sd)
-        constant += self.n_sigma * (0.5 * np.log(2.0 / np.pi) - np.log(noise_sd))
         if self.gated:
             constant += self.sizes["weights"] * _normal_constant(gate_prior_sd)
-        else:  # Dirichlet normaliser and the simplex Jacobian's log K
-            constant += gammaln(alpha.sum()) - gammaln(alpha).sum() + np.log(K)
-        header = np.zeros(kernel.HEADER)
-        header[kernel.N_OBS], header[kernel.N_COMPONENTS], header[kernel.N_COEF] = N, K, P
-        header[kernel.N_GATE] = self.n_gate
-        header[kernel.PER_COMPONENT_DESIGN] = self.per_component
-        header[kernel.SHARED_COEF] = self.shared
-        header[kernel.INTERCEPT] = self.intercept
-        header[kernel.NOISE] = self.noise
-        if fixed:
-            header[kernel.FIXED_SIGMA] = float(estimator.noise) / fit.y_scale
-        header[kernel.COEF_PRIOR_SD] = coef_sd
-        header[kernel.NOISE_PRIOR_SD] = noise_sd
-        header[kernel.GATE_PRIOR_SD] = gate_prior_sd
-        header[kernel.CONSTANT] = constant
-        header[kernel.N_DIM] = self.n_dim
-        gate = fit.data.get("X_gate", np.zeros((N, 0)))
-        parts = [header, alpha, y, design.ravel(), np.asarray(gate, dtype=float).ravel()]
-        payload = np.ascontiguousarray(np.concatenate(parts))
-        payload[kernel.PAYLOAD_SIZE] = payload.size
-        payload.flags.writeable = False
-        self.payload = payload
-
-    # ------------------------------------------------------------------ evaluation
+        else:
+            constant += self.weights.constant
+        if self.family == "negbinomial":  # Gamma(shape, rate) normaliser of each dispersion
+            shape, rate = DISPERSION_PRIOR[0], gamma_rate(DISPERSION_PRIOR[1])
+            constant += self.sizes["family"] * (shape * np.log(rate) - gammaln(shape))
+        elif self.family == "normal":  # HalfNormal normaliser of each noise sd
+            constant += self.sizes["family"] * (0.5 * np.log(2.0 / np.pi) - np.log(noise_sd))
+        return constant
 
     # ------------------------------------------------------------------ value maps
+
+    @property
+    def _family_name(self) -> str:
+        """The family parameters' variable: the noise sd or the dispersion."""
+        return "dispersion" if self.family == "negbinomial" else "sigma"
 
     def _slices(self) -> dict[str, slice]:
         out, start = {}, 0
@@ -107,17 +155,18 @@ class RegressionDensity(KernelDensity):
 
     def _shapes(self) -> dict[str, tuple[int, ...]]:
         K, P = self.n_components, self.n_coef
+        shared_sd = self.family == "normal" and self.noise == kernel.NOISE_SHARED
         return {
             "gate_coefficients": (self.n_gate + 1, K),
             "beta": (P,) if self.shared else (K, P),
-            "alpha": (K,),
-            "sigma": (K,) if self.noise == kernel.NOISE_COMPONENT else (),
+            "family": () if shared_sd else (K,),
         }
 
     def to_theta(self, values: dict) -> np.ndarray:
         """Constrained values by variable name (as the estimator's starts) -> theta.
 
-        Gate coefficients missing from ``values`` start at 0, PyMC's own initial point.
+        Gate coefficients missing from ``values`` start at 0, and dispersions at their prior
+        mean: PyMC's own initial point.
         """
         theta = np.empty(self.n_dim)
         cut = self._slices()
@@ -125,13 +174,14 @@ class RegressionDensity(KernelDensity):
             gamma = values.get("gate_coefficients", np.zeros(self._shapes()["gate_coefficients"]))
             theta[cut["weights"]] = np.asarray(gamma, dtype=float).ravel()
         else:
-            log_w = np.log(np.asarray(values["weights"], dtype=float))
-            theta[cut["weights"]] = log_w[:-1] - log_w.mean()
+            theta[cut["weights"]] = self.weights.to_theta(values)
         theta[cut["beta"]] = np.asarray(values["beta"], dtype=float).ravel()
         if self.intercept:
             theta[cut["alpha"]] = np.asarray(values["alpha"], dtype=float).ravel()
-        if self.n_sigma:
-            theta[cut["sigma"]] = np.log(np.asarray(values["sigma"], dtype=float)).ravel()
+        if self.sizes["family"]:
+            default = np.full(self.n_components, DISPERSION_PRIOR[0] / DISPERSION_PRIOR[1])
+            family = values.get(self._family_name, default)
+            theta[cut["family"]] = np.log(np.asarray(family, dtype=float)).ravel()
         return theta
 
     def from_theta(self, theta: np.ndarray) -> dict[str, np.ndarray]:
@@ -139,18 +189,15 @@ class RegressionDensity(KernelDensity):
         theta = np.asarray(theta, dtype=float)
         batch = theta.shape[:-1]
         cut, shapes = self._slices(), self._shapes()
-        out = {}
         if self.gated:
             gamma = theta[..., cut["weights"]]
-            out["gate_coefficients"] = gamma.reshape(*batch, *shapes["gate_coefficients"])
+            out = {"gate_coefficients": gamma.reshape(*batch, *shapes["gate_coefficients"])}
         else:
-            y = theta[..., cut["weights"]]
-            a = np.concatenate([y, -y.sum(axis=-1, keepdims=True)], axis=-1)
-            a = np.exp(a - a.max(axis=-1, keepdims=True))
-            out["weights"] = a / a.sum(axis=-1, keepdims=True)
+            out = self.weights.from_theta(theta[..., cut["weights"]])
         out["beta"] = theta[..., cut["beta"]].reshape(*batch, *shapes["beta"])
         if self.intercept:
             out["alpha"] = theta[..., cut["alpha"]]
-        if self.n_sigma:
-            out["sigma"] = np.exp(theta[..., cut["sigma"]]).reshape(*batch, *shapes["sigma"])
+        if self.sizes["family"]:
+            family = np.exp(theta[..., cut["family"]])
+            out[self._family_name] = family.reshape((*batch, *shapes["family"]))
         return out

@@ -1,14 +1,17 @@
 """Mixture's compiled density: pack the payload, map values to and from theta.
 
 ``theta`` is PyMC's value vector of the estimator's model, in ``model.value_vars`` order:
-``weights_simplex__``, then the components' parameters with PyMC's default transforms (log
+the weights' block (``estimators._fast.weights``: ``weights_simplex__``, or
+``concentration_log__`` and ``weights_simplex__`` for Dirichlet-process weights), then the
+components' parameters with PyMC's default transforms (log
 for positive parameters, log-odds for those in (0, 1)). A single family (``family="normal"``)
 has one variable per parameter with dim ``component``, so theta holds the parameters block by
 block; a list of families has variables ``c{k}_{parameter}``, component by component. The
 priors are read from the same table that builds the PyMC model (``Family.prior_specs``).
 The kernel in :mod:`bayesmixture._kernels.univariate` evaluates the model's log-density
 (Jacobians included) there; a test holds it equal to PyMC's
-``model.compile_logp()`` and ``compile_dlogp()`` to 1e-10.
+``model.compile_logp()`` and ``compile_dlogp()`` to 1e-10. The payload's layout is the
+kernel's ``UNIVARIATE`` record.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from scipy.special import expit, gammaln
 from bayesmixture._kernels import univariate as kernel
 from bayesmixture._kernels.compiling import KernelDensity
 from bayesmixture.estimators._families import FAMILIES, DataScale, Prior
+from bayesmixture.estimators._fast.weights import WeightsBlock, gamma_rate
 
 FAMILY_CODES = {
     "normal": kernel.NORMAL,
@@ -71,12 +75,8 @@ def _prior_constant(prior: Prior) -> float:
     if prior.kind == "lognormal":
         return -0.5 * np.log(2.0 * np.pi) - np.log(p[1])
     if prior.kind == "gamma":  # PyMC stores scale = 1 / beta and takes its reciprocal back
-        return -gammaln(p[0]) + p[0] * np.log(_gamma_rate(p[1]))
+        return -gammaln(p[0]) + p[0] * np.log(gamma_rate(p[1]))
     return -(gammaln(p[0]) + gammaln(p[1]) - gammaln(p[0] + p[1]))  # beta
-
-
-def _gamma_rate(beta: float) -> float:
-    return 1.0 / (1.0 / beta)
 
 
 def _observation_table(y: np.ndarray, trials) -> np.ndarray:
@@ -100,47 +100,47 @@ class UnivariateDensity(KernelDensity):
     ----------
     estimator : Mixture
         Its families (one, or one per component) and whether they are homogeneous.
-    fit : FitData
-        The validated training data (``fit.trials`` for binomial components).
-    alpha : ndarray of shape (n_components,)
-        Dirichlet concentration of the weights.
+    fit : MixtureFitState
+        The validated training data (``fit.trials`` for binomial components,
+        ``fit.row_labels`` for partly labelled values).
     """
 
     kernel = "univariate"
 
-    def __init__(self, estimator, fit, alpha: np.ndarray):
+    def __init__(self, estimator, fit):
+        # what the fit learned from its data, read once
+        trials = fit.trials
+        row_labels = None if fit.row_labels is None else np.asarray(fit.row_labels, float)
+
         y = np.asarray(fit.value, dtype=float)
         K = int(estimator.n_components)
         self.n_obs, self.n_components = len(y), K
         self.families = list(estimator._families)
         self.homogeneous = bool(estimator._homogeneous)
+        self.weights = WeightsBlock(estimator.weights_prior, K)
         scale = DataScale.of(y)
         self.priors = [FAMILIES[name].prior_specs(scale) for name in self.families]
         self.params = list(self._layout())
-        self.n_dim = (K - 1) + len(self.params)
+        self.n_dim = self.weights.n_params + len(self.params)
         table, prior_constant = self._component_table()
-        header = np.zeros(kernel.HEADER)
-        header[kernel.N_OBS], header[kernel.N_COMPONENTS] = self.n_obs, K
-        # Dirichlet normaliser and the simplex Jacobian's log K, then the priors' normalisers
-        header[kernel.CONSTANT] = (
-            gammaln(alpha.sum()) - gammaln(alpha).sum() + np.log(K) + prior_constant
-        )
-        header[kernel.N_DIM] = self.n_dim
-        parts = [
-            header,
-            np.asarray(alpha, dtype=float),
-            table.ravel(),
-            _observation_table(y, fit.trials).ravel(),
-            _row_labels(fit, len(y)),
-        ]
-        payload = np.ascontiguousarray(np.concatenate(parts))
-        payload[kernel.PAYLOAD_SIZE] = payload.size
-        payload.flags.writeable = False
-        self.payload = payload
+        header = {
+            "n_obs": self.n_obs,
+            "n_components": K,
+            "n_dim": self.n_dim,
+            "constant": self.weights.constant + prior_constant,
+        }
+        sections = {
+            "weights": self.weights.section,
+            "components": table,
+            "observations": _observation_table(y, trials),
+            "known": np.full(len(y), -1.0) if row_labels is None else row_labels,
+        }
+        self.variant = (self.weights.stick_breaking,)
+        self.payload = kernel.UNIVARIATE.pack(header, sections)
 
     def _layout(self):
         """(component, position in it, variable name, prior, theta index), in theta order."""
-        K, start = self.n_components, self.n_components - 1
+        K, start = self.n_components, self.weights.n_params
         if self.homogeneous:  # one variable per parameter, dim "component"
             for j, (name, prior) in enumerate(self.priors[0].items()):
                 for k in range(K):
@@ -163,13 +163,11 @@ class UnivariateDensity(KernelDensity):
                 table[k, kernel.START] = t
             a, b = (*prior.params, 0.0)[:2]  # HalfNormal has one parameter
             if prior.kind == "gamma":
-                b = _gamma_rate(b)
+                b = gamma_rate(b)
             column = kernel.PRIORS + 3 * j
             table[k, column : column + 3] = PRIOR_CODES[prior.kind], a, b
             constant += _prior_constant(prior)
         return table, constant
-
-    # ------------------------------------------------------------------ evaluation
 
     # ------------------------------------------------------------------ value maps
 
@@ -183,8 +181,7 @@ class UnivariateDensity(KernelDensity):
     def to_theta(self, values: dict) -> np.ndarray:
         """Constrained values by variable name (as the estimator's starts) -> theta."""
         theta = np.empty(self.n_dim)
-        log_w = np.log(np.asarray(values["weights"], dtype=float))
-        theta[: self.n_components - 1] = log_w[:-1] - log_w.mean()
+        theta[: self.weights.n_params] = self.weights.to_theta(values)
         for name, (kind, index) in self._variables().items():
             forward = _TRANSFORMS[kind][0]
             theta[index] = forward(np.asarray(values[name], dtype=float)).ravel()
@@ -193,10 +190,7 @@ class UnivariateDensity(KernelDensity):
     def from_theta(self, theta: np.ndarray) -> dict[str, np.ndarray]:
         """theta of shape (..., n_dim) -> the model's free variables in constrained space."""
         theta = np.asarray(theta, dtype=float)
-        y = theta[..., : self.n_components - 1]
-        a = np.concatenate([y, -y.sum(axis=-1, keepdims=True)], axis=-1)
-        a = np.exp(a - a.max(axis=-1, keepdims=True))
-        out = {"weights": a / a.sum(axis=-1, keepdims=True)}
+        out = self.weights.from_theta(theta[..., : self.weights.n_params])
         for name, (kind, index) in self._variables().items():
             values = _TRANSFORMS[kind][1](theta[..., index])
             out[name] = values if self.homogeneous else values[..., 0]
