@@ -49,6 +49,7 @@ from __future__ import annotations
 import warnings
 
 import arviz as az
+import numpy as np
 import pandas as pd
 import xarray as xr
 
@@ -57,6 +58,7 @@ from bayesmixture.diagnostics._checks import (
     chains_disagree_finding,
     collapsed_finding,
     divergence_finding,
+    emptied_components,
     ess_finding,
     label_switching_finding,
     label_switching_table,
@@ -175,7 +177,9 @@ def run_checks(
         ``idata`` when not given. Without either, label switching is not reported.
     empties_on_purpose : bool, default False
         The weights prior (sparse, Dirichlet process) empties superfluous components: an
-        empty component is reported, not a failure.
+        empty component is reported, not a failure, and R-hat, ESS and the chains'
+        agreement are those of the components in use (an emptied component's parameters are
+        draws from their prior).
     describe : callable, optional
         ``describe(variable, {dim: label})`` names a parameter in the messages; by default
         as ArviZ does (``mu[0, x]``).
@@ -187,7 +191,8 @@ def run_checks(
     list of Finding
     """
     posterior = idata.posterior
-    statistics = element_statistics(idata)
+    checked = _components_in_use(idata, membership) if empties_on_purpose else idata
+    statistics = element_statistics(checked)
     n_chains = posterior.sizes["chain"]
     # the tuning steps the fit used (bayesmixture's record, or pm.sample's)
     tuning = posterior.attrs.get("bayesmixture_tune", posterior.attrs.get("tuning_steps"))
@@ -196,7 +201,7 @@ def run_checks(
         rhat_finding(statistics["r_hat"], describe, tuning=tuning),
         ess_finding(statistics["ess_bulk"], "bulk", n_chains, describe),
         ess_finding(statistics["ess_tail"], "tail", n_chains, describe),
-        chains_disagree_finding(posterior, describe),
+        chains_disagree_finding(checked.posterior, describe),
         collapsed_finding(posterior, membership, empties_on_purpose=empties_on_purpose, noun=noun),
     ]
     if permutations is None and "label_permutation" in idata.groups():
@@ -205,6 +210,19 @@ def run_checks(
         identity = posterior.attrs.get("component_identity")
         findings.append(label_switching_finding(label_switching_table(permutations), identity))
     return findings
+
+
+def _components_in_use(idata: az.InferenceData, membership: xr.Dataset | None):
+    """The fit without the components its weights prior emptied on purpose: their
+    parameters are draws from their priors, whose R-hat and ESS say nothing of the fit."""
+    if membership is None:
+        return idata
+    emptied = emptied_components(idata.posterior, membership)
+    posterior = idata.posterior
+    if not emptied.size or "component" not in posterior.dims:
+        return idata
+    in_use = np.setdiff1d(np.arange(posterior.sizes["component"]), emptied)
+    return az.InferenceData(posterior=posterior.isel(component=in_use))
 
 
 def warn_if_unreliable(table: pd.DataFrame, *, owner: str, stacklevel: int = 2) -> None:

@@ -159,6 +159,30 @@ def chain_separation(posterior: xr.Dataset, describe: Describe = arviz_name) -> 
     return extreme(xr.Dataset(spreads), largest=True, describe=describe)
 
 
+def emptied_components(posterior: xr.Dataset, membership: xr.Dataset) -> np.ndarray:
+    """Indices of the components (of the posterior's component axis) that hold almost no data:
+    mean weight below 1/(10 N) or fewer than one expected member."""
+    return np.flatnonzero(_emptiness(posterior, membership)[0])
+
+
+def _emptiness(posterior: xr.Dataset, membership: xr.Dataset):
+    """(collapsed mask, expected members, mean weights or None, N, what N counts)."""
+    # Rows, or groups when a group shares one label: whichever dimension is not the component.
+    probability = membership["probability"]
+    (unit_dim,) = (dim for dim in probability.dims if dim != COMPONENT_DIM)
+    probability = probability.transpose(unit_dim, COMPONENT_DIM).values
+    if "noise_weight" in posterior:  # a noise component may well be empty: not checked
+        probability = probability[:, :-1]
+    units = "rows" if unit_dim == OBS_DIM else f"{unit_dim}s"
+    n_obs = probability.shape[0]
+    expected = probability.sum(axis=0)  # (component,)
+    weights = _mean_weights(posterior)
+    collapsed = expected < 1.0
+    if weights is not None and weights.shape == expected.shape:
+        collapsed |= weights < 1.0 / (10.0 * n_obs)
+    return collapsed, expected, weights, n_obs, units
+
+
 def collapsed_finding(
     posterior: xr.Dataset,
     membership: xr.Dataset | None,
@@ -187,19 +211,7 @@ def collapsed_finding(
     if membership is None:
         detail = "Not checked: it needs the membership probabilities of the rows."
         return Finding("collapsed_components", "ok", np.nan, detail, advice, title, "n/a", target)
-    # Rows, or groups when a group shares one label: whichever dimension is not the component.
-    probability = membership["probability"]
-    (unit_dim,) = (dim for dim in probability.dims if dim != COMPONENT_DIM)
-    probability = probability.transpose(unit_dim, COMPONENT_DIM).values
-    if "noise_weight" in posterior:  # a noise component may well be empty: not checked
-        probability = probability[:, :-1]
-    units = "rows" if unit_dim == OBS_DIM else f"{unit_dim}s"
-    n_obs = probability.shape[0]
-    expected = probability.sum(axis=0)  # (component,)
-    weights = _mean_weights(posterior)
-    collapsed = expected < 1.0
-    if weights is not None and weights.shape == expected.shape:
-        collapsed |= weights < 1.0 / (10.0 * n_obs)
+    collapsed, expected, weights, n_obs, units = _emptiness(posterior, membership)
     labels = membership[COMPONENT_DIM].values if COMPONENT_DIM in membership.coords else None
     said = []
     for k in np.flatnonzero(collapsed):

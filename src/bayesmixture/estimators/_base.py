@@ -199,6 +199,9 @@ class BayesianMixture(PredictionMixin, BaseEstimator, metaclass=ABCMeta):
             random_seed=int(rng.integers(2**31 - 1)),
             progressbar=self.progressbar,
             posterior_values=lambda theta: self._posterior_values(density, theta, fit),
+            # components emptied by a sparse or Dirichlet-process prior have weights that sink
+            # towards 0 without bound, which nutpie's low-rank adaptation does not survive
+            low_rank=not self._weights_empty_components(),
         )
         evaluator = self._training_evaluator(model, idata.posterior, fit)
         free = self._free_components(fit)

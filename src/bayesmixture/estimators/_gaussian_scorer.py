@@ -194,7 +194,8 @@ class GaussianEvaluator(ArrayScorer):
     def _log_weights(self, draws: dict, picked: np.ndarray) -> np.ndarray:
         """log w of the draws ``picked``: (draws, K), or (draws, group, K) per group; the noise
         component's weight last when there is one."""
-        log_w = np.log(np.asarray(draws[self.weights_name][picked], dtype=float))
+        with np.errstate(divide="ignore"):  # a weight of 0 (underflow): log 0 = -inf
+            log_w = np.log(np.asarray(draws[self.weights_name][picked], dtype=float))
         if self.noise_log_density is not None:
             noise = np.asarray(draws["noise_weight"][picked], dtype=float)
             noise = np.broadcast_to(
@@ -259,7 +260,9 @@ class GaussianEvaluator(ArrayScorer):
         mu, precision, log_det = self._standardised(means, covs, dims)
         D = mu.shape[-1]
         b = np.einsum("skij,skj->ski", precision, mu)
-        c = np.log(w) - 0.5 * (D * LOG_2PI + log_det + np.einsum("ski,ski->sk", mu, b))
+        with np.errstate(divide="ignore"):  # a weight of 0 (underflow): log 0 = -inf
+            log_w = np.log(w)
+        c = log_w - 0.5 * (D * LOG_2PI + log_det + np.einsum("ski,ski->sk", mu, b))
         rows, cols = np.triu_indices(D)
         q = -precision[..., rows, cols] * np.where(rows == cols, 0.5, 1.0)
         columns = np.concatenate([c[..., None], b, q], axis=-1)  # (S, K, F)

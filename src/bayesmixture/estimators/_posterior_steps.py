@@ -6,6 +6,7 @@ Each step is a function of its inputs (no estimator state is written here): the 
 
 from __future__ import annotations
 
+import functools
 import time
 import warnings
 from typing import TYPE_CHECKING
@@ -43,12 +44,15 @@ def draw_posterior(
     random_seed: int,
     progressbar: bool,
     posterior_values,
+    low_rank: bool = True,
 ) -> az.InferenceData:
     """Sample the posterior: on the compiled ``density`` if given, else on PyMC's graph.
 
     ``posterior_values(theta)`` turns the compiled path's unconstrained draws into every
-    posterior variable by name. The sampling wall time is recorded in the posterior's
-    attributes (``SAMPLING_SECONDS``) on either path.
+    posterior variable by name. ``low_rank``: nutpie adapts a low-rank mass matrix (else a
+    diagonal one); should its adaptation fail (nutpie's Rust code then panics), the chains
+    are sampled again with a diagonal mass matrix. The sampling wall time is recorded in the
+    posterior's attributes (``SAMPLING_SECONDS``) on either path.
     """
     from bayesmixture.inference import sample
 
@@ -72,7 +76,8 @@ def draw_posterior(
         )
 
         start = density.to_theta(initvals[0]) if initvals else np.zeros(density.n_dim)
-        theta, stats, seconds = sample_compiled(
+        sample = functools.partial(
+            sample_compiled,
             CompiledDensity(
                 density.logp_cfunc, density.expand_cfunc, density.payload, density.n_dim
             ),
@@ -82,8 +87,13 @@ def draw_posterior(
             chains=chains,
             random_seed=random_seed,
             progressbar=progressbar,
-            low_rank_mass_matrix=True,
         )
+        try:
+            theta, stats, seconds = sample(low_rank_mass_matrix=low_rank)
+        except BaseException as err:  # pyo3's PanicException derives from BaseException
+            if not (low_rank and type(err).__name__ == "PanicException"):
+                raise
+            theta, stats, seconds = sample(low_rank_mass_matrix=False)
         idata = to_inference_data(
             model, posterior_values(theta), stats, sampler="compiled", seconds=seconds
         )

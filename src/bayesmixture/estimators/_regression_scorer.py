@@ -119,7 +119,8 @@ class RegressionEvaluator(ArrayScorer):
     def _log_weights(self, row_data, draws, picked, n_rows: int) -> np.ndarray:
         """log w (rows, draws, K): constant weights, or the softmax of each row's gate."""
         if not self.gated:
-            log_w = np.log(np.asarray(draws["weights"][picked], dtype=float))
+            with np.errstate(divide="ignore"):  # a weight of 0 (underflow): log 0 = -inf
+                log_w = np.log(np.asarray(draws["weights"][picked], dtype=float))
             return np.broadcast_to(log_w[None], (n_rows, *log_w.shape))
         gate = row_data["X_gate"]
         gamma = np.asarray(draws["gate_coefficients"][picked], dtype=float)  # (S, G + 1, K)

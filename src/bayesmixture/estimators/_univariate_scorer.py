@@ -79,7 +79,8 @@ class UnivariateEvaluator(ArrayScorer):
         y = np.asarray(rows)[:, None]  # (rows, 1): broadcast against (draws,)
         trials = (row_data or {}).get("trials", self.trials)
         n = None if trials is None else np.reshape(trials, (-1, 1)) if np.ndim(trials) else trials
-        log_w = np.log(np.asarray(draws["weights"][picked], dtype=float))  # (draws, K)
+        with np.errstate(divide="ignore"):  # a weight of 0 (underflow): log 0 = -inf
+            log_w = np.log(np.asarray(draws["weights"][picked], dtype=float))  # (draws, K)
         values = {name: np.asarray(draws[name][picked], dtype=float) for name in self.rv_names[1:]}
         joint = np.empty((len(y), len(picked), len(self.families)))
         for k, (family, names) in enumerate(zip(self.families, self.parameters, strict=True)):
