@@ -4,6 +4,7 @@ and Dirichlet-process weights (truncated stick-breaking with a Gamma(1, 1) conce
 from __future__ import annotations
 
 import re
+import warnings
 
 import numpy as np
 import pymc as pm
@@ -104,3 +105,25 @@ def test_dirichlet_process_on_three_clusters_puts_the_mode_at_three():
     np.testing.assert_allclose(weights[:3], 1 / 3, atol=0.05)  # sd of a share ~ 0.04 at N=150
     assert "concentration" in fit.idata_.posterior
     assert fit.idata_.posterior.attrs["bayesmixture_sampler"] == "compiled"
+
+
+def test_a_sparse_fit_whose_weights_sink_to_zero_samples_and_judges_the_components_in_use():
+    # Galaxies (km/s / 1000), six sparse components, seed 3: nutpie's low-rank mass-matrix
+    # adaptation used to panic here as emptied components' weights sank towards 0.
+    y = bm.datasets.load_galaxies() / 1000
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # divergences in the funnel of the emptied weights
+        fit = bm.Mixture(
+            "normal", 6, weights_prior="sparse", draws=500, tune=500, chains=2,
+            random_seed=3, progressbar=False,
+        ).fit(y)  # fmt: skip
+    table = fit.diagnose().set_index("check")
+    emptied = table.loc["collapsed_components"]
+    assert emptied["status"] == "ok" and emptied["value"] >= 1
+    # R-hat is that of the components in use: the emptied ones' weights (R-hat > 1.2 in
+    # this run) are draws from their prior and left out
+    in_use = np.flatnonzero(fit.membership_["probability"].sum("obs").values >= 1)
+    assert any(f"component {k}" in table.loc["r_hat", "detail"] for k in in_use)
+    # the K posterior puts most of its mass on 3 or 4 components (Roeder's galaxies)
+    posterior = fit.n_components_posterior()
+    assert posterior.idxmax() in (3, 4)
