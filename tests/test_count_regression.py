@@ -98,7 +98,7 @@ def test_count_families_refuse_what_they_cannot_model():
         ),
         ({"family": "binomial"}, counts, "trials=None: family='binomial' needs trials="),
         ({"family": "poisson", "trials": 3}, counts, "trials=3 is for family='binomial' only"),
-        ({"family": "poisson", "noise": 1.0}, counts, "noise=1.0 is the normal family's"),
+        ({"family": "poisson", "sigma": 1.0}, counts, "sigma=1.0 is the normal family's"),
         ({"family": "gaussian"}, counts, "family='gaussian'; choose one of"),
     ]
     for params, y, message in cases:

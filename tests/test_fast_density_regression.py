@@ -30,16 +30,16 @@ DP = {"weights_prior": "dirichlet_process"}
 # gradient checked at least once, and the cheap log-density-only cases below add the rest.
 GRADIENT_CASES = {
     "component-coef-intercept-component-noise": ({}, False),
-    "shared-coef-one-design-shared-noise": ({"coefficients": "shared", "noise": "shared"}, False),
+    "shared-coef-one-design-shared-noise": ({"coefficients": "shared", "sigma": "shared"}, False),
     "shared-coef-designs-known-noise": (
-        {"coefficients": "shared", "fit_intercept": False, "noise": 0.3},
+        {"coefficients": "shared", "fit_intercept": False, "sigma": 0.3},
         True,
     ),
     "component-coef-designs-shared-noise-priors": (
         {
-            "noise": "shared",
+            "sigma": "shared",
             "coef_prior_sd": 0.7,
-            "noise_prior_sd": 1.3,
+            "sigma_prior_sd": 1.3,
             "weights_prior": 2.5,
             "standardize": False,
         },
@@ -47,10 +47,10 @@ GRADIENT_CASES = {
     ),
     "gated-component-coef-intercept": ({"weights_from": GATE}, False),
     "gated-shared-coef-known-noise": (
-        {"weights_from": GATE, "coefficients": "shared", "fit_intercept": False, "noise": 0.5},
+        {"weights_from": GATE, "coefficients": "shared", "fit_intercept": False, "sigma": 0.5},
         False,
     ),
-    "dirichlet-process-shared-noise": ({**DP, "noise": "shared"}, False),
+    "dirichlet-process-shared-noise": ({**DP, "sigma": "shared"}, False),
     # the count and binary families (log and logit links), each option at least once
     "poisson-component-coef-intercept": ({"family": "poisson"}, False),
     "poisson-dirichlet-process-designs": ({"family": "poisson", **DP}, True),
@@ -78,7 +78,7 @@ LOGP_CASES = {
         {
             "coefficients": coef,
             "fit_intercept": intercept,
-            **({"noise": noise} if family == "normal" else {"family": family, **GLM[family]}),
+            **({"sigma": noise} if family == "normal" else {"family": family, **GLM[family]}),
             **WEIGHTS[weights],
         },
         designs,
@@ -231,7 +231,7 @@ def test_operator_problem_takes_the_compiled_path_and_recovers_x():
         2,
         coefficients="shared",
         fit_intercept=False,
-        noise=data.noise,
+        sigma=data.noise,
         standardize=False,
         draws=200,
         tune=200,

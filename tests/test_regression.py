@@ -22,7 +22,7 @@ def operator_fit():
         2,
         coefficients="shared",
         fit_intercept=False,
-        noise=data.noise,
+        sigma=data.noise,
         standardize=False,
         random_seed=1,
         **QUICK,
@@ -150,3 +150,13 @@ def test_bad_weights_prior_is_refused_before_fitting(prior, message):
     X = np.c_[np.ones(10), np.arange(10.0)]
     with pytest.raises(ValueError, match=re.escape(message)):
         bm.MixtureRegression(2, weights_prior=prior).fit(X, np.arange(10.0))
+
+
+def test_noise_is_now_sigma_and_the_old_spelling_warns():
+    X = np.c_[np.arange(10.0)]
+    old = bm.MixtureRegression(2, noise="shared", noise_prior_sd=2.0)
+    with pytest.warns(FutureWarning, match=re.escape("noise= is now called sigma=")):
+        old._check_params()
+    assert (old._sigma, old._sigma_prior_sd) == ("shared", 2.0)
+    with pytest.raises(ValueError, match=re.escape("sigma='flat'; choose one of")):
+        bm.MixtureRegression(2, sigma="flat").fit(X, np.arange(10.0))

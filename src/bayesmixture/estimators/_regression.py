@@ -15,28 +15,26 @@ import numpy as np
 
 from bayesmixture._registry import register_estimator
 from bayesmixture._validation import as_numeric_array, check_positive_int
-from bayesmixture.estimators._base import BayesianMixture
+from bayesmixture.estimators._base import BayesianMixture, warn_renamed
 from bayesmixture.estimators._regression_families import (
     RESPONSE_FAMILIES,
     check_trials,
 )
+from bayesmixture.estimators._regression_model import GATE_PRIOR_SD, build_regression_model
 from bayesmixture.estimators._starts import regression_em_start
 from bayesmixture.estimators._state import RegressionFitState
 from bayesmixture.estimators._tables import validate_table
 from bayesmixture.estimators._weights import (
     check_weights_prior,
     is_dirichlet_process,
-    weights_variable,
 )
 
 if TYPE_CHECKING:
     import pymc as pm
 
 COEFFICIENTS = ("component", "shared")
-NOISE = ("component", "shared")
+SIGMA = ("component", "shared")
 START_JITTER = 0.02
-# Prior sd of the gate coefficients of covariate-dependent weights.
-GATE_PRIOR_SD = 1.5
 
 
 @register_estimator
@@ -52,9 +50,10 @@ class MixtureRegression(BayesianMixture):
         through their designs, intercepts or noise).
     fit_intercept : bool, default True
         Give every component its own intercept.
-    noise : {"component", "shared"} or float, default "component"
-        Noise sd per component, one shared sd, or a known sd (in y's units); the normal
-        family only.
+    sigma : {"component", "shared"} or float, default "component"
+        The normal family's noise sd: one per component, one shared, or a known sd (in y's
+        units). (``noise=``, its earlier name, still works with a ``FutureWarning``; in
+        bayesmixture ``noise`` means the noise component of GaussianMixture.)
     family : {"normal", "poisson", "negbinomial", "binomial"}, default "normal"
         The components' response distribution. ``"normal"`` is linear regression;
         ``"poisson"`` and ``"negbinomial"`` (with a ``dispersion`` per component,
@@ -68,9 +67,10 @@ class MixtureRegression(BayesianMixture):
     standardize : bool, default True
         Scale y and the columns of X (and centre them when ``fit_intercept``); coefficients
         are reported in the data's units (``coefficients``, ``intercepts``, ``sigmas``).
-    coef_prior_sd, noise_prior_sd : float, default 2.5, 1.0
+    coef_prior_sd, sigma_prior_sd : float, default 2.5, 1.0
         Prior sd of the (standardised) coefficients and intercepts, and HalfNormal scale of
-        the (standardised) noise sd.
+        the (standardised) noise sd (``noise_prior_sd=``, its earlier name, still works
+        with a ``FutureWarning``).
     draws, tune, chains, sampler, random_seed, progressbar
         As in :class:`bayesmixture.GaussianMixture`.
     init : {"em", "random"}, default "em"
@@ -87,7 +87,7 @@ class MixtureRegression(BayesianMixture):
 
     >>> import numpy as np, bayesmixture as bm
     >>> d = bm.datasets.make_operator_mixture(random_seed=2)
-    >>> reg = bm.MixtureRegression(2, coefficients="shared", fit_intercept=False, noise=d.noise,
+    >>> reg = bm.MixtureRegression(2, coefficients="shared", fit_intercept=False, sigma=d.noise,
     ...                            standardize=False, draws=200, tune=200, chains=2,
     ...                            random_seed=1, progressbar=False).fit([d.H1, d.H2], d.y)
     >>> post = reg.idata_.posterior
@@ -116,13 +116,13 @@ class MixtureRegression(BayesianMixture):
         *,
         coefficients: str = "component",
         fit_intercept: bool = True,
-        noise="component",
+        sigma="component",
         family: str = "normal",
         trials=None,
         weights_from=None,
         standardize: bool = True,
         coef_prior_sd: float = 2.5,
-        noise_prior_sd: float = 1.0,
+        sigma_prior_sd: float = 1.0,
         draws: int = 1000,
         tune: int | None = None,
         chains: int = 4,
@@ -131,17 +131,19 @@ class MixtureRegression(BayesianMixture):
         weights_prior=1.0,
         random_seed=None,
         progressbar: bool = True,
+        noise=None,
+        noise_prior_sd=None,
     ):
         self.n_components = n_components
         self.coefficients = coefficients
         self.fit_intercept = fit_intercept
-        self.noise = noise
+        self.sigma = sigma
         self.family = family
         self.trials = trials
         self.weights_from = weights_from
         self.standardize = standardize
         self.coef_prior_sd = coef_prior_sd
-        self.noise_prior_sd = noise_prior_sd
+        self.sigma_prior_sd = sigma_prior_sd
         self.draws = draws
         self.tune = tune
         self.chains = chains
@@ -150,6 +152,17 @@ class MixtureRegression(BayesianMixture):
         self.weights_prior = weights_prior
         self.random_seed = random_seed
         self.progressbar = progressbar
+        self.noise = noise  # earlier name of sigma (FutureWarning)
+        self.noise_prior_sd = noise_prior_sd  # earlier name of sigma_prior_sd
+
+    @property
+    def _sigma(self):
+        """``sigma``, or its earlier spelling ``noise`` if that was given."""
+        return self.sigma if self.noise is None else self.noise
+
+    @property
+    def _sigma_prior_sd(self):
+        return self.sigma_prior_sd if self.noise_prior_sd is None else self.noise_prior_sd
 
     def fit(self, X, y):
         """Fit to the design ``X`` (one table, or a list of one table per component) and ``y``."""
@@ -210,20 +223,24 @@ class MixtureRegression(BayesianMixture):
             )
         if self.coefficients not in COEFFICIENTS:
             raise ValueError(f"coefficients={self.coefficients!r}; choose one of {COEFFICIENTS}.")
-        if isinstance(self.noise, str):
-            if self.noise not in NOISE:
-                raise ValueError(f"noise={self.noise!r}; choose one of {NOISE} or a positive sd.")
-        elif not np.isscalar(self.noise) or not np.isfinite(self.noise) or self.noise <= 0:
-            raise ValueError(f"noise={self.noise!r} must be {NOISE} or a positive number.")
+        for old, new in (("noise", "sigma"), ("noise_prior_sd", "sigma_prior_sd")):
+            if getattr(self, old) is not None:
+                warn_renamed(f"{old}=", f"{new}=", "MixtureRegression", stacklevel=5)
+        sigma = self._sigma
+        if isinstance(sigma, str):
+            if sigma not in SIGMA:
+                raise ValueError(f"sigma={sigma!r}; choose one of {SIGMA} or a positive sd.")
+        elif not np.isscalar(sigma) or not np.isfinite(sigma) or sigma <= 0:
+            raise ValueError(f"sigma={sigma!r} must be {SIGMA} or a positive number.")
         if self.init not in ("em", "random"):
             raise ValueError(f"init={self.init!r}; choose 'em' or 'random'.")
         if self.family not in RESPONSE_FAMILIES:
             raise ValueError(f"family={self.family!r}; choose one of {sorted(RESPONSE_FAMILIES)}.")
         check_trials(self.family, self.trials)
-        if self.family != "normal" and self.noise != "component":
+        if self.family != "normal" and sigma != "component":
             raise ValueError(
-                f"noise={self.noise!r} is the normal family's; family={self.family!r} has "
-                "no noise sd (drop noise=)."
+                f"sigma={sigma!r} is the normal family's; family={self.family!r} has "
+                "no noise sd (drop sigma=)."
             )
 
     @property
@@ -356,88 +373,7 @@ class MixtureRegression(BayesianMixture):
         return data
 
     def _build_model(self, fit: RegressionFitState) -> pm.Model:
-        import pymc as pm
-
-        from bayesmixture.likelihood import mixture
-
-        K = self.n_components
-        coords = {
-            "component": np.arange(K),
-            "coef": fit.names,
-            "obs": np.arange(fit.n_obs),
-            "gate_feature": ["intercept"] + [fit.names[j] for j in fit.gate],
-            "gate_input": [fit.names[j] for j in fit.gate],
-        }
-        with pm.Model(coords=coords) as model:
-            design_dims = ("component", "obs", "coef") if fit.per_component else ("obs", "coef")
-            design = pm.Data("X_design", fit.data["X_design"], dims=design_dims)
-            y_data = pm.Data("y_data", fit.value, dims="obs")
-            weights = self._weights(fit)
-            mean = self._component_means(design, fit)  # (obs, component)
-            if self._glm:  # mean is the linear predictor: log rate or log-odds
-                components = self._response.component(mean, self.trials)
-            else:
-                components = pm.Normal.dist(mean, self._noise_sd(fit))
-            mixture("y", weights, components, y_data, dims="obs")
-        return model
-
-    def _weights(self, fit: RegressionFitState):
-        import pymc as pm
-        import pytensor.tensor as pt
-
-        K = self.n_components
-        if not fit.gate:
-            return weights_variable(self.weights_prior, K)
-        gate = pm.Data("X_gate", fit.data["X_gate"], dims=("obs", "gate_input"))
-        gamma = pm.Normal(
-            "gate_coefficients",
-            0.0,
-            np.float64(GATE_PRIOR_SD),
-            dims=("gate_feature", "component"),
-        )
-        logits = gamma[0] + pt.dot(gate, gamma[1:])
-        return pm.math.softmax(logits, axis=-1)
-
-    def _component_means(self, design, fit: RegressionFitState):
-        import pymc as pm
-        import pytensor.tensor as pt
-
-        K, n_coef = self.n_components, len(fit.names)
-        shared = self.coefficients == "shared"
-        # float64 scales: PyTensor would store a literal like 2.5 as a float32 constant
-        coef_sd = np.float64(self.coef_prior_sd)
-        beta = pm.Normal("beta", 0.0, coef_sd, dims=("coef",) if shared else ("component", "coef"))
-        if fit.per_component:
-            subscripts = "kni,i->nk" if shared else "kni,ki->nk"
-            mean = pt.einsum(subscripts, design, beta)
-        else:
-            mean = pt.dot(design, beta if shared else beta.T)
-            if shared:
-                mean = pt.repeat(mean[:, None], K, axis=1)
-        x_center, x_scale = fit.x_center, fit.x_scale
-        y_center, y_scale = fit.y_center, fit.y_scale
-        coef_std = pt.broadcast_to(beta, (K, n_coef))
-        coefficients = coef_std * y_scale / x_scale
-        pm.Deterministic("coefficients", coefficients, dims=("component", "coef"))
-        if self.fit_intercept:
-            alpha = pm.Normal("alpha", 0.0, coef_sd, dims="component")
-            mean = mean + alpha
-            intercepts = y_center + y_scale * alpha - pt.dot(coefficients, x_center)
-            pm.Deterministic("intercepts", intercepts, dims="component")
-        return mean
-
-    def _noise_sd(self, fit: RegressionFitState):
-        import pymc as pm
-        import pytensor.tensor as pt
-
-        y_scale = fit.y_scale
-        if not isinstance(self.noise, str):
-            return np.float64(float(self.noise) / y_scale)
-        dims = "component" if self.noise == "component" else None
-        sigma = pm.HalfNormal("sigma", np.float64(self.noise_prior_sd), dims=dims)
-        sigmas = pt.broadcast_to(sigma * y_scale, (self.n_components,))
-        pm.Deterministic("sigmas", sigmas, dims="component")
-        return sigma
+        return build_regression_model(self, fit)
 
     def _fast_scorer(self, model, posterior, value, data, *, fit=None):
         # numpy densities relabel and score the rows: no PyMC graph to compile
@@ -445,7 +381,7 @@ class MixtureRegression(BayesianMixture):
         from bayesmixture.estimators._regression_scorer import RegressionEvaluator
 
         fit = self._fit_data if fit is None else fit
-        noise = self.noise
+        noise = self._sigma
         if not isinstance(noise, str):  # a fixed sd, given in y's units
             noise = float(noise) / fit.y_scale
         return RegressionEvaluator(
@@ -479,9 +415,9 @@ class MixtureRegression(BayesianMixture):
             values["intercepts"] = (
                 fit.y_center + fit.y_scale * values["alpha"] - coefficients @ fit.x_center
             )
-        if isinstance(self.noise, str) and not self._glm:
+        if isinstance(self._sigma, str) and not self._glm:
             sigma = values["sigma"]
-            sigma = sigma[..., None] if self.noise == "shared" else sigma
+            sigma = sigma[..., None] if self._sigma == "shared" else sigma
             values["sigmas"] = np.broadcast_to(sigma * fit.y_scale, (*batch, K)).copy()
         return values
 
@@ -491,7 +427,7 @@ class MixtureRegression(BayesianMixture):
         if self.fit_intercept:
             ones = np.ones((*designs.shape[:-1], 1))
             designs = np.concatenate([ones, designs], axis=-1)
-        known_sd = None if isinstance(self.noise, str) else float(self.noise) / fit.y_scale
+        known_sd = None if isinstance(self._sigma, str) else float(self._sigma) / fit.y_scale
         response = self._response.start_response(np.asarray(fit.value, float), self.trials)
         start = regression_em_start(
             designs,
@@ -511,8 +447,8 @@ class MixtureRegression(BayesianMixture):
         values = {"beta": coefs + noise(coefs.shape)}
         if self.fit_intercept:
             values["alpha"] = intercepts + noise(intercepts.shape)
-        if isinstance(self.noise, str) and not self._glm:
-            sd = start.sd if self.noise == "component" else np.asarray(start.sd.mean())
+        if isinstance(self._sigma, str) and not self._glm:
+            sd = start.sd if self._sigma == "component" else np.asarray(start.sd.mean())
             values["sigma"] = sd * np.exp(noise(np.shape(sd)))
         if self.weights_from is None:
             w = start.weights * np.exp(noise(start.weights.shape))

@@ -79,8 +79,8 @@ class RegressionDensity(KernelDensity):
         self.shared = estimator.coefficients == "shared"
         self.intercept = bool(estimator.fit_intercept)
         self.gated = n_gate > 0
-        fixed = not isinstance(estimator.noise, str)
-        self.noise = kernel.NOISE_FIXED if fixed else NOISE_CODES[estimator.noise]
+        fixed = not isinstance(estimator._sigma, str)
+        self.noise = kernel.NOISE_FIXED if fixed else NOISE_CODES[estimator._sigma]
         family_code = FAMILY_CODES[self.family]
         self.weights = None if self.gated else WeightsBlock(estimator.weights_prior, K)
         self.sizes = {
@@ -102,15 +102,15 @@ class RegressionDensity(KernelDensity):
             "intercept": self.intercept,
             "family": family_code,
             "noise": self.noise,
-            "fixed_sigma": float(estimator.noise) / y_scale if fixed else 0.0,
+            "fixed_sigma": float(estimator._sigma) / y_scale if fixed else 0.0,
             "coef_prior_sd": coef_sd,
-            "noise_prior_sd": float(estimator.noise_prior_sd),
+            "noise_prior_sd": float(estimator._sigma_prior_sd),
             "gate_prior_sd": float(gate_prior_sd),
             "dispersion_shape": shape,
             "dispersion_rate": rate,
             "n_dim": self.n_dim,
             "constant": self._constant(
-                coef_sd, float(estimator.noise_prior_sd), float(gate_prior_sd)
+                coef_sd, float(estimator._sigma_prior_sd), float(gate_prior_sd)
             ),
         }
         y_term, trials = _observation_terms(self.family, y, estimator.trials)
