@@ -473,8 +473,8 @@ def section_loads(runs: dict[str, dict[str, Any]]) -> list[float]:
 class FitTimer:
     """Split ``estimator.fit`` into build / compile / sample / post without changing it.
 
-    Wraps the ``sample`` that ``bayesmixture.estimators._base`` calls: the time before it is
-    validation, model building and the EM start ("build"); inside it, the sampler's own
+    Wraps the ``draw_posterior`` that ``bayesmixture.estimators._base`` calls: the time before
+    it is validation, model building and the EM start ("build"); inside it, the sampler's own
     sampling time (``posterior.attrs["sampling_time"]`` from PyMC, or ``nutpie.sample``'s wall
     time) is "sample" and the rest is "compile" (graph rewriting, C/Numba/JAX compilation,
     worker start-up, trace conversion); after it, relabelling and membership ("post").
@@ -490,8 +490,9 @@ class FitTimer:
         self.sampling: float | None = None
         self.backend_import = 0.0
         # The whole sampling step of a fit: the compiled path (kernel load or Numba compile,
-        # nutpie) or PyMC's graph (bayesmixture.inference.sample); EM starts count in it.
-        original = base.BayesianMixture._draw_posterior
+        # nutpie) or PyMC's graph (bayesmixture.inference.sample); the EM start comes before
+        # it (build).
+        original = base.draw_posterior
 
         def timed_sample(*args: Any, **kwargs: Any) -> Any:
             self.sample_started = time.perf_counter()
@@ -503,7 +504,7 @@ class FitTimer:
                 self.resolved = attrs["bayesmixture_sampler"]
             return idata
 
-        base.BayesianMixture._draw_posterior = timed_sample
+        base.draw_posterior = timed_sample
         if self.resolved == "nutpie":
             begin = time.perf_counter()
             import nutpie
@@ -525,7 +526,7 @@ class FitTimer:
         estimator.fit(data) if y is None else estimator.fit(data, y)
         end = time.perf_counter()
         if self.sample_started is None or self.sample_ended is None:
-            raise RuntimeError("the fit did not call BayesianMixture._draw_posterior")
+            raise RuntimeError("the fit did not call estimators._base.draw_posterior")
         inside = self.sample_ended - self.sample_started
         sampling = inside if self.sampling is None else float(self.sampling)
         clock.add("build", self.sample_started - begin)

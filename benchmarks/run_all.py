@@ -14,6 +14,7 @@ Scripts, in order, each writing its own section of docs/benchmarks.md:
   would change);
 - ``bench_kernels.py``: a Poisson mixture regression and a Dirichlet-process Gaussian mixture,
   compiled kernels against PyMC's graph, cold and warm;
+- ``bench_high_dim.py``: a 13-D full-covariance fit (the wine data) at the defaults, 3 seeds;
 - ``bench_dask_scoring.py``: 10 million rows scored on a 2-worker Dask cluster (about 20
   minutes; ``--only`` without ``dask`` skips it).
 
@@ -49,6 +50,7 @@ STEPS = {
     "profile": ("profile_fit.py", ["--from-results", str(HERE / "results" / "penguins.json")]),
     "gradient": ("bench_gradient.py", []),
     "kernels": ("bench_kernels.py", ["--cap", "900"]),
+    "high-dim": ("bench_high_dim.py", ["--cap", "600"]),
     "dask": ("bench_dask_scoring.py", ["--out", str(HERE / "results" / "dask_scoring.json")]),
 }
 
