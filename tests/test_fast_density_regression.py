@@ -11,6 +11,12 @@ unconstrained points.
 from __future__ import annotations
 
 import itertools
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -153,6 +159,48 @@ def test_regression_density_equals_pymc_for_every_option(rng, case):
     params, per_component = LOGP_CASES[case]
     _, _, model, density = _fitted_parts(params, per_component, rng)
     _check_against_pymc(model, density, rng, check_grad=False)
+
+
+LOAD_TWO_VARIANTS = textwrap.dedent(
+    """
+    import json, sys
+    import numpy as np
+    sys.path.insert(0, sys.argv[1])
+    import test_fast_density_regression as t
+    from pymc_reference import PYTHON_MODE, random_points, theta_of
+
+    errors = {}
+    # normal with Dirichlet weights first, then Poisson with stick-breaking weights
+    for case in ["component-coef-intercept-component-noise", "poisson-dirichlet-process-designs"]:
+        rng = np.random.default_rng(0)
+        params, per_component = t.GRADIENT_CASES[case]
+        _, _, model, density = t._fitted_parts(params, per_component, rng)
+        reference = model.compile_logp(jacobian=True, mode=PYTHON_MODE)
+        point = random_points(model, rng, n=1)[0]
+        value = density.logp_and_grad(theta_of(model, point))[0]
+        errors[case] = abs(value / float(reference(point)) - 1.0)
+    print(json.dumps(errors))
+    """
+)
+
+
+def test_variants_compiled_by_different_processes_load_side_by_side(tmp_path):
+    # A fit compiles its variant in a process of its own (warm.py), and one session may then
+    # load several variants from Numba's disk cache. Numba names compiled code by a counter
+    # of its process, so two variants compiled apart must not share names: the second one
+    # loaded would run the first one's code.
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)}  # a cold cache of its own
+    for variant in ["regression:0:0", "regression:1:1"]:
+        command = [sys.executable, "-m", "bayesmixture._kernels.warm", variant]
+        subprocess.run(command, env=env, check=True, capture_output=True)
+    tests = str(Path(__file__).parent)
+    done = subprocess.run(
+        [sys.executable, "-c", LOAD_TWO_VARIANTS, tests], env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    errors = json.loads(done.stdout.strip().splitlines()[-1])
+    # both variants loaded from the cache into one process equal PyMC (rounding only)
+    assert max(errors.values()) < 1e-10, errors
 
 
 @pytest.mark.parametrize("weights_from", [None, GATE])

@@ -247,6 +247,7 @@ def _rows_of(family: int):
                     grad[beta_start + j] += common * design[i * P + j]
         return logp
 
+    rows.__qualname__ += f"_{FAMILY}"  # one name per family (see _make_callback)
     return _jit(rows)
 
 
@@ -350,6 +351,12 @@ def _make_callback(family: int, stick_breaking: bool, stamp: int):
         value = logp_and_grad(numba.carray(x_, (dim,)), payload, grad, FAMILY, STICK_BREAKING)
         return finish(value, grad, logp_)
 
+    # One name per variant: Numba names compiled code ``qualname$n`` with n counted per
+    # process, and variants compiled in different processes (warm.py, a fit's background
+    # compile) are loaded from the disk cache into one, where a name shared by two variants
+    # resolves to whichever was loaded first. Each variant also gets its own cache index,
+    # which no two processes compiling different variants then write at once.
+    logp_callback.__qualname__ += f"_{FAMILY}_{int(STICK_BREAKING)}"
     return logp_callback
 
 
