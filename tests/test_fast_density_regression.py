@@ -5,12 +5,19 @@ and every option that changes the density (shared or per-component coefficients,
 or one per component, intercepts, three kinds of noise, Dirichlet, Dirichlet-process or
 covariate-dependent weights, priors), the estimator's own PyMC model is compiled with
 PyTensor's pure-Python linker (no C compiler, float64 arithmetic) and evaluated at random
-unconstrained points.
+unconstrained points; partly labelled rows (``fit(X, y, labels=...)``) against
+``bm.mixture(..., known=...)``.
 """
 
 from __future__ import annotations
 
 import itertools
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -71,6 +78,17 @@ GRADIENT_CASES = {
         True,
     ),
 }
+# Partly labelled rows (every fifth row, class 0 or 1 by turns: two classes of the three
+# components, so one component stays free): a labelled row's term is its own class's only.
+LABELS = np.where(np.arange(N_OBS) % 5 == 0, np.arange(N_OBS) % 2, -1)
+LABEL_CASES = {
+    "labels-normal-component-coef": ({}, False),
+    "labels-normal-gated-shared-noise": ({"weights_from": GATE, "sigma": "shared"}, False),
+    "labels-normal-designs-shared-coef": ({"coefficients": "shared"}, True),
+    "labels-poisson-designs": ({"family": "poisson"}, True),
+    "labels-negbinomial-gated": ({"family": "negbinomial", "weights_from": GATE}, False),
+    "labels-binomial-dirichlet-process": ({"family": "binomial", "trials": TRIALS, **DP}, False),
+}
 WEIGHTS = {"dirichlet": {}, "gated": {"weights_from": GATE}, "dp": DP}
 LOGP_CASES = {
     f"{family}-{coef}-{'designs' if designs else 'design'}-{'' if intercept else 'no-'}"
@@ -118,7 +136,7 @@ def _fitted_parts(params: dict, per_component: bool, rng: np.random.Generator, *
     y = _response(rng, params.get("family", "normal"))
     reg = bm.MixtureRegression(kwargs.get("n_components", N_COMPONENTS), **params)
     reg._check_params()
-    fit = reg._validate_fit_data(X, y)
+    fit = reg._validate_fit_data(X, y, labels=kwargs.get("labels"))
     return reg, fit, reg._build_model(fit), reg._compiled_density(fit)
 
 
@@ -153,6 +171,66 @@ def test_regression_density_equals_pymc_for_every_option(rng, case):
     params, per_component = LOGP_CASES[case]
     _, _, model, density = _fitted_parts(params, per_component, rng)
     _check_against_pymc(model, density, rng, check_grad=False)
+
+
+@pytest.mark.parametrize("case", list(LABEL_CASES))
+def test_density_and_gradient_with_labelled_rows_equal_pymc(rng, case):
+    # PyMC's reference: bm.mixture(..., known=row classes), a labelled row's own term only
+    params, per_component = LABEL_CASES[case]
+    _, fit, model, density = _fitted_parts(params, per_component, rng, labels=LABELS)
+    assert (np.asarray(fit.row_labels) == LABELS).all() and fit.classes == [0, 1]
+    _check_against_pymc(model, density, rng, check_grad=True)
+
+
+def test_labelled_rows_change_the_density():
+    # the labels reach the kernel: the same point scores differently without them
+    rng = np.random.default_rng(0)
+    _, _, model, labelled = _fitted_parts({}, False, rng, labels=LABELS)
+    _, _, _, unlabelled = _fitted_parts({}, False, np.random.default_rng(0))
+    theta = theta_of(model, random_points(model, rng, n=1)[0])
+    assert labelled.logp_and_grad(theta)[0] < unlabelled.logp_and_grad(theta)[0]
+
+
+LOAD_TWO_VARIANTS = textwrap.dedent(
+    """
+    import json, sys
+    import numpy as np
+    sys.path.insert(0, sys.argv[1])
+    import test_fast_density_regression as t
+    from pymc_reference import PYTHON_MODE, random_points, theta_of
+
+    errors = {}
+    # normal with Dirichlet weights first, then Poisson with stick-breaking weights
+    for case in ["component-coef-intercept-component-noise", "poisson-dirichlet-process-designs"]:
+        rng = np.random.default_rng(0)
+        params, per_component = t.GRADIENT_CASES[case]
+        _, _, model, density = t._fitted_parts(params, per_component, rng)
+        reference = model.compile_logp(jacobian=True, mode=PYTHON_MODE)
+        point = random_points(model, rng, n=1)[0]
+        value = density.logp_and_grad(theta_of(model, point))[0]
+        errors[case] = abs(value / float(reference(point)) - 1.0)
+    print(json.dumps(errors))
+    """
+)
+
+
+def test_variants_compiled_by_different_processes_load_side_by_side(tmp_path):
+    # A fit compiles its variant in a process of its own (warm.py), and one session may then
+    # load several variants from Numba's disk cache. Numba names compiled code by a counter
+    # of its process, so two variants compiled apart must not share names: the second one
+    # loaded would run the first one's code.
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)}  # a cold cache of its own
+    for variant in ["regression:0:0", "regression:1:1"]:
+        command = [sys.executable, "-m", "bayesmixture._kernels.warm", variant]
+        subprocess.run(command, env=env, check=True, capture_output=True)
+    tests = str(Path(__file__).parent)
+    done = subprocess.run(
+        [sys.executable, "-c", LOAD_TWO_VARIANTS, tests], env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    errors = json.loads(done.stdout.strip().splitlines()[-1])
+    # both variants loaded from the cache into one process equal PyMC (rounding only)
+    assert max(errors.values()) < 1e-10, errors
 
 
 @pytest.mark.parametrize("weights_from", [None, GATE])

@@ -14,7 +14,6 @@ from scipy.special import digamma as scipy_digamma
 
 import bayesmixture as bm
 from bayesmixture._kernels.special import digamma
-from bayesmixture.estimators._families import DataScale
 from bayesmixture.estimators._fast.univariate import UnivariateDensity, unsupported_reason
 from pymc_reference import PYTHON_MODE, python_backend, random_points, theta_of
 
@@ -174,9 +173,9 @@ def test_digamma_matches_scipy():
 
 
 def test_unknown_family_or_prior_is_reported():
-    scale = DataScale.of(np.arange(5.0))
-    assert unsupported_reason(["normal", "poisson"], scale) is None
-    assert unsupported_reason(["normal", "weibull"], scale) == "families ['weibull']"
+    y = np.arange(5.0)
+    assert unsupported_reason(["normal", "poisson"], y) is None
+    assert unsupported_reason(["normal", "weibull"], y) == "family 'weibull' (not in FAMILIES)"
 
 
 # 400 draws are too few for the ESS target: the fit warns, and that is not under test here

@@ -6,7 +6,8 @@ value vector of the model (``model.value_vars`` order, transforms and Jacobians 
 :mod:`bayesmixture.estimators._fast.regression`): a header of sizes, option codes, prior
 scales and the constant part of the log-density; the weights' block
 (:mod:`bayesmixture._kernels.weights`); y, its observation-only term and the trials per row;
-the design, one (N, P) table or one per component (K, N, P); the gate inputs (N, G).
+the design, one (N, P) table or one per component (K, N, P); the gate inputs (N, G); each
+row's known component (partly labelled rows; -1 when unlabelled).
 
 theta holds, in this order: the weights (the weights' block, or ``gate_coefficients`` of
 shape (G + 1, K) with covariate-dependent weights), ``beta`` (P, or (K, P)), ``alpha`` (K,
@@ -21,8 +22,10 @@ responsibilities the mixture's gradient is
     d/d log w_k = sum_i r_ik  (constant weights),
 
 then the chain rule to beta, alpha, the gate coefficients and the weights' block; a family
-parameter theta_k gets sum_i r_ik d log p_k(y_i) / d theta_k. One pass over the rows, no
-allocation per row.
+parameter theta_k gets sum_i r_ik d log p_k(y_i) / d theta_k. A labelled row of class c
+contributes log w_ic + log p_c(y_i) alone: its responsibilities are 1 for c and 0 for the
+others (whose terms are not computed), and the formulas above hold as they are. One pass
+over the rows, no allocation per row.
 """
 
 from __future__ import annotations
@@ -85,6 +88,7 @@ REGRESSION = Layout(
         ("trials", ("n_obs",)),
         ("design", ("n_designs", "n_obs", "n_coef")),
         ("gate", ("n_obs", "n_gate")),
+        ("known", ("n_obs",)),  # each row's known component, -1 when unlabelled
     ),
 )
 SLOT, OFFSET = REGRESSION.slot, REGRESSION.offset
@@ -205,6 +209,7 @@ def _rows_of(family: int):
         trials = section(payload, OFFSET.trials, N)
         design = section(payload, OFFSET.design, int(payload[SLOT.n_designs]) * N * P)
         gate = section(payload, OFFSET.gate, N * G)
+        known = section(payload, OFFSET.known, N)
         eta = np.empty(K)  # each component's linear predictor, then
         r = np.empty(K)  # its responsibility
         score = np.empty(K)  # d log p_k(y_i) / d eta_ik
@@ -215,7 +220,11 @@ def _rows_of(family: int):
             if G > 0:
                 _gate_log_weights(theta, gate, i, K, G, log_w[0], w)
             _linear_predictors(theta, payload, design, i, beta_start, alpha_start, eta)
+            label = int(known[i])
             for k in range(K):
+                if label >= 0 and k != label:  # a labelled row: its own class's term only
+                    r[k], score[k], param_score[k] = -np.inf, 0.0, 0.0
+                    continue
                 lp, score[k], param_score[k] = component_term(
                     FAMILY, y[i], y_term[i], trials[i], eta[k], params[k]
                 )
@@ -247,6 +256,7 @@ def _rows_of(family: int):
                     grad[beta_start + j] += common * design[i * P + j]
         return logp
 
+    rows.__qualname__ += f"_{FAMILY}"  # one name per family (see _make_callback)
     return _jit(rows)
 
 
@@ -350,6 +360,12 @@ def _make_callback(family: int, stick_breaking: bool, stamp: int):
         value = logp_and_grad(numba.carray(x_, (dim,)), payload, grad, FAMILY, STICK_BREAKING)
         return finish(value, grad, logp_)
 
+    # One name per variant: Numba names compiled code ``qualname$n`` with n counted per
+    # process, and variants compiled in different processes (warm.py, a fit's background
+    # compile) are loaded from the disk cache into one, where a name shared by two variants
+    # resolves to whichever was loaded first. Each variant also gets its own cache index,
+    # which no two processes compiling different variants then write at once.
+    logp_callback.__qualname__ += f"_{FAMILY}_{int(STICK_BREAKING)}"
     return logp_callback
 
 

@@ -168,6 +168,15 @@ def _log_tails(log_w_row, log_tail) -> None:
         log_tail[j] = log_add_exp(log_tail[j + 1], log_w_row[j])
 
 
+def _named_for(function, stick_breaking: bool):
+    """``function`` named after its kind. Numba names compiled code ``qualname$n`` with n
+    counted per process, and kernels compiled in different processes (``warm.py``, a fit's
+    background compile) are loaded from the disk cache into one: two kinds under one name
+    would resolve to whichever was loaded first."""
+    function.__qualname__ += "_stick_breaking" if stick_breaking else "_dirichlet"
+    return function
+
+
 def _log_weights_of(stick_breaking: bool):
     """``log_weights`` of one kind of weights, compiled on its own."""
     STICK_BREAKING = stick_breaking
@@ -204,7 +213,7 @@ def _log_weights_of(stick_breaking: bool):
             logp += block[_S.noise_concentration] * log_pi + alpha_sum * log_rest
         return logp
 
-    return _piece(log_weights)
+    return _piece(_named_for(log_weights, stick_breaking))
 
 
 def _add_weights_grad_of(stick_breaking: bool):
@@ -250,7 +259,7 @@ def _add_weights_grad_of(stick_breaking: bool):
         if noise:
             grad[t + G * (K - 1)] = pi_grad
 
-    return _piece(add_weights_grad)
+    return _piece(_named_for(add_weights_grad, stick_breaking))
 
 
 # Each kind of weights compiled on its own, once per process; a kernel's variant calls its

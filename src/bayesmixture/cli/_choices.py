@@ -1,26 +1,23 @@
 """The choices the options offer, read from the library's tables when first needed.
 
 Families, covariance types, weight priors and samplers are the library's tables
-(``estimators.FAMILIES``, ``estimators.COVARIANCES`` with their notes, ``NAMED_PRIORS`` of
-``estimators/_weights.py``, ``inference.SAMPLERS``); this module adds only what the command
-line says about them. Importing the estimators loads scikit-learn and SciPy (most of a
-second), which ``bayesmixture --help``, ``--version`` and bad input must not wait for: the
-tables are read when a command checks its options, and when a command shows its own help,
-whose texts name them by placeholders (``{models}``, ``{covariances}``, ...) filled in then.
+(``estimators.FAMILIES`` with whether a family needs trials, ``estimators.COVARIANCES`` with
+their notes, ``NAMED_PRIORS`` of ``estimators/_weights.py``, ``inference.SAMPLERS``); this
+module adds only what the command line says about them. Importing the estimators loads
+scikit-learn and SciPy (most of a second), which ``bayesmixture --help``, ``--version`` and
+bad input must not wait for: the tables are read when a command checks its options, and
+when a command shows its own help, whose texts name them by placeholders (``{models}``,
+``{covariances}``, ...) filled in then.
 The help classes also show boolean flags as flags.
 """
 
 from __future__ import annotations
-
-import functools
 
 import click
 from typer.core import TyperCommand, TyperGroup
 
 # models of any number of columns (the others are the one-column families)
 TABLE_MODELS = ("gaussian", "t")
-# Families whose rows need a number of trials, which the command line does not take.
-NEEDS_TRIALS = ("binomial",)
 # A word of help on some samplers (covariance types carry their own notes).
 SAMPLER_NOTES = {
     "auto": "fastest installed",
@@ -28,16 +25,21 @@ SAMPLER_NOTES = {
 }
 
 
-@functools.cache
 def tables() -> dict[str, tuple[str, ...]]:
-    """The library's choices by option: models, covariances, samplers, named priors."""
+    """The library's choices by option: models, covariances, samplers, named priors; and the
+    families whose rows need a number of trials, which the command line does not take.
+
+    Read from the tables each time (a family or covariance type registered at run time is
+    offered); only the first call imports the estimators.
+    """
     from bayesmixture.estimators import COVARIANCES, FAMILIES
     from bayesmixture.estimators._weights import NAMED_PRIORS
     from bayesmixture.inference import SAMPLERS
 
     return {
         "models": (*TABLE_MODELS, *FAMILIES),
-        "one_column_families": tuple(f for f in FAMILIES if f not in NEEDS_TRIALS),
+        "one_column_families": tuple(f for f, family in FAMILIES.items() if not family.trials),
+        "needs_trials": tuple(f for f, family in FAMILIES.items() if family.trials),
         "covariances": tuple(COVARIANCES),
         "samplers": tuple(SAMPLERS),
         "named_priors": tuple(NAMED_PRIORS),

@@ -20,7 +20,7 @@ from typing import Annotated
 
 import typer
 
-from bayesmixture.cli._choices import NEEDS_TRIALS, TABLE_MODELS, tables
+from bayesmixture.cli._choices import TABLE_MODELS, tables
 from bayesmixture.cli._dialect import check_format_options
 from bayesmixture.cli._errors import InputError, check_choice
 
@@ -322,7 +322,7 @@ def check_options(options: FitOptions) -> None:
             f"--weights-prior {options.weights_prior} must be a positive number or one of "
             f"{', '.join(found['named_priors'])}, e.g. --weights-prior 1."
         )
-    if options.model in NEEDS_TRIALS:
+    if options.model in found["needs_trials"]:
         raise InputError(
             f"--model {options.model} needs the number of trials of every row, which the "
             "command line does not take; use the Python API: "

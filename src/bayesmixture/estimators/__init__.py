@@ -1,7 +1,8 @@
 """Estimators with the scikit-learn shape: fit, predict_proba, score_samples, summary.
 
 Also the tables of choices the estimators take (component families, covariance types), for
-the command line and the docs to read instead of repeating them. The tables import only
+the command line and the docs to read instead of repeating them, and the functions that add
+to them (``register_family``, ``register_covariance_type``). The tables import only
 numpy; the estimators (which import scikit-learn) load on first use, so that the command
 line can read the tables and answer ``--help`` or a bad option at once.
 """
@@ -16,7 +17,7 @@ from bayesmixture.estimators._covariance import (
     covariance_types,
     register_covariance_type,
 )
-from bayesmixture.estimators._families import FAMILIES
+from bayesmixture.estimators._families import FAMILIES, Family, Prior, register_family
 
 # each estimator and the module that defines (and registers) it
 _ESTIMATOR_MODULES = {
@@ -31,11 +32,14 @@ __all__ = [
     "COVARIANCE_TYPES",
     "FAMILIES",
     "CovarianceType",
+    "Family",
     "GaussianMixture",
     "Mixture",
     "MixtureRegression",
+    "Prior",
     "StudentTMixture",
     "register_covariance_type",
+    "register_family",
 ]
 
 

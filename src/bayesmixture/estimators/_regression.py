@@ -16,6 +16,7 @@ import numpy as np
 from bayesmixture._registry import register_estimator
 from bayesmixture._validation import as_numeric_array, check_positive_int
 from bayesmixture.estimators._base import BayesianMixture, warn_renamed
+from bayesmixture.estimators._labels import class_codes
 from bayesmixture.estimators._regression_families import (
     RESPONSE_FAMILIES,
     check_trials,
@@ -164,9 +165,50 @@ class MixtureRegression(BayesianMixture):
     def _sigma_prior_sd(self):
         return self.sigma_prior_sd if self.noise_prior_sd is None else self.noise_prior_sd
 
-    def fit(self, X, y):
-        """Fit to the design ``X`` (one table, or a list of one table per component) and ``y``."""
-        return self._fit(X, y)
+    def fit(self, X, y, *, labels=None):
+        """Fit to the design ``X`` (one table, or a list of one table per component) and ``y``.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_obs, n_features), or a list of them
+            The covariates: one table shared by every component, or one table per component
+            (``n_components`` of them, of the same shape). Column names become the ``coef``
+            coordinate.
+        y : array-like of shape (n_obs,)
+            The responses (counts for the count and binary families).
+        labels : array-like of shape (n_obs,), optional
+            Partly labelled rows (semi-supervised): the regression each labelled row is known
+            to come from, -1 (or NaN, None) for the others, as in
+            :meth:`GaussianMixture.fit`. The classes, sorted, name the first components; a
+            labelled row contributes log w_k + log p_k(y | x) of its own class only (with
+            ``weights_from=``, w_k is the row's own weight), and its membership is certain.
+            When every component has labelled rows no relabelling is needed;
+            :meth:`predict` then gives the classes, in their own type. Needs at least 2
+            labelled rows per class, at most ``n_components`` classes, and classes all
+            numbers or all strings.
+
+        Returns
+        -------
+        self
+
+        Examples
+        --------
+        Two regression lines crossing at x = 0, with a few rows labelled by their line:
+
+        >>> import numpy as np, bayesmixture as bm
+        >>> rng = np.random.default_rng(0)
+        >>> x = rng.normal(size=(120, 1))
+        >>> z = np.arange(120) % 2
+        >>> y = np.where(z == 0, 2.0, -2.0) * x[:, 0] + rng.normal(0, 0.3, 120)
+        >>> labels = np.where(np.arange(120) < 12, np.where(z == 0, "up", "down"), None)
+        >>> reg = bm.MixtureRegression(2, draws=100, tune=200, chains=2, random_seed=0,
+        ...                            progressbar=False).fit(x, y, labels=labels)
+        >>> reg.membership_["component"].values.tolist()
+        ['down', 'up']
+        >>> reg.predict(np.array([[1.0], [1.0]]), np.array([2.0, -2.0])).tolist()
+        ['up', 'down']
+        """
+        return self._fit(X, y, labels=labels)
 
     def predict_proba(self, X, y=None, *, draws: int | None = None):
         """Membership probabilities of rows (X, y): which regression produced each y.
@@ -268,7 +310,7 @@ class MixtureRegression(BayesianMixture):
         array, names = validate_table(X)
         return [array], names, False
 
-    def _validate_fit_data(self, X, y) -> RegressionFitState:
+    def _validate_fit_data(self, X, y, labels=None) -> RegressionFitState:
         designs, names, per_component = self._designs(X)
         n_obs, n_coef = designs[0].shape
         if y is None:
@@ -305,11 +347,16 @@ class MixtureRegression(BayesianMixture):
             "y_scale": y_scale,
         }
         value = target.astype(np.int64) if self._glm else (target - y_center) / y_scale
+        codes = classes = None
+        if labels is not None:
+            codes, classes = class_codes(labels, n_obs, self.n_components)
         return RegressionFitState(
             value=value,
             n_obs=n_obs,
             feature_names=names if self._named_columns(X) else None,
             data=self._design_data(stacked, per_component, gate, x_center, x_scale),
+            row_labels=codes,
+            classes=classes,
             **scaling,
         )
 
@@ -436,6 +483,7 @@ class MixtureRegression(BayesianMixture):
             random=self.init == "random",
             seed=int(rng.integers(2**31 - 1)),
             known_sd=known_sd,
+            labels=None if fit.row_labels is None else np.asarray(fit.row_labels),
         )
         return [self._jittered(start, rng) for _ in range(self.chains)]
 

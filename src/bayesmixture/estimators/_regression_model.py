@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from bayesmixture.estimators._labels import component_names
 from bayesmixture.estimators._state import RegressionFitState
 from bayesmixture.estimators._weights import weights_variable
 
@@ -19,14 +20,15 @@ GATE_PRIOR_SD = 1.5
 
 def build_regression_model(estimator, fit: RegressionFitState) -> pm.Model:
     """Weights (constant or gated), each component's linear predictor, the family's
-    components, then the mixture and the deterministics in the data's units."""
+    components, then the mixture (labelled rows in their class's component) and the
+    deterministics in the data's units."""
     import pymc as pm
 
     from bayesmixture.likelihood import mixture
 
     K = estimator.n_components
     coords = {
-        "component": np.arange(K),
+        "component": np.arange(K) if fit.classes is None else component_names(fit.classes, K),
         "coef": fit.names,
         "obs": np.arange(fit.n_obs),
         "gate_feature": ["intercept"] + [fit.names[j] for j in fit.gate],
@@ -42,7 +44,7 @@ def build_regression_model(estimator, fit: RegressionFitState) -> pm.Model:
             components = estimator._response.component(mean, estimator.trials)
         else:
             components = pm.Normal.dist(mean, _noise_sd(estimator, fit))
-        mixture("y", weights, components, y_data, dims="obs")
+        mixture("y", weights, components, y_data, dims="obs", known=fit.row_labels)
     return model
 
 

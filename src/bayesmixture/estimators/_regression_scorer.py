@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import special, stats
 
-from bayesmixture.estimators._univariate_scorer import negbinomial_logpmf
+from bayesmixture.estimators._families import negbinomial_logpmf
 from bayesmixture.evaluation import ArrayScorer
 
 

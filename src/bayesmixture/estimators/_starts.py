@@ -146,6 +146,7 @@ def regression_em_start(
     random: bool,
     seed: int,
     known_sd: float | None = None,
+    labels: np.ndarray | None = None,
     n_init: int = 3,
     n_iter: int = 100,
 ) -> RegressionStart:
@@ -153,19 +154,31 @@ def regression_em_start(
 
     ``designs`` is (K, n_obs, P): component k's design. With ``random`` the start is the
     least-squares fit perturbed per component (no EM), to check that chains agree anyway.
+    ``labels`` (partly labelled rows: each row's class code, -1 when unlabelled) start
+    component k at class k: EM's labelled rows belong to their class throughout (as in the
+    model), and the random start fits class k's coefficients to its labelled rows.
     """
     rng = np.random.default_rng(seed)
     K, n_obs, _ = designs.shape
     sd_floor = 1e-3 * (float(np.std(y)) or 1.0)
+    others = _other_classes(labels, K)  # (n_obs, K): components a labelled row is not in
     if random:
         coef = np.linalg.lstsq(designs[0], y, rcond=None)[0]
         spread = np.abs(coef) * 0.5 + 0.1
         coefs = coef if shared else coef + spread * rng.standard_normal((K, coef.size))
+        if not shared and labels is not None:
+            members = np.eye(K)[np.maximum(labels, 0)] * (labels >= 0)[:, None]  # (n_obs, K)
+            for k in np.flatnonzero(members.any(axis=0)):
+                rows = members[:, k : k + 1]
+                coefs[k] = _weighted_least_squares(designs[k : k + 1], y, rows, False)[0]
         sd = np.full(K, known_sd or max(float(np.std(y - designs[0] @ coef)), sd_floor))
         return RegressionStart(coefs, sd, np.full(K, 1.0 / K))
     best, best_loglik = None, -np.inf
     for _ in range(n_init):
         resp = rng.dirichlet(np.ones(K), size=n_obs)
+        if others is not None:
+            resp = np.where(others, 0.0, resp)
+            resp /= resp.sum(axis=1, keepdims=True)
         for _ in range(n_iter):
             weights = np.clip(resp.mean(axis=0), 1e-3, None)
             weights /= weights.sum()
@@ -178,12 +191,23 @@ def regression_em_start(
             else:
                 sd = np.full(K, known_sd)
             log_joint = np.log(weights) - np.log(sd) - 0.5 * resid2 / sd**2
+            if others is not None:  # a labelled row's term is its own class's only
+                log_joint = np.where(others, -np.inf, log_joint)
             log_norm = np.logaddexp.reduce(log_joint, axis=1, keepdims=True)
             resp = np.exp(log_joint - log_norm)
         loglik = float(log_norm.sum())
         if loglik > best_loglik:
             best, best_loglik = RegressionStart(coefs, sd, weights), loglik
     return best
+
+
+def _other_classes(labels: np.ndarray | None, n_components: int) -> np.ndarray | None:
+    """(n_obs, K) mask of the components each labelled row does not belong to; None
+    without labels."""
+    if labels is None:
+        return None
+    labels = np.asarray(labels)[:, None]
+    return (labels >= 0) & (labels != np.arange(n_components))
 
 
 def _weighted_least_squares(designs, y, resp, shared: bool) -> np.ndarray:

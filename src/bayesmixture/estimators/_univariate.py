@@ -35,7 +35,8 @@ class Mixture(BayesianMixture):
     ----------
     family : str or list of str, default "normal"
         One of ``"normal"``, ``"studentt"``, ``"lognormal"``, ``"gamma"``, ``"exponential"``,
-        ``"beta"``, ``"poisson"``, ``"negbinomial"``, ``"binomial"``; or one family per
+        ``"beta"``, ``"poisson"``, ``"negbinomial"``, ``"binomial"`` (or a family added with
+        :func:`bayesmixture.estimators.register_family`); or one family per
         component (then ``n_components`` is the length of the list, and components of
         different families are not relabelled: their families tell them apart).
     n_components : int, default 2
@@ -180,8 +181,11 @@ class Mixture(BayesianMixture):
         unknown = [f for f in families if f not in FAMILIES]
         if unknown:
             raise ValueError(f"family {unknown} is not known; choose from {sorted(FAMILIES)}.")
-        if "binomial" in families and self.trials is None:
-            raise ValueError("family 'binomial' needs trials= (the number of trials per row).")
+        with_trials = [f for f in families if FAMILIES[f].trials]
+        if with_trials and self.trials is None:
+            raise ValueError(
+                f"family {with_trials[0]!r} needs trials= (the number of trials per row)."
+            )
         if self.init not in INITS:
             raise ValueError(f"init={self.init!r}; choose one of {INITS}.")
         check_weights_prior(self.weights_prior, self.n_components)
@@ -246,7 +250,7 @@ class Mixture(BayesianMixture):
             unsupported_reason,
         )
 
-        reason = unsupported_reason(self._families, DataScale.of(fit.value))
+        reason = unsupported_reason(self._families, fit.value, fit.trials)
         if reason is not None:
             return f"the compiled univariate density does not cover {reason}"
         # the model has no deterministics: the free variables are the whole posterior
@@ -259,11 +263,11 @@ class Mixture(BayesianMixture):
 
         fit = self._fit_data if fit is None else fit
         scale = DataScale.of(fit.value)
-        parameters = [
-            [
-                param if self._homogeneous else f"c{k}_{param}"
+        parameters = [  # each family parameter's posterior variable
+            {
+                param: param if self._homogeneous else f"c{k}_{param}"
                 for param in FAMILIES[name].prior_specs(scale)
-            ]
+            }
             for k, name in enumerate(self._families)
         ]
         return UnivariateEvaluator(
@@ -281,7 +285,7 @@ class Mixture(BayesianMixture):
         starts = []
         for k, name in enumerate(self._families):
             family = FAMILIES[name]
-            args = {"trials": mean_trials} if name == "binomial" else {}
+            args = {"trials": mean_trials} if family.trials else {}
             starts.append(family.start(groups[k], **args))
         weights = np.array([max(len(g), 1) for g in groups], dtype=float)
         weights /= weights.sum()
@@ -416,10 +420,10 @@ def _support_problem(name: str, values: np.ndarray, trials):
 
 
 def _trials_arg(family, trials, *, batched: bool) -> dict:
-    """Trials of a binomial family; per-row trials get a component axis when batched."""
+    """Trials of a family with trials; per-row trials get a component axis when batched."""
     from pytensor.tensor.variable import TensorVariable
 
-    if family.name != "binomial":
+    if not family.trials:
         return {}
     if batched and isinstance(trials, TensorVariable):
         return {"trials": trials[:, None]}

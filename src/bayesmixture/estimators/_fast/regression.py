@@ -48,6 +48,13 @@ def _observation_terms(family: str, y: np.ndarray, trials) -> tuple[np.ndarray, 
     return np.zeros_like(y), np.zeros_like(y)
 
 
+def _known_components(row_labels, n_obs: int) -> np.ndarray:
+    """Each row's known component as the kernel reads it (-1: unlabelled)."""
+    if row_labels is None:
+        return np.full(n_obs, -1.0)
+    return np.asarray(row_labels, dtype=float)
+
+
 class RegressionDensity(KernelDensity):
     """Everything the sampler needs for one fit of MixtureRegression: payload and value maps.
 
@@ -56,9 +63,9 @@ class RegressionDensity(KernelDensity):
     estimator : MixtureRegression
         Its options (family, trials, coefficients, fit_intercept, noise, weights prior) and
         priors.
-    fit : FitData
+    fit : RegressionFitState
         The validated training data (design standardised; y standardised for the normal
-        family, counts otherwise).
+        family, counts otherwise; ``fit.row_labels`` for partly labelled rows).
     gate_prior_sd : float
         Prior sd of the gate coefficients (used with covariate-dependent weights).
     """
@@ -121,6 +128,7 @@ class RegressionDensity(KernelDensity):
             "trials": trials,
             "design": design,
             "gate": np.zeros((N, 0)) if gate is None else gate,
+            "known": _known_components(fit.row_labels, N),
         }
         self.variant = (family_code, not self.gated and self.weights.stick_breaking)
         self.payload = kernel.REGRESSION.pack(header, sections)

@@ -7,7 +7,9 @@ components' parameters with PyMC's default transforms (log
 for positive parameters, log-odds for those in (0, 1)). A single family (``family="normal"``)
 has one variable per parameter with dim ``component``, so theta holds the parameters block by
 block; a list of families has variables ``c{k}_{parameter}``, component by component. The
-priors are read from the same table that builds the PyMC model (``Family.prior_specs``).
+priors are read from the same table that builds the PyMC model (``Family.prior_specs``), and
+each component's kernel code from its family's record (``Family.kernel``: an alias of a
+family, say a normal family with other priors, runs on the normal family's code).
 The kernel in :mod:`bayesmixture._kernels.univariate` evaluates the model's log-density
 (Jacobians included) there; a test holds it equal to PyMC's
 ``model.compile_logp()`` and ``compile_dlogp()`` to 1e-10. The payload's layout is the
@@ -21,20 +23,27 @@ from scipy.special import expit, gammaln
 
 from bayesmixture._kernels import univariate as kernel
 from bayesmixture._kernels.compiling import KernelDensity
+from bayesmixture.estimators import _families
 from bayesmixture.estimators._families import FAMILIES, DataScale, Prior
 from bayesmixture.estimators._fast.weights import WeightsBlock, gamma_rate
 
-FAMILY_CODES = {
-    "normal": kernel.NORMAL,
-    "studentt": kernel.STUDENTT,
-    "lognormal": kernel.LOGNORMAL,
-    "gamma": kernel.GAMMA,
-    "exponential": kernel.EXPONENTIAL,
-    "beta": kernel.BETA,
-    "poisson": kernel.POISSON,
-    "negbinomial": kernel.NEGBINOMIAL,
-    "binomial": kernel.BINOMIAL,
+# The kernel's family codes, by the name a Family record gives as its ``kernel``: the code,
+# the parameters its component table reads (in order) and scipy's log-density of the same
+# maths, against which a record's own is checked before its fit takes the compiled path.
+KERNEL_FAMILIES = {
+    "normal": (kernel.NORMAL, ("mu", "sigma"), _families._normal_log_density),
+    "studentt": (kernel.STUDENTT, ("mu", "sigma", "nu"), _families._studentt_log_density),
+    "lognormal": (kernel.LOGNORMAL, ("mu", "sigma"), _families._lognormal_log_density),
+    "gamma": (kernel.GAMMA, ("mean", "shape"), _families._gamma_log_density),
+    "exponential": (kernel.EXPONENTIAL, ("mean",), _families._exponential_log_density),
+    "beta": (kernel.BETA, ("mean", "concentration"), _families._beta_log_density),
+    "poisson": (kernel.POISSON, ("mu",), _families._poisson_log_density),
+    "negbinomial": (kernel.NEGBINOMIAL, ("mu", "alpha"), _families.negbinomial_logpmf),
+    "binomial": (kernel.BINOMIAL, ("p",), _families._binomial_log_density),
 }
+FAMILY_CODES = {name: code for name, (code, _, _) in KERNEL_FAMILIES.items()}
+# Rows of the data a record's log-density is compared on, with the kernel's.
+N_PROBE_ROWS = 5
 PRIOR_CODES = {
     "normal": kernel.PRIOR_NORMAL,
     "halfnormal": kernel.PRIOR_HALFNORMAL,
@@ -52,16 +61,56 @@ _TRANSFORMS = {
 }
 
 
-def unsupported_reason(families: list[str], scale: DataScale) -> str | None:
-    """Why the compiled density does not cover these families, or None when it does."""
-    unknown = sorted({name for name in families if name not in FAMILY_CODES})
-    if unknown:
-        return f"families {unknown}"
+def unsupported_reason(families: list[str], y: np.ndarray, trials=None) -> str | None:
+    """Why the compiled density does not cover these families on values ``y`` (with
+    ``trials``), or None when it does."""
+    scale = DataScale.of(y)
+    gaps = [
+        _kernel_gap(FAMILIES.get(name), name, y, trials, scale) for name in dict.fromkeys(families)
+    ]
+    gaps = [gap for gap in gaps if gap is not None]
+    if gaps:
+        return "; ".join(gaps)
     kinds = {
         prior.kind for name in families for prior in FAMILIES[name].prior_specs(scale).values()
     }
     if kinds - set(PRIOR_CODES):
         return f"priors {sorted(kinds - set(PRIOR_CODES))}"
+    return None
+
+
+def _kernel_gap(family, name: str, y: np.ndarray, trials, scale: DataScale) -> str | None:
+    """Why ``family``'s record cannot use its kernel code, or None when it can: it names
+    one the kernel has, with the same parameters and (at the start from ``y``) the same
+    log-density."""
+    if family is None:
+        return f"family {name!r} (not in FAMILIES)"
+    if family.kernel is None:
+        return f"family {name!r} (its record names no kernel code: kernel=None)"
+    if family.kernel not in KERNEL_FAMILIES:
+        return (
+            f"family {name!r} (kernel={family.kernel!r} is not one of the kernel's family "
+            f"codes {sorted(KERNEL_FAMILIES)})"
+        )
+    _, parameters, reference = KERNEL_FAMILIES[family.kernel]
+    if tuple(family.prior_specs(scale)) != parameters:
+        return (
+            f"family {name!r} (parameters {list(family.prior_specs(scale))}; kernel code "
+            f"{family.kernel!r} reads {list(parameters)})"
+        )
+    rows = slice(0, N_PROBE_ROWS)
+    n = None if trials is None else np.broadcast_to(np.asarray(trials), np.shape(y))[rows]
+    start_args = {"trials": float(np.mean(trials))} if family.trials else {}
+    values = family.start(np.asarray(y, dtype=float), **start_args)
+    row_args = {"trials": n} if family.trials else {}
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ours = family.log_density(y[rows], **values, **row_args)
+        theirs = reference(y[rows], **values, **row_args)
+    if not np.allclose(ours, theirs, rtol=1e-8, atol=0.0, equal_nan=True):
+        return (
+            f"family {name!r} (its log_density differs from kernel code {family.kernel!r}'s; "
+            "a family with other maths takes kernel=None)"
+        )
     return None
 
 
@@ -155,7 +204,7 @@ class UnivariateDensity(KernelDensity):
     def _component_table(self) -> tuple[np.ndarray, float]:
         """The kernel's component table, and the constant terms of the priors' log-densities."""
         table = np.zeros((self.n_components, kernel.COMPONENT_WIDTH))
-        table[:, kernel.FAMILY] = [FAMILY_CODES[name] for name in self.families]
+        table[:, kernel.FAMILY] = [FAMILY_CODES[FAMILIES[name].kernel] for name in self.families]
         table[:, kernel.STRIDE] = self.n_components if self.homogeneous else 1
         constant = 0.0
         for k, j, _, prior, t in self.params:
