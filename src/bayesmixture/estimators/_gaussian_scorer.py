@@ -110,7 +110,7 @@ class GaussianEvaluator(ArrayScorer):
     def totals(
         self, draws, value: np.ndarray, *, density: bool = True
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Sums over every draw, in one fused pass (Numba, row blocks on threads).
+        """Sums over every draw, in one fused pass (Numba, blocks of rows on threads).
 
         Returns ``sum_s r_sik`` and ``sum_s r_sik^2`` of shape (n_rows, K) and
         ``log sum_s p(x_i | theta_s)`` of shape (n_rows,) (zeros unless ``density``);
