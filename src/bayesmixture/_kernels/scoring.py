@@ -22,15 +22,21 @@ and Numba's cache checks only the file of the function it caches).
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
 import numba
 import numpy as np
 
 from bayesmixture._kernels.callbacks import source_stamp
 from bayesmixture._kernels.fastmath import exp as fast_exp
 from bayesmixture._kernels.fastmath import log as fast_log
-from bayesmixture._kernels.univariate import _column_logp
+from bayesmixture._kernels.univariate import N_PRE, _column_logp, _precompute
 
 ROW_TILE = 256  # rows scored together, so each draw's parameters are read once per tile
+# Rows per thread at least: below, starting a thread costs more than it saves.
+MIN_ROWS_PER_THREAD = 1000
 _FASTMATH = {"nsz", "arcp", "contract", "reassoc"}
 _inline = numba.njit(inline="always", error_model="numpy", fastmath=_FASTMATH)
 # The steps that call exp or log are functions of their own: LLVM inlines fastmath's functions
@@ -147,7 +153,6 @@ def _univariate_totals_of(stamp: int):
         row_stop,
         family,
         x,
-        pre,
         log_w,
         total,
         total_sq,
@@ -156,11 +161,15 @@ def _univariate_totals_of(stamp: int):
     ):
         """As :func:`membership_totals`, for the rows row_start .. row_stop of the univariate
         kernel's observation table ``obs`` (its ``N_OBS_COLUMNS`` columns of ``n_obs``):
-        family (K,) the components' family codes, x (n_draws, K, MAX_PARAMS) and pre
-        (n_draws, K, N_PRE) each draw's parameters and their precomputed terms, log_w
-        (n_draws, K). Row i's sums go to total[i - row_start]."""
+        family (K,) the components' family codes, x (n_draws, K, MAX_PARAMS) each draw's
+        parameters in the kernel's order, log_w (n_draws, K). Row i's sums go to
+        total[i - row_start]."""
         K = family.shape[0]
         n_draws = log_w.shape[0] if STAMP >= 0 else 0
+        pre = np.zeros((n_draws, K, N_PRE))  # the terms the kernel computes once per call
+        for s in range(n_draws):
+            for k in range(K):
+                _precompute(family[k], x[s, k], pre[s, k])
         joint = np.empty((K, ROW_TILE))
         top, z = np.empty(ROW_TILE), np.empty(ROW_TILE)
         peak, mass = np.empty(ROW_TILE), np.empty(ROW_TILE)
@@ -197,3 +206,16 @@ def _univariate_totals_of(stamp: int):
 # Compiled on first call (or loaded from Numba's disk cache), keyed by the kernels' sources.
 membership_totals = _membership_totals_of(source_stamp())
 univariate_totals = _univariate_totals_of(source_stamp())
+
+
+def over_row_blocks(n_rows: int, run: Callable[[int, int], None]) -> None:
+    """Call ``run(start, stop)`` on consecutive blocks of rows covering ``n_rows``, one block
+    per core on threads (the kernels release the GIL), at least ``MIN_ROWS_PER_THREAD`` a
+    block."""
+    n_threads = max(1, min(os.cpu_count() or 1, n_rows // MIN_ROWS_PER_THREAD))
+    bounds = np.linspace(0, n_rows, n_threads + 1).astype(int)
+    if n_threads == 1:
+        run(0, n_rows)
+        return
+    with ThreadPoolExecutor(n_threads) as pool:
+        list(pool.map(run, bounds[:-1], bounds[1:]))

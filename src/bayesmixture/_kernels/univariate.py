@@ -185,36 +185,39 @@ def _column(obs, c: int, N: int, start: int, n: int):
 @_rows
 def _column_logp(family: int, obs, N: int, start: int, n: int, x, pre, out) -> None:
     """out[i] = log p(y_i | x) of one component for the n rows from ``start``; -inf outside
-    the support."""
+    the support. (Parameters are read into locals first: the loops then read only the rows,
+    and the vectoriser takes them.)"""
     y = _column(obs, OBS_Y, N, start, n)
     ly = _column(obs, OBS_LOG_Y, N, start, n)
     log_fact = _column(obs, OBS_LOG_FACTORIAL, N, start, n)
+    x0, x1, x2 = x[0], x[1], x[2]
+    c0, c1, c2, c5 = pre[0], pre[1], pre[2], pre[5]
     if family == NORMAL:
         for i in range(n):
-            z = (y[i] - x[0]) * pre[1]
-            out[i] = -0.5 * z * z + pre[0]
+            z = (y[i] - x0) * c1
+            out[i] = -0.5 * z * z + c0
     elif family == LOGNORMAL:
         for i in range(n):
-            z = (ly[i] - x[0]) * pre[1]
-            out[i] = -0.5 * z * z + pre[0] - ly[i] if y[i] > 0.0 else -np.inf
+            z = (ly[i] - x0) * c1
+            out[i] = -0.5 * z * z + c0 - ly[i] if y[i] > 0.0 else -np.inf
     elif family == STUDENTT:
-        half_nu1 = (x[2] + 1.0) / 2.0
+        half_nu1 = (x2 + 1.0) / 2.0
         for i in range(n):
-            e = y[i] - x[0]
-            out[i] = pre[0] - half_nu1 * fast_log1p(pre[2] * e * e)
+            e = y[i] - x0
+            out[i] = c0 - half_nu1 * fast_log1p(c2 * e * e)
     elif family == GAMMA:
         for i in range(n):
-            lp = pre[0] - pre[1] * y[i] + logpow(ly[i], y[i], x[1] - 1.0)
+            lp = c0 - c1 * y[i] + logpow(ly[i], y[i], x1 - 1.0)
             out[i] = lp if y[i] >= 0.0 else -np.inf
     elif family == EXPONENTIAL:
         for i in range(n):
-            out[i] = pre[0] - y[i] * pre[1] if y[i] >= 0.0 else -np.inf
+            out[i] = c0 - y[i] * c1 if y[i] >= 0.0 else -np.inf
     elif family == BETA:  # PyMC drops the (a - 1) log y term at a = 1 (and likewise for b)
         l1y = _column(obs, OBS_LOG1M_Y, N, start, n)
-        a1 = pre[1] - 1.0
-        b1 = pre[2] - 1.0
+        a1 = c1 - 1.0
+        b1 = c2 - 1.0
         for i in range(n):
-            lp = pre[0]
+            lp = c0
             if a1 != 0.0:
                 lp += a1 * ly[i]
             if b1 != 0.0:
@@ -222,23 +225,22 @@ def _column_logp(family: int, obs, N: int, start: int, n: int, x, pre, out) -> N
             out[i] = lp if y[i] >= 0.0 and y[i] <= 1.0 else -np.inf
     elif family == POISSON:
         for i in range(n):
-            out[i] = y[i] * pre[0] - log_fact[i] - x[0] if y[i] >= 0.0 else -np.inf
+            out[i] = y[i] * c0 - log_fact[i] - x0 if y[i] >= 0.0 else -np.inf
     elif family == NEGBINOMIAL:
-        alpha = x[1]
-        poisson_limit = alpha > NEGBINOMIAL_POISSON_ALPHA
+        poisson_limit = x1 > NEGBINOMIAL_POISSON_ALPHA
         for i in range(n):
             if not y[i] >= 0.0:
                 out[i] = -np.inf
             elif poisson_limit:
-                out[i] = y[i] * pre[5] - log_fact[i] - x[0]
+                out[i] = y[i] * c5 - log_fact[i] - x0
             else:
-                out[i] = math.lgamma(y[i] + alpha) - log_fact[i] + pre[0] + y[i] * pre[1]
+                out[i] = math.lgamma(y[i] + x1) - log_fact[i] + c0 + y[i] * c1
     else:  # BINOMIAL
         trials = _column(obs, OBS_TRIALS, N, start, n)
         log_binom = _column(obs, OBS_LOG_BINOM, N, start, n)
         for i in range(n):
-            lp = log_binom[i] + logpow(pre[0], x[0], y[i])
-            lp += logpow(pre[1], 1.0 - x[0], trials[i] - y[i])
+            lp = log_binom[i] + logpow(c0, x0, y[i])
+            lp += logpow(c1, 1.0 - x0, trials[i] - y[i])
             out[i] = lp if y[i] >= 0.0 and y[i] <= trials[i] else -np.inf
 
 
@@ -248,74 +250,81 @@ def _column_grad(family: int, obs, N: int, start: int, n: int, x, pre, resp, g) 
     ``start``; a row with resp 0 adds nothing (its terms may be undefined there)."""
     y = _column(obs, OBS_Y, N, start, n)
     ly = _column(obs, OBS_LOG_Y, N, start, n)
+    x0, x1, x2 = x[0], x[1], x[2]
+    c1, c2, c3, c4 = pre[1], pre[2], pre[3], pre[4]
     g0 = g1 = g2 = 0.0
-    if family == NORMAL or family == LOGNORMAL:
-        v = y if family == NORMAL else ly
+    if family == NORMAL:
+        g0, g1 = _location_scale_grad(y, n, x0, c1, resp)
+    elif family == LOGNORMAL:
+        g0, g1 = _location_scale_grad(ly, n, x0, c1, resp)
+    elif family == STUDENTT:  # mu, sigma, nu
         for i in range(n):
-            z = (v[i] - x[0]) * pre[1]
-            r = resp[i]
-            g0 += r * z if r != 0.0 else 0.0
-            g1 += r * (z * z - 1.0) if r != 0.0 else 0.0
-        g0 *= pre[1]
-        g1 *= pre[1]
-    elif family == STUDENTT:
-        mu, sigma, nu = x[0], x[1], x[2]
-        for i in range(n):
-            e = y[i] - mu
-            q = pre[2] * e * e  # lam (y - mu)^2 / nu
-            h = (nu + 1.0) / (1.0 + q)
+            e = y[i] - x0
+            q = c2 * e * e  # lam (y - mu)^2 / nu
+            h = (x2 + 1.0) / (1.0 + q)
             r = resp[i]
             g0 += r * h * e if r != 0.0 else 0.0
             g1 += r * (h * q - 1.0) if r != 0.0 else 0.0
-            g2 += r * (pre[1] - 0.5 * fast_log1p(q) + 0.5 * h * q / nu) if r != 0.0 else 0.0
-        g0 *= pre[2]
-        g1 /= sigma
+            g2 += r * (c1 - 0.5 * fast_log1p(q) + 0.5 * h * q / x2) if r != 0.0 else 0.0
+        g0 *= c2
+        g1 /= x1
     elif family == GAMMA:  # mean m, shape a: log p = a log(a / m) - a y / m + (a - 1) log y ...
-        mean, shape = x[0], x[1]
         for i in range(n):
             if resp[i] == 0.0:
                 continue
-            g0 += resp[i] * (y[i] - mean)
-            g1 += resp[i] * (pre[2] - y[i] / mean + ly[i])
-        g0 *= shape / (mean * mean)
+            g0 += resp[i] * (y[i] - x0)
+            g1 += resp[i] * (c2 - y[i] / x0 + ly[i])
+        g0 *= x1 / (x0 * x0)
     elif family == EXPONENTIAL:
         for i in range(n):
             if resp[i] != 0.0:
-                g0 += resp[i] * (y[i] * pre[1] - 1.0)
-        g0 *= pre[1]
+                g0 += resp[i] * (y[i] * c1 - 1.0)
+        g0 *= c1
     elif family == BETA:  # through a = m c and b = (1 - m) c
         l1y = _column(obs, OBS_LOG1M_Y, N, start, n)
         for i in range(n):
             if resp[i] == 0.0:
                 continue
-            g_a = ly[i] + pre[3]
-            g_b = l1y[i] + pre[4]
+            g_a = ly[i] + c3
+            g_b = l1y[i] + c4
             g0 += resp[i] * (g_a - g_b)
-            g1 += resp[i] * (x[0] * g_a + (1.0 - x[0]) * g_b)
-        g0 *= x[1]
+            g1 += resp[i] * (x0 * g_a + (1.0 - x0) * g_b)
+        g0 *= x1
     elif family == POISSON:
         for i in range(n):
             if resp[i] != 0.0:
-                g0 += resp[i] * (y[i] / x[0] - 1.0)
-    elif family == NEGBINOMIAL:
-        mu, alpha = x[0], x[1]
-        poisson_limit = alpha > NEGBINOMIAL_POISSON_ALPHA
+                g0 += resp[i] * (y[i] / x0 - 1.0)
+    elif family == NEGBINOMIAL:  # mu, alpha
+        poisson_limit = x1 > NEGBINOMIAL_POISSON_ALPHA
         for i in range(n):
             if resp[i] == 0.0:
                 continue
             if poisson_limit:  # no dependence on alpha left
-                g0 += resp[i] * (y[i] / mu - 1.0)
+                g0 += resp[i] * (y[i] / x0 - 1.0)
                 continue
-            g0 += resp[i] * (y[i] / mu - (y[i] + alpha) / pre[4])
-            g1 += resp[i] * (digamma(y[i] + alpha) - pre[2] + pre[3] + (mu - y[i]) / pre[4])
+            g0 += resp[i] * (y[i] / x0 - (y[i] + x1) / c4)
+            g1 += resp[i] * (digamma(y[i] + x1) - c2 + c3 + (x0 - y[i]) / c4)
     else:  # BINOMIAL
         trials = _column(obs, OBS_TRIALS, N, start, n)
         for i in range(n):
             if resp[i] != 0.0:
-                g0 += resp[i] * (y[i] / x[0] - (trials[i] - y[i]) / (1.0 - x[0]))
+                g0 += resp[i] * (y[i] / x0 - (trials[i] - y[i]) / (1.0 - x0))
     g[0] += g0
     g[1] += g1
     g[2] += g2
+
+
+@_rows
+def _location_scale_grad(v, n, mu, inv_sigma, resp):
+    """(sum_i r_i z_i, sum_i r_i (z_i^2 - 1)) / sigma with z = (v - mu) / sigma: the normal
+    log-density's gradient in (mu, sigma) (of log y for the lognormal)."""
+    g0 = g1 = 0.0
+    for i in range(n):
+        z = (v[i] - mu) * inv_sigma
+        r = resp[i]
+        g0 += r * z if r != 0.0 else 0.0
+        g1 += r * (z * z - 1.0) if r != 0.0 else 0.0
+    return g0 * inv_sigma, g1 * inv_sigma
 
 
 @_inline
@@ -393,9 +402,10 @@ def _row_blocks(obs, known, N, family, x, pre, log_w, g_x, resp_sums) -> float:
         logp += block_logp
         for k in range(K):
             _column_grad(family[k], obs, N, start, n, x[k], pre[k], resp[k], g_x[k])
+            row = resp[k]
             total = 0.0
             for i in range(n):
-                total += resp[k, i]
+                total += row[i]
             resp_sums[k] += total
     return logp
 
@@ -409,10 +419,12 @@ def _responsibilities(log_w, known, resp, n, top, z) -> float:
     for i in range(n):
         top[i] = -np.inf
     for k in range(K):
+        lw = log_w[k]
+        row = resp[k]
         for i in range(n):  # a labelled row mixes over its own component only
             label = known[i]
-            term = log_w[k] + resp[k, i] if label < 0.0 or label == k else -np.inf
-            resp[k, i] = term
+            term = lw + row[i] if label < 0.0 or label == k else -np.inf
+            row[i] = term
             top[i] = max(top[i], term)
     outside = 0
     for i in range(n):
@@ -422,17 +434,19 @@ def _responsibilities(log_w, known, resp, n, top, z) -> float:
     for i in range(n):
         z[i] = 0.0
     for k in range(K):
+        row = resp[k]
         for i in range(n):
-            share = fast_exp(resp[k, i] - top[i])
-            resp[k, i] = share
+            share = fast_exp(row[i] - top[i])
+            row[i] = share
             z[i] += share
     logp = 0.0
     for i in range(n):
         logp += top[i] + fast_log(z[i])
         z[i] = 1.0 / z[i]
     for k in range(K):
+        row = resp[k]
         for i in range(n):
-            resp[k, i] *= z[i]
+            row[i] *= z[i]
     return logp
 
 
