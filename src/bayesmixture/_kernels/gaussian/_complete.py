@@ -139,8 +139,9 @@ def _row_pass_of(student: bool):
                     qs[k],
                 )
                 term, q = terms[k], qs[k]
+                norm_k, nu_k = norm[k], nu[k]  # locals: the loop then reads only its rows
                 for i in range(n):
-                    term[i] = norm[k] + log_kernel(STUDENT, nu[k], D, q[i])
+                    term[i] = norm_k + log_kernel(STUDENT, nu_k, D, q[i])
             if KW > K:
                 for i in range(n):
                     terms[K, i] = noise[start + i]
@@ -153,8 +154,9 @@ def _row_pass_of(student: bool):
                     for i in range(n):
                         term[i] += log_w[int(rows[i]), k]
                 else:
+                    log_w_k = log_w[0, k]
                     for i in range(n):
-                        term[i] += log_w[0, k]
+                        term[i] += log_w_k
                 for i in range(n):  # a labelled row mixes over its own component only
                     term[i] = term[i] if labels[i] < 0.0 or labels[i] == k else -np.inf
             logp += _softmax(terms, n, cases, top, scale)
@@ -169,18 +171,16 @@ def _row_pass_of(student: bool):
             for k in range(K):
                 f = 0 if cov == TIED else k
                 a_k, q, v = terms[k], qs[k], V[k]
+                nu_k, df_k = nu[k], df_constant[k]
                 n_k[f] += _total(a_k, n)
                 for i in range(n):
-                    ru[i] = a_k[i] * kernel_weight(STUDENT, nu[k], D, q[i])
-                for a in range(D):
-                    av[k, a] += _dot(ru, v[a], n)
-                    for b in range(a + 1):
-                        M[f, a, b] += _dot3(ru, v[a], v[b], n)
+                    ru[i] = a_k[i] * kernel_weight(STUDENT, nu_k, D, q[i])
+                _moments(ru, v, n, av[k], M[f])
                 if STUDENT:
                     total = 0.0
                     for i in range(n):
-                        total += a_k[i] * (df_constant[k] + df_grad_row(nu[k], D, q[i]))
-                    grad[t_df + k] += nu[k] * total
+                        total += a_k[i] * (df_k + df_grad_row(nu_k, D, q[i]))
+                    grad[t_df + k] += nu_k * total
         return logp
 
     return piece(_row_pass)
@@ -251,19 +251,35 @@ def _total(a, n):
 
 
 @jit
-def _dot(a, b, n):
-    total = 0.0
-    for i in range(n):
-        total += a[i] * b[i]
-    return total
+def _moments(ru, v, n, av, M):
+    """av[a] += sum_i ru_i v_ai and M[a, b] += sum_i ru_i v_ai v_bi (b <= a) over n rows.
 
-
-@jit
-def _dot3(a, b, c, n):
-    total = 0.0
-    for i in range(n):
-        total += a[i] * b[i] * c[i]
-    return total
+    Each pass over the rows takes one a and four b at once (four sums in registers: a pass
+    per sum would read the rows from memory 2.5 times as often); b beyond a repeat the last
+    row and their sums are dropped."""
+    D = v.shape[0]
+    for a in range(D):
+        va = v[a]
+        for b0 in range(0, a + 1, 4):
+            w0, w1 = v[b0], v[min(b0 + 1, D - 1)]
+            w2, w3 = v[min(b0 + 2, D - 1)], v[min(b0 + 3, D - 1)]
+            t = s0 = s1 = s2 = s3 = 0.0
+            for i in range(n):
+                u = ru[i] * va[i]
+                t += u
+                s0 += u * w0[i]
+                s1 += u * w1[i]
+                s2 += u * w2[i]
+                s3 += u * w3[i]
+            if b0 == 0:
+                av[a] += t
+            M[a, b0] += s0
+            if b0 + 1 <= a:
+                M[a, b0 + 1] += s1
+            if b0 + 2 <= a:
+                M[a, b0 + 2] += s2
+            if b0 + 3 <= a:
+                M[a, b0 + 3] += s3
 
 
 # one pass over the rows per component family: a variant compiles its own only
