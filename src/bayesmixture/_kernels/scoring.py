@@ -89,6 +89,26 @@ def _add_draw(joint, n, density, top, z, peak, mass, acc_total, acc_sq) -> None:
             acc_sq[k, r] += q * q
 
 
+@_inline
+def _dot_features(w, tile_t, n, row):
+    """row[r] = sum_f w_f tile_t[f, r]: four features per pass over the tile's rows (a pass
+    per feature would load and store ``row`` four times as often)."""
+    F = w.shape[0]
+    for r in range(n):
+        row[r] = 0.0
+    for f0 in range(0, F, 4):
+        w0 = w[f0]
+        w1 = w[f0 + 1] if f0 + 1 < F else 0.0
+        w2 = w[f0 + 2] if f0 + 2 < F else 0.0
+        w3 = w[f0 + 3] if f0 + 3 < F else 0.0
+        c0 = tile_t[f0]
+        c1 = tile_t[min(f0 + 1, F - 1)]
+        c2 = tile_t[min(f0 + 2, F - 1)]
+        c3 = tile_t[min(f0 + 3, F - 1)]
+        for r in range(n):
+            row[r] += w0 * c0[r] + w1 * c1[r] + w2 * c2[r] + w3 * c3[r]
+
+
 @_step
 def _write(start, n, density, peak, mass, acc_total, acc_sq, total, total_sq, log_density):
     K = acc_total.shape[0]
@@ -126,15 +146,7 @@ def _membership_totals_of(stamp: int):
             _reset(n, K, peak, mass, acc_total, acc_sq)
             for s in range(n_draws):
                 for k in range(K):
-                    w = weights[s * K + k]
-                    row = joint[k]
-                    for r in range(n):
-                        row[r] = 0.0
-                    for f in range(F):
-                        wf = w[f]
-                        column = tile_t[f]
-                        for r in range(n):
-                            row[r] += wf * column[r]
+                    _dot_features(weights[s * K + k], tile_t, n, joint[k])
                 _add_draw(joint, n, density, top, z, peak, mass, acc_total, acc_sq)
             _write(start, n, density, peak, mass, acc_total, acc_sq, total, total_sq, log_density)
 
