@@ -7,7 +7,7 @@ in the same run, so that their ratio is measured under the same load:
 
 - ``Mixture("normal", 3)`` on 10^5 1-D rows (weights 0.3/0.5/0.2, means -4/0/5, sds
   1/0.7/1.5), 2 chains x (1000 tune + 1000 draws), relabelling and membership included;
-  with ``--million``, also on 10^6 rows;
+  with ``--million``, also on 10^6 rows (the current source only);
 - ``GaussianMixture(3)`` on 10^5 4-D rows (full covariances), 2 chains x (1000 + 1000);
 - ``predict_proba`` of 10^5 new 4-D rows with 4,000 draws (a fit of 4 chains x (300 tune +
   1000 draws) to 2,000 rows of the same mixture, not timed).
@@ -385,6 +385,8 @@ def run_table(args: argparse.Namespace) -> dict[str, Any]:
         loads.append(uptime())
         for case, *_ in cases:
             for label, path in sources.items():
+                if case == "fit-1d-million" and label != "this":
+                    continue  # the reference would take half an hour
                 params = {"case": case, "seed": args.seed}
                 params["n_obs"] = (
                     10 * args.table_rows if case == "fit-1d-million" else args.table_rows
@@ -433,7 +435,9 @@ def _table_rows(report: dict[str, Any]) -> list[list[str]]:
         if this is None:
             continue
         for label in labels:
-            run = runs[f"{case}/{label}"]
+            run = runs.get(f"{case}/{label}")
+            if run is None:  # (the reference is not run on 10^6 rows)
+                continue
             name = "this branch" if label == "this" else f"reference {label}"
             load = f"{fmt(run.get('load_before'), 2)} → {fmt(run.get('load_after'), 2)}"
             if run["status"] != "ok":
