@@ -212,11 +212,21 @@ def _block_options(n_obs: int) -> dict:
 
 
 # The complete-rows kernel takes the rows ROW_BLOCK at a time: two full blocks and a ragged
-# one, with per-row options (labels, case weights, noise, group weights) in every block.
-@pytest.mark.parametrize("option", ["plain", "group-weights", "student-noise-labels-weighted"])
-def test_density_over_several_row_blocks_equals_pymc(rng, option):
+# one, with per-row options (labels, case weights, noise, group weights) in every block; and
+# six features, whose moment sums take the coordinates four at a time (two passes for the
+# last ones).
+@pytest.mark.parametrize(
+    ("option", "n_features"),
+    [
+        ("plain", 3),
+        ("group-weights", 3),
+        ("student-noise-labels-weighted", 3),
+        ("plain", 6),
+    ],
+)
+def test_density_over_several_row_blocks_equals_pymc(rng, option, n_features):
     n_obs = 2 * ROW_BLOCK + 38  # _data takes an even number of rows
-    X = _data(rng, n_obs=n_obs)
+    X = _data(rng, n_obs=n_obs, n_features=n_features)
     density, model = _density_and_model(X, "full", *_block_options(n_obs)[option])
     assert not density.general  # the complete-rows variant
     reference = model.compile_logp(jacobian=True, mode=PYTHON_MODE)
