@@ -20,6 +20,10 @@ mixture of families and every data set, and Numba caches it on disk.
 Each component log-density is PyMC's own formula (normalising constants included); its
 gradient is analytic in the constrained parameters, then goes through the transforms: the
 mixture's gradient is sum_i r_ik d log p_k(y_i) / d param, with r_ik the responsibilities.
+Rows are taken ``ROW_BLOCK`` at a time: each component's log-densities, the softmax over
+components and each component's gradient sums are one loop over the block's rows each, which
+the vectoriser takes where a family's formula has no call (exp, log and log1p from
+:mod:`bayesmixture._kernels.fastmath`; lgamma and digamma stay calls).
 """
 
 from __future__ import annotations
