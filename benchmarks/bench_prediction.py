@@ -6,8 +6,9 @@ Steps, each in a fresh child process:
    (4 features) gives 4,000 relabelled draws; the fit is saved with ``save`` and 100,000 new
    rows are drawn from its posterior predictive (``gm.sample``), so they look like penguins.
 2. *predict*, once per scorer: ``bm.load`` the fit, then time ``predict_proba`` on the first
-   rows and on all 100,000. ``default`` is what users get: GaussianMixture's matrix-product
-   scorer (``estimators/_gaussian_scorer.py``, plain NumPy, nothing to compile). ``FAST_RUN``
+   rows and on all 100,000. ``default`` is what users get: GaussianMixture's own scorer
+   (``estimators/_gaussian_scorer.py``: for this many rows and draws the fused Numba pass of
+   ``_kernels/scoring.py``, compiled on first use into Numba's cache). ``FAST_RUN``
    (PyTensor's C backend) and ``JAX`` score through PyMC's own mixture density instead
    (``MixtureEvaluator(model, spec, backend=...)``), the path every other model takes.
    Each runs cold (new empty compile directory) and, with ``--warm``, warm (reusing it).
@@ -117,7 +118,7 @@ def child_predict(params: dict[str, Any], clock: Clock) -> None:
     with clock.phase("compile"):
         backend = params["backend"]
         if backend == "default":
-            label = "matrix product (NumPy)"  # GaussianMixture's own scorer of new rows
+            label = "fused Numba pass"  # GaussianMixture's own scorer of new rows
         else:
             evaluator = MixtureEvaluator(gm.model_, lookup(gm.model_, "X"), backend=backend)
             # score through PyMC's mixture density, as every non-Gaussian model does
@@ -273,7 +274,8 @@ def render(report: dict[str, Any]) -> str:
     ]
     notes = [
         "- *build evaluator*: compiling the membership function (PyTensor graph to C, or to "
-        "JAX; the default matrix-product scorer compiles nothing); JAX's XLA compilation "
+        "JAX; the default scorer's fused pass compiles on its first call, inside *first "
+        "rows*, when Numba's cache is cold); JAX's XLA compilation "
         "happens at a call, once per block shape, so it is inside "
         "both *first rows* and *all rows* (their block shapes differ).",
         "- *first rows*: `predict_proba` on the first rows only, before the full call; its "

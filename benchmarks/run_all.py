@@ -9,6 +9,10 @@ Scripts, in order, each writing its own section of docs/benchmarks.md:
   their membership;
 - ``bench_scaling_n.py``: 1-D mixtures at N = 1e3 ... 1e6 and a 4-D mixture at N = 1e5;
 - ``bench_prediction.py``: membership of 100,000 new rows from 4,000 draws;
+- ``bench_large_n.py``: the rows of issue 25, 1-D and 4-D fits of 10^5 rows and
+  ``predict_proba`` of 10^5 rows x 4,000 draws (about 3 minutes; run it on its own with
+  ``--million`` for the 10^6-row fit, and ``--reference REV`` to measure a revision beside
+  the current source);
 - ``profile_fit.py``: where the time of our penguin fit goes;
 - ``bench_gradient.py``: one gradient of the penguin model per PyTensor backend (what BLAS
   would change);
@@ -18,7 +22,7 @@ Scripts, in order, each writing its own section of docs/benchmarks.md:
 - ``bench_dask_scoring.py``: 10 million rows scored on a 2-worker Dask cluster (about 20
   minutes; ``--only`` without ``dask`` skips it).
 
-The caps below keep a run to roughly 85 minutes (the Dask step included) on an idle 2-core
+The caps below keep a run to roughly 90 minutes (the Dask step included) on an idle 2-core
 machine; paths that reach them are recorded as timeouts (and, in the scaling benchmark, not
 run at larger N). Options after ``--`` are not taken: run a script on its own for other
 settings (each has ``--help``).
@@ -46,6 +50,7 @@ STEPS = {
     ),
     # 4 chains x (300 tune + 1000 draws): the 4,000 draws prediction needs, shorter tuning
     "prediction": ("bench_prediction.py", ["--tune", "300", "--cap", "600", "--fit-cap", "900"]),
+    "large-n": ("bench_large_n.py", ["--stage", "table", "--cap", "900"]),
     # the fit figures come from the penguins step's ours-auto runs
     "profile": ("profile_fit.py", ["--from-results", str(HERE / "results" / "penguins.json")]),
     "gradient": ("bench_gradient.py", []),

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 import bayesmixture as bm
+from bayesmixture._kernels.gaussian._complete import ROW_BLOCK
 from bayesmixture.estimators._fast.gaussian import GaussianDensity
 from pymc_reference import PYTHON_MODE, random_points, theta_of
 
@@ -193,6 +194,48 @@ def test_gaussian_density_equals_pymc(rng, n_features, covariance_type, option, 
         assert value == pytest.approx(float(reference(point)), rel=1e-10)
         if reference_grad is not None:
             np.testing.assert_allclose(grad, reference_grad(point), rtol=1e-10, atol=1e-9)
+
+
+def _block_options(n_obs: int) -> dict:
+    rows = np.arange(n_obs)
+    return {
+        "plain": ({}, {}),
+        "group-weights": ({}, {"groups": rows % 3}),
+        "student-noise-labels-weighted": (
+            {"family": "studentt", "noise": True},
+            {
+                "y": np.where(rows % 3 == 0, rows // (n_obs // 2 + 1), -1),
+                "sample_weight": rows % 3 + 0.5,
+            },
+        ),
+    }
+
+
+# The complete-rows kernel takes the rows ROW_BLOCK at a time: two full blocks and a ragged
+# one, with per-row options (labels, case weights, noise, group weights) in every block; and
+# six features, whose moment sums take the coordinates four at a time (two passes for the
+# last ones).
+@pytest.mark.parametrize(
+    ("option", "n_features"),
+    [
+        ("plain", 3),
+        ("group-weights", 3),
+        ("student-noise-labels-weighted", 3),
+        ("plain", 6),
+    ],
+)
+def test_density_over_several_row_blocks_equals_pymc(rng, option, n_features):
+    n_obs = 2 * ROW_BLOCK + 38  # _data takes an even number of rows
+    X = _data(rng, n_obs=n_obs, n_features=n_features)
+    density, model = _density_and_model(X, "full", *_block_options(n_obs)[option])
+    assert not density.general  # the complete-rows variant
+    reference = model.compile_logp(jacobian=True, mode=PYTHON_MODE)
+    reference_grad = model.compile_dlogp(jacobian=True, mode=PYTHON_MODE)
+    for point in random_points(model, rng, n=2):
+        value, grad = density.logp_and_grad(theta_of(model, point))
+        # rounding only, over ~550 rows (block sums in another order than PyMC's)
+        assert value == pytest.approx(float(reference(point)), rel=1e-10)
+        np.testing.assert_allclose(grad, reference_grad(point), rtol=1e-10, atol=1e-8)
 
 
 @pytest.mark.parametrize(

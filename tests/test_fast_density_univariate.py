@@ -14,6 +14,8 @@ from scipy.special import digamma as scipy_digamma
 
 import bayesmixture as bm
 from bayesmixture._kernels.special import digamma
+from bayesmixture._kernels.univariate import ROW_BLOCK
+from bayesmixture.estimators._families import DataScale
 from bayesmixture.estimators._fast.univariate import UnivariateDensity, unsupported_reason
 from pymc_reference import PYTHON_MODE, python_backend, random_points, theta_of
 
@@ -105,6 +107,28 @@ def test_univariate_density_equals_pymc(rng, case):
         if reference_grad is not None:
             # atol: entries near zero are differences of terms of size ~N_OBS
             np.testing.assert_allclose(grad, reference_grad(point), rtol=1e-10, atol=1e-9)
+
+
+# The kernel takes the rows ROW_BLOCK at a time: two full blocks and a ragged one, with
+# labelled rows and (the list of families) values outside the gamma and lognormal supports in
+# every block.
+@pytest.mark.parametrize(
+    "family", ["normal", "studentt", ["normal", "gamma", "lognormal"]], ids=["normal", "t", "list"]
+)
+def test_density_over_several_row_blocks_equals_pymc(rng, family):
+    n_obs = 2 * ROW_BLOCK + 77
+    y = np.r_[rng.normal(-1.0, 1.0, n_obs // 2), rng.gamma(4.0, 1.0, n_obs - n_obs // 2)]
+    y = rng.permutation(y)
+    # labelled rows: in component 0 (normal, whose support is every value), or 1 where y > 0
+    labels = np.where(np.arange(n_obs) % 7 == 0, (np.arange(n_obs) % 2) * (y > 0), -1)
+    density, model = _density_and_model(family, y, {"labels": labels})
+    reference = model.compile_logp(jacobian=True, mode=PYTHON_MODE)
+    reference_grad = model.compile_dlogp(jacobian=True, mode=PYTHON_MODE)
+    for point in random_points(model, rng, n=3):
+        value, grad = density.logp_and_grad(theta_of(model, point))
+        # rounding only, over ~1,100 rows (sums in blocks, in another order than PyMC's)
+        assert value == pytest.approx(float(reference(point)), rel=1e-10)
+        np.testing.assert_allclose(grad, reference_grad(point), rtol=1e-10, atol=1e-8)
 
 
 @pytest.mark.parametrize(

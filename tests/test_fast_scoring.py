@@ -1,5 +1,7 @@
 """The matrix-product scorer and its fused kernel equal Bayes' rule computed with scipy, draw by
-draw: complete rows, rows with gaps, weights per group, Student-t and noise components."""
+draw: complete rows, rows with gaps, weights per group, Student-t and noise components; the
+univariate fused pass equals the Mixture scorer's chunked pass (scipy's densities) for every
+family."""
 
 from __future__ import annotations
 
@@ -10,7 +12,10 @@ import pytest
 from scipy import stats
 from scipy.special import logsumexp
 
+import bayesmixture as bm
+from bayesmixture._kernels.scoring import ROW_TILE
 from bayesmixture.estimators._gaussian_scorer import GaussianEvaluator
+from pymc_reference import random_points, theta_of
 
 
 @pytest.mark.parametrize("n_rows", [1, 70, 2500])  # one tile, a ragged tile, two threads
@@ -150,6 +155,47 @@ def test_gaps_and_group_weights_equal_scipy_marginals(rng, kind):
         )
     with pytest.raises(ValueError, match=r"group_index has shape \(2,\); expected \(12,\)"):
         evaluator.responsibilities(draws, x, data={"group_index": codes[:2]})
+
+
+UNIVARIATE_DATA = {
+    "normal": lambda rng, n: rng.normal(0.0, 2.0, n),
+    "studentt": lambda rng, n: rng.standard_t(3.0, n),
+    "lognormal": lambda rng, n: rng.lognormal(0.5, 0.8, n),
+    "gamma": lambda rng, n: rng.gamma(3.0, 1.0, n),
+    "exponential": lambda rng, n: rng.exponential(2.0, n),
+    "beta": lambda rng, n: rng.beta(2.0, 3.0, n),
+    "poisson": lambda rng, n: rng.poisson(4.0, n),
+    "negbinomial": lambda rng, n: rng.negative_binomial(3, 0.3, n),
+    "binomial": lambda rng, n: rng.binomial(np.arange(n) % 7 + 4, 0.4),
+    # normal values below zero lie outside the gamma and lognormal supports
+    "normal-gamma-lognormal": lambda rng, n: np.r_[
+        rng.normal(size=n // 2), rng.gamma(4.0, size=n - n // 2)
+    ],
+}
+
+
+@pytest.mark.parametrize("case", sorted(UNIVARIATE_DATA))
+def test_univariate_fused_totals_equal_the_chunked_pass(rng, case):
+    n_obs = ROW_TILE + 45  # a full tile and a ragged one
+    family = case.split("-") if "-" in case else case
+    trials = np.arange(n_obs) % 7 + 4 if case == "binomial" else None
+    mix = bm.Mixture(family, 3, **({"trials": trials} if trials is not None else {}))
+    mix._check_params()
+    fit = mix._validate_fit_data(UNIVARIATE_DATA[case](rng, n_obs))
+    model = mix._build_model(fit)
+    scorer = mix._fast_scorer(model, None, fit.value, {}, fit=fit)
+    density = mix._compiled_density(fit)
+    # seven draws: the constrained values of random unconstrained points
+    thetas = np.stack([theta_of(model, point) for point in random_points(model, rng, n=7)])
+    draws = {name: value[0] for name, value in density.from_theta(thetas[None]).items()}
+    total, total_sq, log_density = scorer.totals(draws, fit.value)
+    log_resp, log_marginal = scorer.responsibilities(draws, fit.value)
+    resp = np.exp(log_resp)
+    # both sides equal PyMC's densities to 1e-10 (the kernel's and scipy's formulas): sums of
+    # seven responsibilities differ by rounding only; -inf outside a support on both sides
+    np.testing.assert_allclose(total, resp.sum(axis=0), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(total_sq, (resp**2).sum(axis=0), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(log_density, logsumexp(log_marginal, axis=0), rtol=1e-10)
 
 
 def _posterior(draws: dict):

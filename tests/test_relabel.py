@@ -62,6 +62,32 @@ def test_stephens_recovers_known_random_permutations(rng):
     np.testing.assert_allclose(undone, noisy)
 
 
+def test_the_relabelling_rows_find_the_permutations_of_all_rows(rng):
+    # 20,000 rows of three normals, the smallest holding 1% of them: the evenly spaced
+    # MAX_RELABEL_OBS rows that relabelling scores give every draw the permutation that
+    # all rows give, and both undo the permutations applied to the draws
+    from types import SimpleNamespace
+
+    from scipy.special import softmax
+
+    from bayesmixture.relabelling import _relabel_rows
+
+    n_obs, weights, means = 20_000, np.array([0.6, 0.39, 0.01]), np.array([-3.0, 0.0, 4.0])
+    y = means[rng.choice(3, size=n_obs, p=weights)] + rng.standard_normal(n_obs)
+    draw_means = means + 0.05 * rng.standard_normal((40, 3))  # 40 draws near the truth
+    log_joint = np.log(weights) - 0.5 * (y[None, :, None] - draw_means[:, None, :]) ** 2
+    resp = softmax(log_joint, axis=-1)  # (draw, obs, component)
+    applied = np.array([rng.permutation(3) for _ in range(40)])
+    switched = np.take_along_axis(resp, applied[:, None, :], axis=-1)
+    rows = _relabel_rows(SimpleNamespace(row_chunkable=True), n_obs)
+    assert len(rows) == bm.relabelling.MAX_RELABEL_OBS
+    everything = stephens_permutations(switched, initial=resp[0])
+    subsample = stephens_permutations(switched[:, rows], initial=resp[0, rows])
+    np.testing.assert_array_equal(subsample, everything)
+    undone = np.take_along_axis(switched, subsample[:, None, :], axis=-1)
+    np.testing.assert_allclose(undone, resp)
+
+
 def test_stephens_result_is_a_fixed_point(rng):
     resp = rng.dirichlet(np.ones(3), size=(30, 20))
     perms = stephens_permutations(resp)

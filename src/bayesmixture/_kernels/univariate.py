@@ -20,6 +20,10 @@ mixture of families and every data set, and Numba caches it on disk.
 Each component log-density is PyMC's own formula (normalising constants included); its
 gradient is analytic in the constrained parameters, then goes through the transforms: the
 mixture's gradient is sum_i r_ik d log p_k(y_i) / d param, with r_ik the responsibilities.
+Rows are taken ``ROW_BLOCK`` at a time: each component's log-densities, the softmax over
+components and each component's gradient sums are one loop over the block's rows each, which
+the vectoriser takes where a family's formula has no call (exp, log and log1p from
+:mod:`bayesmixture._kernels.fastmath`; lgamma and digamma stay calls).
 """
 
 from __future__ import annotations
@@ -38,6 +42,9 @@ from bayesmixture._kernels.callbacks import (
     source_stamp,
     wrong_length,
 )
+from bayesmixture._kernels.fastmath import exp as fast_exp
+from bayesmixture._kernels.fastmath import log as fast_log
+from bayesmixture._kernels.fastmath import log1p as fast_log1p
 from bayesmixture._kernels.payload import CONSTANT, Layout, section
 from bayesmixture._kernels.special import (
     HALF_LOG_2PI,
@@ -71,6 +78,9 @@ OBS_Y, OBS_LOG_Y, OBS_LOG1M_Y, OBS_LOG_FACTORIAL, OBS_TRIALS, OBS_LOG_BINOM = 0,
 N_OBS_COLUMNS = 6
 # Per-component terms that depend on the parameters only (computed once per call).
 N_PRE = 6
+# Rows taken together: their log-densities, responsibilities and gradient sums stay in the
+# first-level cache, and each pass over them is one loop the vectoriser takes.
+ROW_BLOCK = 512
 
 UNIVARIATE = Layout(
     "univariate",
@@ -86,8 +96,11 @@ SLOT, OFFSET = UNIVARIATE.slot, UNIVARIATE.offset
 
 # The family functions are compiled once each (they are large, and called in one place);
 # the kernel's body is inlined into its C callback, whose variant flag (stick-breaking
-# weights or not) is then a constant of the compiled code.
+# weights or not) is then a constant of the compiled code. The passes over a block of rows
+# may reassociate their sums (``_rows``), so that the vectoriser takes them: that changes
+# only the order in which a block's terms are added.
 _jit = numba.njit(nogil=True, error_model="numpy")
+_rows = numba.njit(nogil=True, error_model="numpy", fastmath={"nsz", "arcp", "contract", "reassoc"})
 _inline = numba.njit(inline="always", error_model="numpy")
 
 
@@ -167,144 +180,155 @@ def _precompute(family: int, x, pre) -> None:
         pre[1] = math.log1p(-x[0])
 
 
-@_jit
-def _column(obs, c: int, N: int):
-    """Observation column c (see the OBS_ slots)."""
-    return obs[c * N : (c + 1) * N]
+@_rows
+def _column(obs, c: int, N: int, start: int, n: int):
+    """Rows start .. start + n of observation column c (see the OBS_ slots)."""
+    return obs[c * N + start : c * N + start + n]
 
 
-@_jit
-def _column_logp(family: int, obs, N: int, x, pre, out) -> None:
-    """out[i] = log p(y_i | x) of one component for every row; -inf outside the support."""
-    y = _column(obs, OBS_Y, N)
-    ly = _column(obs, OBS_LOG_Y, N)
-    log_fact = _column(obs, OBS_LOG_FACTORIAL, N)
+@_rows
+def _column_logp(family: int, obs, N: int, start: int, n: int, x, pre, out) -> None:
+    """out[i] = log p(y_i | x) of one component for the n rows from ``start``; -inf outside
+    the support. (Parameters are read into locals first: the loops then read only the rows,
+    and the vectoriser takes them.)"""
+    y = _column(obs, OBS_Y, N, start, n)
+    ly = _column(obs, OBS_LOG_Y, N, start, n)
+    log_fact = _column(obs, OBS_LOG_FACTORIAL, N, start, n)
+    x0, x1, x2 = x[0], x[1], x[2]
+    c0, c1, c2, c5 = pre[0], pre[1], pre[2], pre[5]
     if family == NORMAL:
-        for i in range(N):
-            z = (y[i] - x[0]) * pre[1]
-            out[i] = -0.5 * z * z + pre[0]
+        for i in range(n):
+            z = (y[i] - x0) * c1
+            out[i] = -0.5 * z * z + c0
     elif family == LOGNORMAL:
-        for i in range(N):
-            z = (ly[i] - x[0]) * pre[1]
-            out[i] = -0.5 * z * z + pre[0] - ly[i] if y[i] > 0.0 else -np.inf
+        for i in range(n):
+            z = (ly[i] - x0) * c1
+            out[i] = -0.5 * z * z + c0 - ly[i] if y[i] > 0.0 else -np.inf
     elif family == STUDENTT:
-        half_nu1 = (x[2] + 1.0) / 2.0
-        for i in range(N):
-            e = y[i] - x[0]
-            out[i] = pre[0] - half_nu1 * math.log1p(pre[2] * e * e)
+        half_nu1 = (x2 + 1.0) / 2.0
+        for i in range(n):
+            e = y[i] - x0
+            out[i] = c0 - half_nu1 * fast_log1p(c2 * e * e)
     elif family == GAMMA:
-        for i in range(N):
-            lp = pre[0] - pre[1] * y[i] + logpow(ly[i], y[i], x[1] - 1.0)
+        for i in range(n):
+            lp = c0 - c1 * y[i] + logpow(ly[i], y[i], x1 - 1.0)
             out[i] = lp if y[i] >= 0.0 else -np.inf
     elif family == EXPONENTIAL:
-        for i in range(N):
-            out[i] = pre[0] - y[i] * pre[1] if y[i] >= 0.0 else -np.inf
+        for i in range(n):
+            out[i] = c0 - y[i] * c1 if y[i] >= 0.0 else -np.inf
     elif family == BETA:  # PyMC drops the (a - 1) log y term at a = 1 (and likewise for b)
-        l1y = _column(obs, OBS_LOG1M_Y, N)
-        a1 = pre[1] - 1.0
-        b1 = pre[2] - 1.0
-        for i in range(N):
-            lp = pre[0]
+        l1y = _column(obs, OBS_LOG1M_Y, N, start, n)
+        a1 = c1 - 1.0
+        b1 = c2 - 1.0
+        for i in range(n):
+            lp = c0
             if a1 != 0.0:
                 lp += a1 * ly[i]
             if b1 != 0.0:
                 lp += b1 * l1y[i]
             out[i] = lp if y[i] >= 0.0 and y[i] <= 1.0 else -np.inf
     elif family == POISSON:
-        for i in range(N):
-            out[i] = y[i] * pre[0] - log_fact[i] - x[0] if y[i] >= 0.0 else -np.inf
+        for i in range(n):
+            out[i] = y[i] * c0 - log_fact[i] - x0 if y[i] >= 0.0 else -np.inf
     elif family == NEGBINOMIAL:
-        alpha = x[1]
-        poisson_limit = alpha > NEGBINOMIAL_POISSON_ALPHA
-        for i in range(N):
+        poisson_limit = x1 > NEGBINOMIAL_POISSON_ALPHA
+        for i in range(n):
             if not y[i] >= 0.0:
                 out[i] = -np.inf
             elif poisson_limit:
-                out[i] = y[i] * pre[5] - log_fact[i] - x[0]
+                out[i] = y[i] * c5 - log_fact[i] - x0
             else:
-                out[i] = math.lgamma(y[i] + alpha) - log_fact[i] + pre[0] + y[i] * pre[1]
+                out[i] = math.lgamma(y[i] + x1) - log_fact[i] + c0 + y[i] * c1
     else:  # BINOMIAL
-        n = _column(obs, OBS_TRIALS, N)
-        log_binom = _column(obs, OBS_LOG_BINOM, N)
-        for i in range(N):
-            lp = log_binom[i] + logpow(pre[0], x[0], y[i])
-            lp += logpow(pre[1], 1.0 - x[0], n[i] - y[i])
-            out[i] = lp if y[i] >= 0.0 and y[i] <= n[i] else -np.inf
+        trials = _column(obs, OBS_TRIALS, N, start, n)
+        log_binom = _column(obs, OBS_LOG_BINOM, N, start, n)
+        for i in range(n):
+            lp = log_binom[i] + logpow(c0, x0, y[i])
+            lp += logpow(c1, 1.0 - x0, trials[i] - y[i])
+            out[i] = lp if y[i] >= 0.0 and y[i] <= trials[i] else -np.inf
 
 
-@_jit
-def _column_grad(family: int, obs, N: int, x, pre, resp, g) -> None:
-    """g[j] = sum_i resp_i d log p(y_i | x) / d x_j (constrained x); rows with resp 0 skipped."""
-    y = _column(obs, OBS_Y, N)
-    ly = _column(obs, OBS_LOG_Y, N)
+@_rows
+def _column_grad(family: int, obs, N: int, start: int, n: int, x, pre, resp, g) -> None:
+    """g[j] += sum_i resp_i d log p(y_i | x) / d x_j (constrained x) over the n rows from
+    ``start``; a row with resp 0 adds nothing (its terms may be undefined there)."""
+    y = _column(obs, OBS_Y, N, start, n)
+    ly = _column(obs, OBS_LOG_Y, N, start, n)
+    x0, x1, x2 = x[0], x[1], x[2]
+    c1, c2, c3, c4 = pre[1], pre[2], pre[3], pre[4]
     g0 = g1 = g2 = 0.0
-    if family == NORMAL or family == LOGNORMAL:
-        v = y if family == NORMAL else ly
-        for i in range(N):
-            if resp[i] == 0.0:
-                continue
-            z = (v[i] - x[0]) * pre[1]
-            g0 += resp[i] * z
-            g1 += resp[i] * (z * z - 1.0)
-        g0 *= pre[1]
-        g1 *= pre[1]
-    elif family == STUDENTT:
-        mu, sigma, nu = x[0], x[1], x[2]
-        for i in range(N):
-            if resp[i] == 0.0:
-                continue
-            e = y[i] - mu
-            q = pre[2] * e * e  # lam (y - mu)^2 / nu
-            h = (nu + 1.0) / (1.0 + q)
-            g0 += resp[i] * h * e
-            g1 += resp[i] * (h * q - 1.0)
-            g2 += resp[i] * (pre[1] - 0.5 * math.log1p(q) + 0.5 * h * q / nu)
-        g0 *= pre[2]
-        g1 /= sigma
+    if family == NORMAL:
+        g0, g1 = _location_scale_grad(y, n, x0, c1, resp)
+    elif family == LOGNORMAL:
+        g0, g1 = _location_scale_grad(ly, n, x0, c1, resp)
+    elif family == STUDENTT:  # mu, sigma, nu
+        for i in range(n):
+            e = y[i] - x0
+            q = c2 * e * e  # lam (y - mu)^2 / nu
+            h = (x2 + 1.0) / (1.0 + q)
+            r = resp[i]
+            g0 += r * h * e if r != 0.0 else 0.0
+            g1 += r * (h * q - 1.0) if r != 0.0 else 0.0
+            g2 += r * (c1 - 0.5 * fast_log1p(q) + 0.5 * h * q / x2) if r != 0.0 else 0.0
+        g0 *= c2
+        g1 /= x1
     elif family == GAMMA:  # mean m, shape a: log p = a log(a / m) - a y / m + (a - 1) log y ...
-        mean, shape = x[0], x[1]
-        for i in range(N):
+        for i in range(n):
             if resp[i] == 0.0:
                 continue
-            g0 += resp[i] * (y[i] - mean)
-            g1 += resp[i] * (pre[2] - y[i] / mean + ly[i])
-        g0 *= shape / (mean * mean)
+            g0 += resp[i] * (y[i] - x0)
+            g1 += resp[i] * (c2 - y[i] / x0 + ly[i])
+        g0 *= x1 / (x0 * x0)
     elif family == EXPONENTIAL:
-        for i in range(N):
+        for i in range(n):
             if resp[i] != 0.0:
-                g0 += resp[i] * (y[i] * pre[1] - 1.0)
-        g0 *= pre[1]
+                g0 += resp[i] * (y[i] * c1 - 1.0)
+        g0 *= c1
     elif family == BETA:  # through a = m c and b = (1 - m) c
-        l1y = _column(obs, OBS_LOG1M_Y, N)
-        for i in range(N):
+        l1y = _column(obs, OBS_LOG1M_Y, N, start, n)
+        for i in range(n):
             if resp[i] == 0.0:
                 continue
-            g_a = ly[i] + pre[3]
-            g_b = l1y[i] + pre[4]
+            g_a = ly[i] + c3
+            g_b = l1y[i] + c4
             g0 += resp[i] * (g_a - g_b)
-            g1 += resp[i] * (x[0] * g_a + (1.0 - x[0]) * g_b)
-        g0 *= x[1]
+            g1 += resp[i] * (x0 * g_a + (1.0 - x0) * g_b)
+        g0 *= x1
     elif family == POISSON:
-        for i in range(N):
+        for i in range(n):
             if resp[i] != 0.0:
-                g0 += resp[i] * (y[i] / x[0] - 1.0)
-    elif family == NEGBINOMIAL:
-        mu, alpha = x[0], x[1]
-        poisson_limit = alpha > NEGBINOMIAL_POISSON_ALPHA
-        for i in range(N):
+                g0 += resp[i] * (y[i] / x0 - 1.0)
+    elif family == NEGBINOMIAL:  # mu, alpha
+        poisson_limit = x1 > NEGBINOMIAL_POISSON_ALPHA
+        for i in range(n):
             if resp[i] == 0.0:
                 continue
             if poisson_limit:  # no dependence on alpha left
-                g0 += resp[i] * (y[i] / mu - 1.0)
+                g0 += resp[i] * (y[i] / x0 - 1.0)
                 continue
-            g0 += resp[i] * (y[i] / mu - (y[i] + alpha) / pre[4])
-            g1 += resp[i] * (digamma(y[i] + alpha) - pre[2] + pre[3] + (mu - y[i]) / pre[4])
+            g0 += resp[i] * (y[i] / x0 - (y[i] + x1) / c4)
+            g1 += resp[i] * (digamma(y[i] + x1) - c2 + c3 + (x0 - y[i]) / c4)
     else:  # BINOMIAL
-        n = _column(obs, OBS_TRIALS, N)
-        for i in range(N):
+        trials = _column(obs, OBS_TRIALS, N, start, n)
+        for i in range(n):
             if resp[i] != 0.0:
-                g0 += resp[i] * (y[i] / x[0] - (n[i] - y[i]) / (1.0 - x[0]))
-    g[0], g[1], g[2] = g0, g1, g2
+                g0 += resp[i] * (y[i] / x0 - (trials[i] - y[i]) / (1.0 - x0))
+    g[0] += g0
+    g[1] += g1
+    g[2] += g2
+
+
+@_rows
+def _location_scale_grad(v, n, mu, inv_sigma, resp):
+    """(sum_i r_i z_i, sum_i r_i (z_i^2 - 1)) / sigma with z = (v - mu) / sigma: the normal
+    log-density's gradient in (mu, sigma) (of log y for the lognormal)."""
+    g0 = g1 = 0.0
+    for i in range(n):
+        z = (v[i] - mu) * inv_sigma
+        r = resp[i]
+        g0 += r * z if r != 0.0 else 0.0
+        g1 += r * (z * z - 1.0) if r != 0.0 else 0.0
+    return g0 * inv_sigma, g1 * inv_sigma
 
 
 @_inline
@@ -327,22 +351,18 @@ def logp_and_grad(theta, payload, grad, stick_breaking):
     dx = np.zeros((K, MAX_PARAMS))
     pre = np.zeros((K, N_PRE))
     logp += _component_priors(theta, table, grad, n_params(block), family, index, x, dx, pre)
-    # component log-densities, one column per component, then responsibilities in place
-    resp = np.empty((K, N))
-    for k in range(K):
-        _column_logp(family[k], obs, N, x[k], pre[k], resp[k])
-    likelihood = _responsibilities(log_w[0], known, resp)
+    # the rows, block by block: the mixture's log-likelihood, and per component the sums
+    # g_x[k, j] = sum_i r_ik d log p_k(y_i) / d x_kj and g_log_w[0, k] = sum_i r_ik
+    g_x = np.zeros((K, MAX_PARAMS))
+    g_log_w = np.zeros((1, K))
+    likelihood = _row_blocks(obs, known, N, family, x, pre, log_w[0], g_x, g_log_w[0])
     if likelihood == -np.inf:  # a value outside every component's support
         return likelihood
     logp += likelihood
-    # gradient: sum_i r_ik d log p_k(y_i), through the transforms; the weights' simplex
-    g_x = np.empty(MAX_PARAMS)
-    g_log_w = np.empty((1, K))
+    # gradient: through the transforms; the weights' simplex
     for k in range(K):
-        g_log_w[0, k] = resp[k].sum()
-        _column_grad(family[k], obs, N, x[k], pre[k], resp[k], g_x)
         for j in range(N_PARAMS[family[k]]):
-            grad[index[k, j]] += g_x[j] * dx[k, j]
+            grad[index[k, j]] += g_x[k, j] * dx[k, j]
     add_weights_grad(theta, 0, block, log_w, g_log_w, grad, stick_breaking)
     return logp
 
@@ -366,29 +386,71 @@ def _component_priors(theta, table, grad, t0, family, index, x, dx, pre):
     return logp
 
 
-@_jit
-def _responsibilities(log_w, known, resp) -> float:
-    """The mixture's log-likelihood from log p_k(y_i) in ``resp`` (K, N), which then holds
-    the responsibilities; -inf when a value is outside every component's support."""
-    K, N = resp.shape
-    terms = np.empty(K)
+@_rows
+def _row_blocks(obs, known, N, family, x, pre, log_w, g_x, resp_sums) -> float:
+    """The mixture's log-likelihood over all rows, ``ROW_BLOCK`` rows at a time; adds each
+    component's gradient sums to g_x and its responsibilities' sum to resp_sums. -inf (and
+    nothing added) when a value is outside every component's support."""
+    K = family.shape[0]
+    resp = np.empty((K, ROW_BLOCK))
+    top = np.empty(ROW_BLOCK)
+    z = np.empty(ROW_BLOCK)
     logp = 0.0
-    for i in range(N):
-        top = -np.inf
-        label = int(known[i])
+    for start in range(0, N, ROW_BLOCK):
+        n = min(ROW_BLOCK, N - start)
         for k in range(K):
-            terms[k] = log_w[k] + resp[k, i] if label < 0 or label == k else -np.inf
-            top = max(top, terms[k])
-        if top == -np.inf:  # outside every component's support
-            return -np.inf
-        z = 0.0
+            _column_logp(family[k], obs, N, start, n, x[k], pre[k], resp[k])
+        block_logp = _responsibilities(log_w, known[start : start + n], resp, n, top, z)
+        if block_logp == -np.inf:
+            return block_logp
+        logp += block_logp
         for k in range(K):
-            terms[k] = math.exp(terms[k] - top)
-            z += terms[k]
-        logp += top + math.log(z)
-        inv = 1.0 / z
-        for k in range(K):
-            resp[k, i] = terms[k] * inv
+            _column_grad(family[k], obs, N, start, n, x[k], pre[k], resp[k], g_x[k])
+            row = resp[k]
+            total = 0.0
+            for i in range(n):
+                total += row[i]
+            resp_sums[k] += total
+    return logp
+
+
+@_rows
+def _responsibilities(log_w, known, resp, n, top, z) -> float:
+    """The mixture's log-likelihood of n rows from log p_k(y_i) in ``resp[:, :n]`` (K, n),
+    which then holds the responsibilities; -inf when a value is outside every component's
+    support. Each pass is one loop over the rows (``top`` and ``z``: scratch of n values)."""
+    K = resp.shape[0]
+    for i in range(n):
+        top[i] = -np.inf
+    for k in range(K):
+        lw = log_w[k]
+        row = resp[k]
+        for i in range(n):  # a labelled row mixes over its own component only
+            label = known[i]
+            term = lw + row[i] if label < 0.0 or label == k else -np.inf
+            row[i] = term
+            top[i] = max(top[i], term)
+    outside = 0
+    for i in range(n):
+        outside += top[i] == -np.inf
+    if outside:
+        return -np.inf
+    for i in range(n):
+        z[i] = 0.0
+    for k in range(K):
+        row = resp[k]
+        for i in range(n):
+            share = fast_exp(row[i] - top[i])
+            row[i] = share
+            z[i] += share
+    logp = 0.0
+    for i in range(n):
+        logp += top[i] + fast_log(z[i])
+        z[i] = 1.0 / z[i]
+    for k in range(K):
+        row = resp[k]
+        for i in range(n):
+            row[i] *= z[i]
     return logp
 
 

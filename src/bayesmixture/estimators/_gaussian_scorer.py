@@ -28,8 +28,6 @@ sharing one component) go through the general evaluator.
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 from scipy.special import gammaln
 
@@ -110,15 +108,13 @@ class GaussianEvaluator(ArrayScorer):
     def totals(
         self, draws, value: np.ndarray, *, density: bool = True
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Sums over every draw, in one fused pass (Numba, row blocks on threads).
+        """Sums over every draw, in one fused pass (Numba, blocks of rows on threads).
 
         Returns ``sum_s r_sik`` and ``sum_s r_sik^2`` of shape (n_rows, K) and
         ``log sum_s p(x_i | theta_s)`` of shape (n_rows,) (zeros unless ``density``);
         memory stays O(n_rows * K).
         """
-        from concurrent.futures import ThreadPoolExecutor
-
-        from bayesmixture._kernels.scoring import membership_totals
+        from bayesmixture._kernels.scoring import membership_totals, over_row_blocks
 
         value = np.asarray(value, dtype=float)
         K = self.spec.n_components
@@ -137,20 +133,14 @@ class GaussianEvaluator(ArrayScorer):
         total = np.zeros((len(value), K))
         total_sq = np.zeros((len(value), K))
         log_density = np.empty(len(value))
-        n_threads = max(1, min(os.cpu_count() or 1, len(value) // 1000))
-        bounds = np.linspace(0, len(value), n_threads + 1).astype(int)
 
-        def run(block: int) -> None:
-            rows = slice(bounds[block], bounds[block + 1])
+        def run(start: int, stop: int) -> None:
+            rows = slice(start, stop)
             membership_totals(
                 features[rows], weights, K, total[rows], total_sq[rows], log_density[rows], density
             )
 
-        if n_threads == 1:
-            run(0)
-        else:
-            with ThreadPoolExecutor(n_threads) as pool:
-                list(pool.map(run, range(n_threads)))
+        over_row_blocks(len(value), run)
         return total, total_sq, log_density
 
     def _log_joint(

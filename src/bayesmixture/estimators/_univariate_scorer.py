@@ -40,6 +40,14 @@ class UnivariateEvaluator(ArrayScorer):
         names = dict.fromkeys(name for group in self.parameters for name in group.values())
         self.rv_names = ("weights", *names)
 
+    @property
+    def totals(self):
+        """The fused pass over rows and draws that ``evaluation.summarise`` takes for large
+        inputs (``_fast.univariate.fused_totals``); None where the kernel lacks a family."""
+        from bayesmixture.estimators._fast.univariate import fused_totals
+
+        return fused_totals(self.families, self.parameters, self.trials)
+
     def _row_data(self, data, n_rows: int) -> dict[str, np.ndarray]:
         data = dict(data or {})
         unknown = sorted(set(data) - {"trials"})

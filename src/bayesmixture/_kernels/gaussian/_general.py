@@ -158,7 +158,7 @@ def _row_densities_of(student: bool):
                 pf = p * NF + f
                 q = 0.0
                 for a in range(d):
-                    s = x[i * D + a] - theta[t_mu + k * D + int(cols[p, a])]
+                    s = x[a * N + i] - theta[t_mu + k * D + int(cols[p, a])]
                     for b in range(a):
                         s -= J[pf, a, b] * V[i, k, b]
                     V[i, k, a] = s / J[pf, a, a]

@@ -27,8 +27,10 @@ GAUSSIAN = Layout(
     sections=(
         ("weights", None),  # the weights' block (bayesmixture._kernels.weights)
         ("cpc_concentration", ("n_pairs",)),  # Beta(b, b) of each CPC
-        # a row with missing entries holds its observed entries first, then zeros
-        ("x", ("n_obs", "n_features")),
+        # column by column (feature a of row i at a * n_obs + i), so that a pass over rows
+        # reads each feature contiguously; a row with missing entries holds its observed
+        # entries first, then zeros
+        ("x", ("n_features", "n_obs")),
         ("weight_row", ("n_obs",)),  # each row's row of weights (its group)
         ("label_group", ("n_obs",)),  # each row's label group
         ("case_weight", ("n_obs",)),

@@ -8,6 +8,7 @@ import math
 import numba
 import numpy as np
 
+from bayesmixture._kernels.fastmath import log1p as fast_log1p
 from bayesmixture._kernels.gaussian._layout import FULL, OFFSET, SLOT, SPHERICAL, TIED, dims
 from bayesmixture._kernels.special import HALF_LOG_2PI, LOG_PI, digamma
 
@@ -119,12 +120,20 @@ def df_prior(theta, grad, t_df, K, shape, rate, nu):
 @jit
 def df_grad(nu, d, q):
     """d log t / d nu of a Student-t term with d coordinates and quadratic form q."""
-    return (
-        0.5 * (digamma(0.5 * (nu + d)) - digamma(0.5 * nu))
-        - 0.5 * d / nu
-        - 0.5 * math.log1p(q / nu)
-        + 0.5 * (nu + d) * q / (nu * (nu + q))
-    )
+    return df_grad_constant(nu, d) + df_grad_row(nu, d, q)
+
+
+@jit
+def df_grad_constant(nu, d):
+    """The part of :func:`df_grad` that does not depend on q (digamma functions: computed
+    once per component, out of the loops over rows)."""
+    return 0.5 * (digamma(0.5 * (nu + d)) - digamma(0.5 * nu)) - 0.5 * d / nu
+
+
+@jit
+def df_grad_row(nu, d, q):
+    """The part of :func:`df_grad` that depends on q (no calls: it vectorises)."""
+    return -0.5 * fast_log1p(q / nu) + 0.5 * (nu + d) * q / (nu * (nu + q))
 
 
 @jit
@@ -141,7 +150,7 @@ def log_norm(student, nu, d):
 def log_kernel(student, nu, d, q):
     """A component's log-density less its normalising constant, from the quadratic form q."""
     if student:
-        return -0.5 * (nu + d) * math.log1p(q / nu)
+        return -0.5 * (nu + d) * fast_log1p(q / nu)
     return -0.5 * q
 
 

@@ -160,7 +160,7 @@ class GaussianDensity(KernelDensity):
         sections = {
             "weights": self.weights.section,
             "cpc_concentration": conc if self.n_cpc else np.zeros(pairs),
-            "x": X,
+            "x": X.T,  # column by column
             "weight_row": np.zeros(N) if group_index is None else group_index,
             "label_group": np.zeros(N) if label_codes is None else label_codes,
             "case_weight": np.ones(N) if case_weights is None else case_weights,

@@ -250,3 +250,58 @@ def _row_labels(fit, n_rows: int) -> np.ndarray:
     """Each row's class code as the kernel reads it (-1: unlabelled)."""
     labels = fit.row_labels if fit.row_labels is not None else np.full(n_rows, -1)
     return np.asarray(labels, dtype=float)
+
+
+def fused_totals(families: list[str], parameters: list[list[str]], trials):
+    """The fused membership pass of a Mixture's scorer (``evaluation.summarise`` calls it for
+    large inputs), or None when the kernel lacks a family.
+
+    ``families`` and ``parameters`` as :class:`UnivariateEvaluator` holds them (each
+    component's posterior variables, in its family's order, which is the kernel's), and the
+    training rows' ``trials``. The returned ``totals(draws, value, *, density=True)`` gives
+    ``sum_s r_sik``, ``sum_s r_sik^2`` (n_rows, K) and ``log sum_s p(y_i | theta_s)``
+    (n_rows,) in one pass over rows and draws (``_kernels.scoring.univariate_totals``, the
+    log-densities of the univariate kernel, held equal to PyMC's), blocks of rows on threads.
+    """
+    if any(name not in FAMILY_CODES for name in families):
+        return None
+    codes = np.array([FAMILY_CODES[name] for name in families], dtype=np.int64)
+
+    def totals(draws, value, *, density: bool = True):
+        from bayesmixture._kernels.scoring import over_row_blocks, univariate_totals
+
+        y = np.asarray(value, dtype=float)
+        n_obs, K = len(y), len(codes)
+        if np.ndim(trials) and np.shape(trials) != (n_obs,):  # as the scorer's _row_data
+            raise ValueError(f"trials has shape {np.shape(trials)}; expected ({n_obs},).")
+        obs = np.ascontiguousarray(_observation_table(y, trials).ravel())
+        with np.errstate(divide="ignore"):  # a weight of 0 (underflow): log 0 = -inf
+            log_w = np.ascontiguousarray(np.log(np.asarray(draws["weights"], dtype=float)))
+        x = np.ones((len(log_w), K, kernel.MAX_PARAMS))
+        for k, names in enumerate(parameters):
+            for j, name in enumerate(names):
+                values = np.asarray(draws[name], dtype=float)
+                x[:, k, j] = values[:, k] if values.ndim == 2 else values
+        total, total_sq = np.zeros((n_obs, K)), np.zeros((n_obs, K))
+        log_density = np.empty(n_obs)
+
+        def run(start: int, stop: int) -> None:
+            rows = slice(start, stop)
+            univariate_totals(
+                obs,
+                n_obs,
+                start,
+                stop,
+                codes,
+                x,
+                log_w,
+                total[rows],
+                total_sq[rows],
+                log_density[rows],
+                density,
+            )
+
+        over_row_blocks(n_obs, run)
+        return total, total_sq, log_density
+
+    return totals
