@@ -15,7 +15,6 @@ from scipy.special import digamma as scipy_digamma
 import bayesmixture as bm
 from bayesmixture._kernels.special import digamma
 from bayesmixture._kernels.univariate import ROW_BLOCK
-from bayesmixture.estimators._families import DataScale
 from bayesmixture.estimators._fast.univariate import UnivariateDensity, unsupported_reason
 from pymc_reference import PYTHON_MODE, python_backend, random_points, theta_of
 
