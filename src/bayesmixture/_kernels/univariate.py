@@ -465,6 +465,9 @@ def _make_callback(stick_breaking: bool, stamp: int):
         value = logp_and_grad(numba.carray(x_, (dim,)), payload, grad, STICK_BREAKING)
         return finish(value, grad, logp_)
 
+    # one name per variant: Numba names compiled code qualname$n with n counted per process,
+    # and variants compiled in different processes are loaded into one (see weights.py)
+    logp_callback.__qualname__ += f"_{int(STICK_BREAKING)}"
     return logp_callback
 
 

@@ -81,6 +81,9 @@ def make_complete(student: bool, stick_breaking: bool, stamp: int):
             factor_grad(theta, grad, cov, D, t_sd, t_cpc, f, H, C, sd)
         return finish(logp, grad, logp_)
 
+    # one name per variant: Numba names compiled code qualname$n with n counted per process,
+    # and variants compiled in different processes are loaded into one (see weights.py)
+    logp_callback.__qualname__ += f"_complete_{int(student)}_{int(stick_breaking)}"
     return logp_callback
 
 
@@ -183,6 +186,7 @@ def _row_pass_of(student: bool):
                     grad[t_df + k] += nu_k * total
         return logp
 
+    _row_pass.__qualname__ += f"_{int(student)}"  # one name per variant (make_complete)
     return piece(_row_pass)
 
 

@@ -97,6 +97,8 @@ def make_general(student: bool, stick_breaking: bool, stamp: int):
             factor_grad(theta, grad, cov, D, t_sd, t_cpc, f, GL, C, sd)
         return finish(logp, grad, logp_)
 
+    # one name per variant (see make_complete)
+    logp_callback.__qualname__ += f"_general_{int(student)}_{int(stick_breaking)}"
     return logp_callback
 
 
@@ -169,6 +171,7 @@ def _row_densities_of(student: bool):
             if lp.shape[1] > K:
                 lp[i, K] = noise[i]
 
+    _row_densities.__qualname__ += f"_{int(student)}"  # one name per variant
     return piece(_row_densities)
 
 
@@ -244,6 +247,7 @@ def _pattern_sums_of(student: bool):
                 if STUDENT:
                     grad[t_df + k] += a_ik * nu[k] * df_grad(nu[k], d, qs[i, k])
 
+    _pattern_sums.__qualname__ += f"_{int(student)}"  # one name per variant
     return piece(_pattern_sums)
 
 
