@@ -40,9 +40,11 @@ ALL_VARIANTS = (
 
 
 def _compile_scoring() -> None:
-    """One call of the fused membership kernel (2 rows, 1 draw, 2 components), with the
-    argument types that GaussianEvaluator.totals passes."""
-    from bayesmixture._kernels.scoring import membership_totals
+    """One call of each fused membership kernel (2 rows, 1 draw, 2 components), with the
+    argument types that GaussianEvaluator.totals and Mixture's fused pass
+    (``estimators._fast.univariate.fused_totals``) pass."""
+    from bayesmixture._kernels.scoring import membership_totals, univariate_totals
+    from bayesmixture._kernels.univariate import MAX_PARAMS, N_OBS_COLUMNS
 
     rows, components, n_features = 2, 2, 1
     total = np.zeros((rows, components))
@@ -53,6 +55,20 @@ def _compile_scoring() -> None:
         total,
         np.zeros_like(total),
         np.zeros(rows),
+        True,
+    )
+    log_density = np.zeros(rows)
+    univariate_totals(
+        np.zeros(rows * N_OBS_COLUMNS),
+        rows,
+        0,
+        rows,
+        np.zeros(components, dtype=np.int64),
+        np.ones((1, components, MAX_PARAMS)),
+        np.zeros((1, components)),
+        total[0:rows],
+        total[0:rows].copy(),
+        log_density[0:rows],
         True,
     )
 

@@ -46,7 +46,10 @@ class UnivariateEvaluator(ArrayScorer):
         inputs (``_fast.univariate.fused_totals``); None where the kernel lacks a family."""
         from bayesmixture.estimators._fast.univariate import fused_totals
 
-        return fused_totals(self.families, self.parameters, self.trials)
+        # the kernel's own families only (an alias's record is checked where it samples)
+        names = [f.name if f.kernel == f.name else f"{f.name} (alias)" for f in self.families]
+        variables = [list(group.values()) for group in self.parameters]
+        return fused_totals(names, variables, self.trials)
 
     def _row_data(self, data, n_rows: int) -> dict[str, np.ndarray]:
         data = dict(data or {})
