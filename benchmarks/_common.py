@@ -491,7 +491,7 @@ class FitTimer:
         self.backend_import = 0.0
         # The whole sampling step of a fit: the compiled path (kernel load or Numba compile,
         # nutpie) or PyMC's graph (bayesmixture.inference.sample); EM starts count in it.
-        original = base.BayesianMixture._draw_posterior
+        original = base.draw_posterior
 
         def timed_sample(*args: Any, **kwargs: Any) -> Any:
             self.sample_started = time.perf_counter()
@@ -503,7 +503,7 @@ class FitTimer:
                 self.resolved = attrs["bayesmixture_sampler"]
             return idata
 
-        base.BayesianMixture._draw_posterior = timed_sample
+        base.draw_posterior = timed_sample
         if self.resolved == "nutpie":
             begin = time.perf_counter()
             import nutpie
@@ -525,7 +525,7 @@ class FitTimer:
         estimator.fit(data) if y is None else estimator.fit(data, y)
         end = time.perf_counter()
         if self.sample_started is None or self.sample_ended is None:
-            raise RuntimeError("the fit did not call BayesianMixture._draw_posterior")
+            raise RuntimeError("the fit did not call draw_posterior")
         inside = self.sample_ended - self.sample_started
         sampling = inside if self.sampling is None else float(self.sampling)
         clock.add("build", self.sample_started - begin)

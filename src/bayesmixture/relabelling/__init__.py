@@ -11,17 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import arviz as az
 import numpy as np
 import pandas as pd
-import pymc as pm
-import xarray as xr
 
-from bayesmixture._spec import lookup
 from bayesmixture.evaluation import (
     COMPONENT_DIM,
-    MixtureEvaluator,
     check_posterior,
     permute_axis,
     stacked_draws,
@@ -30,6 +26,13 @@ from bayesmixture.evaluation import (
 from bayesmixture.relabelling._ecr import ecr_permutations
 from bayesmixture.relabelling._pivot import pivot_permutations
 from bayesmixture.relabelling._stephens import stephens_permutations
+
+if TYPE_CHECKING:  # ArviZ and PyMC load in the functions that need them
+    import arviz as az
+    import pymc as pm
+    import xarray as xr
+
+    from bayesmixture.evaluation import MixtureEvaluator
 
 __all__ = ["LabelSwitchingReport", "label_switching", "relabel"]
 
@@ -107,6 +110,9 @@ def relabel(
     >>> perms.dims, bool((abs(chain_means[0] - chain_means[1]) < 0.5).all())
     (('chain', 'draw', 'component'), True)
     """
+    from bayesmixture._spec import lookup
+    from bayesmixture.evaluation import MixtureEvaluator
+
     spec = lookup(model, name)
     method = check_method(method)
     posterior = check_posterior(idata, model)
@@ -156,6 +162,8 @@ def permute_posterior(
     idata: az.InferenceData, perms: np.ndarray, *, weights_name: str | None
 ) -> az.InferenceData:
     """A new InferenceData whose posterior is permuted draw by draw."""
+    import arviz as az
+
     posterior = idata.posterior
     n_chains, n_draws = posterior.sizes["chain"], posterior.sizes["draw"]
     new_vars = {}
@@ -236,6 +244,9 @@ def label_switching(
     >>> list(report.per_chain.columns)
     ['share_switched', 'modal_permutation']
     """
+    from bayesmixture._spec import lookup
+    from bayesmixture.evaluation import MixtureEvaluator
+
     spec = lookup(model, name)
     method = check_method(method)
     posterior = check_posterior(idata, model)
@@ -293,6 +304,8 @@ def _component_parameters(posterior: xr.Dataset, n_components: int) -> np.ndarra
 
 
 def _as_dataarray(perms: np.ndarray, posterior: xr.Dataset) -> xr.DataArray:
+    import xarray as xr
+
     n_chains, n_draws = posterior.sizes["chain"], posterior.sizes["draw"]
     return xr.DataArray(
         perms.reshape(n_chains, n_draws, -1),
