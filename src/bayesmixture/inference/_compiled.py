@@ -99,9 +99,15 @@ def model_layout(model) -> InferenceLayout:
 
 
 def load_sampler() -> None:
-    """Import nutpie (and, through it, ArviZ): a fit calls this before it waits for its
-    kernel to compile, so that the imports overlap the compile."""
+    """What sampling and naming the draws load on first use, loaded now: a fit calls this
+    before it waits for its kernel to compile, so that the loading overlaps the compile.
+
+    nutpie imports ArviZ (and matplotlib with it), and a process's first xarray array makes
+    xarray import ``dask.array`` when Dask is installed (its check for lazy arrays).
+    """
     import nutpie  # noqa: F401
+
+    xr.DataArray(np.zeros(1))
 
 
 def sample_compiled(
