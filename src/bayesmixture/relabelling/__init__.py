@@ -5,6 +5,13 @@ draw, obs, component): ``"stephens"`` (Stephens 2000, KL to the permuted average
 ``"ecr"`` (Papastamoulis & Iliopoulos 2010, agreement with a pivot allocation) and
 ``"pivot"`` (match component parameters to a reference draw). All start from the draw with
 the highest likelihood, so chains that found the same clusters in different orders are merged.
+
+Only the components in use are matched: when no draw gives more than m < K components a
+row's worth of responsibility (an overfitted sparse or Dirichlet-process mixture), each draw's
+m fullest components are relabelled by the method and its emptied ones follow, fullest first.
+An emptied component's label carries no information (no row tells it from another emptied
+one), and the methods' cost grows with the number of labels they match: Stephens' method on
+ten labels of which four are in use kept reshuffling the empty ones for its 100 iterations.
 """
 
 from __future__ import annotations
@@ -38,26 +45,29 @@ __all__ = ["LabelSwitchingReport", "label_switching", "relabel"]
 
 # Rows used to find permutations; evenly spaced, so the answer does not depend on a seed.
 MAX_RELABEL_OBS = 2000
+# A component is in use in a draw when its responsibilities sum to at least this many rows.
+ROWS_IN_USE = 1.0
 
 
 # ---------------------------------------------------------------------- the methods
 
 
-def _stephens(resp: np.ndarray, reference: int, posterior: xr.Dataset) -> np.ndarray:
+def _stephens(resp: np.ndarray, reference: int, parameters) -> np.ndarray:
     return stephens_permutations(resp, initial=resp[reference])
 
 
-def _ecr(resp: np.ndarray, reference: int, posterior: xr.Dataset) -> np.ndarray:
+def _ecr(resp: np.ndarray, reference: int, parameters) -> np.ndarray:
     return ecr_permutations(resp, pivot=resp[reference].argmax(axis=-1))
 
 
-def _pivot(resp: np.ndarray, reference: int, posterior: xr.Dataset) -> np.ndarray:
-    return pivot_permutations(_component_parameters(posterior, resp.shape[-1]), reference)
+def _pivot(resp: np.ndarray, reference: int, parameters) -> np.ndarray:
+    return pivot_permutations(parameters(), reference)
 
 
 # Relabelling methods by name: (resp (draw, obs, component), index of the reference draw,
-# posterior) -> permutations (draw, component).
-METHODS: dict[str, Callable[[np.ndarray, int, xr.Dataset], np.ndarray]] = {
+# parameters) -> permutations (draw, component); ``parameters()`` gives the components'
+# parameters (draw, component, n_params) of the same components, for the methods that read them.
+METHODS: dict[str, Callable[[np.ndarray, int, Callable[[], np.ndarray]], np.ndarray]] = {
     "stephens": _stephens,
     "ecr": _ecr,
     "pivot": _pivot,
@@ -134,7 +144,8 @@ def find_permutations(
 
     With ``free`` (indices of components), only those components' labels are permuted among
     themselves, from their responsibilities; the others keep theirs (a noise component, or
-    components named by labelled rows).
+    components named by labelled rows). Of those, only the components in use are matched by
+    the method (see the module's docstring).
     """
     draws = stacked_draws(posterior, evaluator.rv_names)
     value = training_value(evaluator)
@@ -148,14 +159,41 @@ def find_permutations(
     )
     resp = np.exp(log_resp)
     reference = int(np.argmax(log_marginal.sum(axis=1)))
-    if free is None:
-        return METHODS[method](resp, reference, posterior)
-    free = np.asarray(free, dtype=np.intp)
+    free = np.arange(spec.n_components) if free is None else np.asarray(free, dtype=np.intp)
     perms = np.tile(np.arange(spec.n_components), (len(resp), 1))
-    if len(free) > 1:
-        sub = METHODS[method](resp[..., free], reference, posterior.isel({COMPONENT_DIM: free}))
-        perms[:, free] = free[sub]
+    if len(free) < 2:
+        return perms
+    resp = resp[..., free]
+    weights = None if spec.case_weights is None or spec.groups is not None else spec.case_weights
+    order, n_used = _labels_in_use(resp, None if weights is None else weights[rows])
+    used = order[:, :n_used]  # (draw, n_used): each draw's components in use, among ``free``
+
+    def parameters() -> np.ndarray:
+        every = _component_parameters(posterior, posterior.sizes[COMPONENT_DIM])
+        return np.take_along_axis(every, free[used][..., None], axis=1)
+
+    sub = METHODS[method](np.take_along_axis(resp, used[:, None, :], axis=2), reference, parameters)
+    perms[:, free[:n_used]] = free[np.take_along_axis(used, sub, axis=1)]
+    perms[:, free[n_used:]] = free[order[:, n_used:]]
     return perms
+
+
+def _labels_in_use(resp: np.ndarray, case_weights) -> tuple[np.ndarray, int]:
+    """Each draw's labels, in use first, and how many are matched: ``order`` (draw, K) and m.
+
+    ``resp`` (draw, row, K); ``case_weights`` (row,) counts each row that many times, or None.
+
+    m is the largest number of components in use in any draw (at least 2). When every
+    component is in use somewhere, ``order`` is the identity and every label is matched; else
+    each draw's labels are ordered by the rows they hold, fullest first.
+    """
+    n_draws, _, n_components = resp.shape
+    weights = np.ones(resp.shape[1]) if case_weights is None else np.asarray(case_weights)
+    rows_held = np.einsum("sik,i->sk", resp, weights)
+    n_used = max(2, int((rows_held >= ROWS_IN_USE).sum(axis=1).max()))
+    if n_used >= n_components:
+        return np.tile(np.arange(n_components), (n_draws, 1)), n_components
+    return np.argsort(-rows_held, axis=1, kind="stable"), n_used
 
 
 def permute_posterior(
