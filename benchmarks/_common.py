@@ -526,7 +526,7 @@ class FitTimer:
         estimator.fit(data) if y is None else estimator.fit(data, y)
         end = time.perf_counter()
         if self.sample_started is None or self.sample_ended is None:
-            raise RuntimeError("the fit did not call estimators._base.draw_posterior")
+            raise RuntimeError("the fit did not call draw_posterior")
         inside = self.sample_ended - self.sample_started
         sampling = inside if self.sampling is None else float(self.sampling)
         clock.add("build", self.sample_started - begin)

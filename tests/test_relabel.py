@@ -96,6 +96,97 @@ def test_stephens_result_is_a_fixed_point(rng):
     np.testing.assert_array_equal(again, np.tile(np.arange(3), (30, 1)))
 
 
+def _overfitted_resp(rng, n_draws=60, n_used=3, n_components=10, rows_per_cluster=15):
+    """Responsibilities (draw, obs, K) of an overfitted mixture, and each draw's labels of its
+    clusters: ``n_used`` clear clusters under labels switched at random in each draw, up to
+    three small components taking a few rows in some draws, and components holding next to
+    nothing (responsibilities of order e^-9, spread over orders of magnitude)."""
+    n_obs = n_used * rows_per_cluster
+    cluster = np.repeat(np.arange(n_used), rows_per_cluster)
+    resp = np.exp(rng.normal(-9.0, 3.0, size=(n_draws, n_obs, n_components)))
+    labels = np.array([rng.permutation(n_components) for _ in range(n_draws)])
+    for s in range(n_draws):
+        resp[s, np.arange(n_obs), labels[s, cluster]] = 1.0
+        for extra in range(rng.integers(0, 4)):
+            rows = rng.choice(n_obs, size=rng.integers(1, 5), replace=False)
+            resp[s, rows, labels[s, n_used + extra]] = rng.uniform(0.3, 3.0, size=len(rows))
+    return resp / resp.sum(axis=-1, keepdims=True), labels[:, :n_used]
+
+
+def _stephens_objective(resp, perms) -> float:
+    """sum over draws of KL(relabelled P_s || Q), Q their mean: what Stephens minimises."""
+    relabelled = np.take_along_axis(resp, perms[:, None, :], axis=-1)
+    log_ratio = np.log(np.maximum(relabelled, 1e-300)) - np.log(relabelled.mean(axis=0))
+    return float(np.sum(relabelled * log_ratio))
+
+
+def test_stephens_never_increases_its_objective_and_ends_at_a_fixed_point(rng):
+    # Each step (permutations given Q, then Q the mean of the permuted draws) lowers
+    # sum_s KL(P_s || Q): the iteration ends, even when most components hold next to nothing.
+    # (Matching by the divergence the other way round, of Q from P_s, went up and down here
+    # and reshuffled the nearly empty components of a Dirichlet-process fit 100 times.)
+    resp, labels = _overfitted_resp(rng)
+    objective = [
+        _stephens_objective(resp, stephens_permutations(resp, initial=resp[0], max_iter=k))
+        for k in range(1, 30)
+    ]
+    assert np.all(np.diff(objective) <= 1e-9 * objective[0])
+    perms = stephens_permutations(resp, initial=resp[0])
+    relabelled = np.take_along_axis(resp, perms[:, None, :], axis=-1)
+    again = stephens_permutations(relabelled, initial=relabelled.mean(axis=0))
+    np.testing.assert_array_equal(again, np.tile(np.arange(10), (len(resp), 1)))
+    # each cluster ends under one new label in every draw
+    new_label = np.array(
+        [
+            [np.flatnonzero(p == old)[0] for old in draw]
+            for p, draw in zip(perms, labels, strict=True)
+        ]
+    )
+    assert (new_label == new_label[0]).all()
+
+
+class _StubEvaluator:
+    """Responsibilities given in advance, as an evaluator yields them."""
+
+    rv_names = ()
+    row_chunkable = True
+
+    def __init__(self, resp):
+        from bayesmixture._spec import ArraySpec
+
+        n_obs, n_components = resp.shape[1:]
+        self.spec = ArraySpec(name="y", n_components=n_components, value=np.zeros(n_obs))
+        self.resp = resp
+
+    def responsibilities(self, draws, value, **kwargs):
+        log_marginal = np.zeros(self.resp.shape[:2])
+        log_marginal[0] = 1.0  # the reference draw
+        return np.log(self.resp), log_marginal
+
+
+@pytest.mark.parametrize("method", ["stephens", "ecr"])
+def test_only_components_in_use_are_matched_and_emptied_ones_follow(rng, method):
+    from bayesmixture.relabelling import find_permutations
+
+    resp, labels = _overfitted_resp(rng)
+    posterior = az.from_dict(posterior={"w": np.ones((1, 60, 10))}, dims={"w": ["component"]})
+    perms = find_permutations(_StubEvaluator(resp), posterior.posterior, method)
+    # each cluster ends under one new label in every draw
+    new_label = np.array(
+        [
+            [np.flatnonzero(p == old)[0] for old in draw]
+            for p, draw in zip(perms, labels, strict=True)
+        ]
+    )
+    assert (new_label == new_label[0]).all()
+    # the labels after the last one in use in any draw (a row's worth of responsibility) hold
+    # the emptied components, fullest first
+    held = np.take_along_axis(resp, perms[:, None, :], axis=-1).sum(axis=1)  # (draw, K)
+    n_matched = np.flatnonzero((held >= 1).any(axis=0)).max() + 1
+    assert n_matched < 10
+    assert (np.diff(held[:, n_matched:], axis=1) <= 0).all()
+
+
 # ---------------------------------------------------------------- whole posterior
 
 

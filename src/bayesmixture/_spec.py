@@ -1,17 +1,21 @@
-"""What `mixture` records on a model, so that membership and prediction can rebuild densities.
+"""What `mixture` records on a model, so that membership and prediction can rebuild densities;
+and the part of that record an estimator's array scorers read, built without a model.
 
 The record lives on the model object itself (no module-level registry), keyed by the name of
-the mixture's observed variable.
+the mixture's observed variable. PyMC is imported by the functions that need it: a fit on a
+compiled kernel scores its rows with an :class:`ArraySpec` and never imports PyMC.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pymc as pm
-import pytensor.tensor as pt
-from pytensor.tensor.variable import TensorVariable
+
+if TYPE_CHECKING:
+    import pymc as pm
+    from pytensor.tensor.variable import TensorVariable
 
 _ATTRIBUTE = "_bayesmixture_mixtures"
 
@@ -95,6 +99,47 @@ class MixtureSpec:
     def n_groups(self) -> int | None:
         return None if self.groups is None else int(self.groups.max()) + 1
 
+    @property
+    def weights_name(self) -> str | None:
+        """Name of the weights when they are a named variable of the model (else None)."""
+        return self.weights.name
+
+
+@dataclass(frozen=True)
+class ArraySpec:
+    """What an estimator's array scorers, relabelling and membership read of its mixture,
+    built from the fit state: the fields of :class:`MixtureSpec` they use, without PyMC.
+
+    Attributes
+    ----------
+    name : str
+        Name of the mixture's observed variable.
+    n_components : int
+        Number of components K (a noise component included).
+    value : ndarray
+        The training data as the mixture sees them (NaN where an entry is missing).
+    weights_name : str or None
+        Name of the weights' variable when the mixture's weights are that variable itself.
+    groups, group_names, case_weights
+        As in :class:`MixtureSpec`.
+    """
+
+    name: str
+    n_components: int
+    value: np.ndarray
+    weights_name: str | None = None
+    groups: np.ndarray | None = None
+    group_names: np.ndarray | None = None
+    case_weights: np.ndarray | None = None
+
+    def data(self) -> np.ndarray:
+        """The training data (a copy, as :meth:`MixtureSpec.data` gives them)."""
+        return np.array(self.value)
+
+    @property
+    def n_groups(self) -> int | None:
+        return None if self.groups is None else int(self.groups.max()) + 1
+
 
 def record(model: pm.Model, spec: MixtureSpec) -> None:
     """Attach ``spec`` to ``model`` under ``spec.name``."""
@@ -112,6 +157,8 @@ def mixture_names(model: pm.Model) -> list[str]:
 
 def lookup(model: pm.Model, name: str) -> MixtureSpec:
     """The spec of mixture ``name`` of ``model``, or a ValueError saying what exists."""
+    import pymc as pm
+
     if not isinstance(model, pm.Model):
         raise TypeError(f"model must be a pymc.Model, got {type(model).__name__}.")
     if not isinstance(name, str):
@@ -133,4 +180,6 @@ def lookup(model: pm.Model, name: str) -> MixtureSpec:
 
 def log_weights(weights: TensorVariable) -> TensorVariable:
     """Log of the mixing weights (shared by the likelihood and membership)."""
+    import pytensor.tensor as pt
+
     return pt.log(weights)

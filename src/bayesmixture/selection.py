@@ -16,12 +16,11 @@ from dataclasses import dataclass
 import arviz as az
 import numpy as np
 import pandas as pd
-import pymc as pm
 import xarray as xr
 from sklearn.base import clone
 
 from bayesmixture._spec import lookup
-from bayesmixture.evaluation import MixtureEvaluator, stacked_draws
+from bayesmixture.evaluation import stacked_draws
 from bayesmixture.exceptions import PredictionWarning
 
 __all__ = ["SelectionResult", "compare", "log_likelihood", "n_components_posterior", "select"]
@@ -230,9 +229,12 @@ def n_components_posterior(fit, *, random_seed=None, name: str | None = None) ->
 
 
 def _unpack(fit, name):
-    """(model, idata, mixture name, log-Jacobian offset) of an estimator or a pair."""
+    """(model, idata, mixture name, log-Jacobian offset) of an estimator or a pair; an
+    estimator's model is None when it was not built (its scorer may not need it)."""
     if hasattr(fit, "idata_") and hasattr(fit, "model_"):
-        return fit.model_, fit.idata_, fit._mixture_name, fit._log_jacobian()
+        return getattr(fit, "_model", None), fit.idata_, fit._mixture_name, fit._log_jacobian()
+    import pymc as pm
+
     if isinstance(fit, tuple) and len(fit) in (2, 3) and isinstance(fit[0], pm.Model):
         model, idata = fit[0], fit[1]
         name = fit[2] if len(fit) == 3 else name
@@ -256,6 +258,8 @@ def _evaluator_of(fit, model, name):
     scorer, no compile), else the general evaluator on PyMC's graph."""
     if hasattr(fit, "idata_") and hasattr(fit, "_training_evaluator"):
         return fit._training_evaluator(model, fit.idata_.posterior, fit._fit_data)
+    from bayesmixture.evaluation import MixtureEvaluator
+
     return MixtureEvaluator(model, lookup(model, name))
 
 

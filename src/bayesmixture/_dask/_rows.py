@@ -21,7 +21,8 @@ def score_estimator_rows(payload: Payload, rows, output: str) -> np.ndarray:
     estimator = payload.estimator
     value, data = estimator._new_value(rows)
     fast = getattr(estimator, "_fast_scorer", None)
-    fast = fast(payload.model, payload.posterior, value, data) if fast else None
+    spec = estimator._scoring_spec(estimator._fit_data) if fast else None
+    fast = fast(spec, payload.posterior, value, data) if fast else None
     if fast is not None:  # nothing to compile; the block is still counted
         count_block(payload.token)
     with borrowed_evaluator(payload) if fast is None else nullcontext(fast) as evaluator:

@@ -1,6 +1,6 @@
-"""What every estimator shares: fit = validate, build a PyMC model, start, sample, relabel,
-membership, diagnose; then predictions from the stored (relabelled) posterior, never
-re-sampling.
+"""What every estimator shares: fit = validate, start, sample (on a compiled kernel, or on
+the PyMC model's graph), relabel, membership, diagnose; then predictions from the stored
+(relabelled) posterior, never re-sampling.
 
 Subclasses write the hooks declared abstract here (a missing one fails when the class is
 created, not in the middle of a fit): how parameters are checked (``_check_params``), how
@@ -8,6 +8,11 @@ data become a typed fit state (``_validate_fit_data``), how that state becomes a
 (``_build_model``) and how new rows reach the mixture (``_new_value``). State set by ``fit``
 ends in ``_`` and is assigned only once the whole fit has succeeded, so an interrupted fit
 leaves the estimator as it was.
+
+A fit on a compiled kernel builds no PyMC model (nor imports PyMC) when the estimator names
+its posterior itself (``_inference_layout``) and scores its rows in closed form
+(``_fast_scorer``, which reads an ``ArraySpec`` of the fit state): ``model_``, the
+reference, is then built when first asked for, as after ``bayesmixture.load``.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import NotFittedError
 
+from bayesmixture._spec import ArraySpec
 from bayesmixture._validation import check_positive_int
 from bayesmixture.estimators._posterior_steps import (
     COMPONENT_DIM,
@@ -33,6 +39,7 @@ from bayesmixture.estimators._posterior_steps import (
 )
 from bayesmixture.estimators._predicting import PredictionMixin
 from bayesmixture.estimators._state import NOISE, FitState
+from bayesmixture.evaluation import ArrayScorer
 from bayesmixture.inference import SAMPLERS, resolve_sampler
 
 if TYPE_CHECKING:
@@ -40,9 +47,11 @@ if TYPE_CHECKING:
     import pymc as pm
     import xarray as xr
 
+    from bayesmixture.inference._compiled import InferenceLayout
 
 # PyMC, ArviZ and xarray are imported by the methods that use them: a fit on the compiled path
-# imports them while its kernel compiles in another process (bayesmixture._kernels.compiling).
+# imports ArviZ (with nutpie) while its kernel compiles in another process
+# (bayesmixture._kernels.compiling), and PyMC only when something needs the model.
 
 # Tuning draws when ``tune=None``. On the compiled path nutpie's adaptation settles in a few
 # hundred draws for small models (penguins, 44 parameters: 300 gave min ESS >= 976 over 5
@@ -147,9 +156,31 @@ class BayesianMixture(PredictionMixin, BaseEstimator, metaclass=ABCMeta):
         """Every posterior variable of the model, by name, from unconstrained draws."""
         return density.from_theta(theta)
 
-    def _fast_scorer(self, model: pm.Model, posterior, value: np.ndarray, data: dict, *, fit=None):
+    def _fast_scorer(self, spec, posterior, value: np.ndarray, data: dict, *, fit=None):
         """The estimator's closed-form scorer of these rows (an ``evaluation.ArrayScorer``), or
-        None where PyMC's graph must be compiled; ``fit`` defaults to the fitted state."""
+        None where PyMC's graph must be compiled; ``spec`` is the mixture's record (the fit's
+        ``_scoring_spec``, or a model's ``MixtureSpec``), ``fit`` defaults to the fitted
+        state."""
+        return None
+
+    def _scoring_spec(self, fit: FitState) -> ArraySpec:
+        """What the scorers, relabelling and membership read of the mixture, from the fit state
+        (the fields of the model's ``MixtureSpec`` they use; tests hold the two equal)."""
+        return ArraySpec(
+            name=self._mixture_name,
+            n_components=self.n_components + int(self._has_noise(fit)),
+            value=fit.value,
+            weights_name=self._weights_name(fit),
+        )
+
+    def _weights_name(self, fit: FitState) -> str | None:
+        """Name of the mixture's weights when they are one variable of the model."""
+        return "weights"
+
+    def _inference_layout(self, fit: FitState) -> InferenceLayout | None:
+        """The posterior's dims and coords and the observed and constant data, as ``pm.sample``
+        records them from this fit's model, built without the model; None when the estimator
+        does not say them (its model is then built to read them)."""
         return None
 
     def _weights_empty_components(self) -> bool:
@@ -182,16 +213,18 @@ class BayesianMixture(PredictionMixin, BaseEstimator, metaclass=ABCMeta):
         rng = np.random.default_rng(self.random_seed)
         fit = self._validate_fit_data(X, y, **fit_params)
         density = self._density_for_sampling(fit)
+        layout = None
         if density is not None:
-            # compile the kernel on another core while the model is built
+            # compile the kernel on another core while the chains' starts are found
             density.start_compiling()
-        from bayesmixture.evaluation import MixtureEvaluator
-
-        model = self._build_model(fit)
+            layout = self._inference_layout(fit)
+        # the PyMC model: sampled on its graph, or read for the names of the compiled path's
+        # draws when the estimator does not say them
+        model = self._build_model(fit) if density is None or layout is None else None
         idata = draw_posterior(
             model,
             density,
-            self._initial_values(fit, rng),
+            self._chain_starts(fit, rng),
             sampler=self.sampler,
             draws=self.draws,
             tune=self._resolved_tune(density is not None, getattr(density, "n_dim", 0)),
@@ -202,7 +235,10 @@ class BayesianMixture(PredictionMixin, BaseEstimator, metaclass=ABCMeta):
             # components emptied by a sparse or Dirichlet-process prior have weights that sink
             # towards 0 without bound, which nutpie's low-rank adaptation does not survive
             low_rank=not self._weights_empty_components(),
+            layout=layout,
         )
+        # a closed-form scorer where the estimator has one, else PyMC's graph (the model is
+        # then built, if it was not)
         evaluator = self._training_evaluator(model, idata.posterior, fit)
         free = self._free_components(fit)
         # a class for every component (or noise and one cluster): no label can switch
@@ -220,8 +256,9 @@ class BayesianMixture(PredictionMixin, BaseEstimator, metaclass=ABCMeta):
         # Everything succeeded: only now does the estimator change.
         self._fit_data = fit
         # the general evaluator is kept for later use; a specialised one is not
-        self._evaluator = evaluator if isinstance(evaluator, MixtureEvaluator) else None
-        self._model = model
+        self._evaluator = None if isinstance(evaluator, ArrayScorer) else evaluator
+        # the model, if the fit built one (else built when first asked for: ``model_``)
+        self._model = self._evaluator.model if model is None and self._evaluator else model
         self.idata_ = relabelled
         self.permutations_ = perms
         self.membership_ = membership
@@ -229,6 +266,16 @@ class BayesianMixture(PredictionMixin, BaseEstimator, metaclass=ABCMeta):
         self._set_feature_attributes(fit)
         self._warn_if_unreliable()
         return self
+
+    def _chain_starts(self, fit: FitState, rng: np.random.Generator) -> list[dict] | None:
+        """``_initial_values`` on one thread (BLAS and OpenMP): EM's and k-means' arrays are a few
+        features wide, where more threads only wait on each other (and on the kernel compiling
+        on the other core). Penguins' EM start, under load: 0.02 s on one thread, 0.45 s with
+        OpenMP's threads, 0.7-2.5 s with BLAS's too."""
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(limits=1):
+            return self._initial_values(fit, rng)
 
     def _n_features(self, fit: FitState) -> int:
         """Columns of the data the fit was given (``n_features_in_``)."""

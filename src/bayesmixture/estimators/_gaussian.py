@@ -16,7 +16,11 @@ from bayesmixture._validation import check_positive_int
 from bayesmixture.estimators._base import BayesianMixture, warn_renamed
 from bayesmixture.estimators._covariance import check_covariance_type
 from bayesmixture.estimators._gaussian_data import gaussian_fit_state, new_rows, standardisation
-from bayesmixture.estimators._gaussian_model import build_gaussian_model
+from bayesmixture.estimators._gaussian_model import (
+    build_gaussian_model,
+    inference_layout,
+    scoring_spec,
+)
 from bayesmixture.estimators._gaussian_scoring import (
     matrix_product_scorer,
     shared_label_membership,
@@ -382,6 +386,16 @@ default "auto"
         """Variables of the components beyond means and covariances (none for Gaussians)."""
         return {}
 
+    def _component_param_dims(self) -> dict[str, tuple[str, ...]]:
+        """The dims of the variables of :meth:`_component_params`."""
+        return {}
+
+    def _inference_layout(self, fit: GaussianFitState):
+        return inference_layout(self, fit)
+
+    def _scoring_spec(self, fit: GaussianFitState):
+        return scoring_spec(self, fit)
+
     def _component_dist(self, mu, chol, **params):
         """The components' distribution given means (K, D) and Cholesky factors."""
         import pymc as pm
@@ -427,10 +441,10 @@ default "auto"
     def _new_value(self, X, y=None, *, groups=None):
         return new_rows(self, X, groups)
 
-    def _fast_scorer(self, model, posterior, value: np.ndarray, data: dict, *, fit=None):
+    def _fast_scorer(self, spec, posterior, value: np.ndarray, data: dict, *, fit=None):
         """The matrix-product scorer when it applies (see ``_gaussian_scoring``), else None."""
         fit = self._fit_data if fit is None else fit
-        return matrix_product_scorer(self, model, posterior, value, data, fit)
+        return matrix_product_scorer(self, spec, posterior, value, data, fit)
 
     def _membership_of(self, X, y=None, *, groups=None):
         fit = getattr(self, "_fit_data", None)

@@ -1,5 +1,6 @@
 """GaussianMixture's PyMC model: the reference density that the compiled kernel is tested
-against, built in named steps from the fit state and the estimator's priors."""
+against, built in named steps from the fit state and the estimator's priors; and the names
+of its variables (dims, coords, data) without building it, for draws sampled on the kernel."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from bayesmixture._cholesky import corr_cholesky, lkj_cpc_concentration
+from bayesmixture._validation import check_case_weights, group_codes
 from bayesmixture.estimators._covariance import CovarianceType, check_covariance_type
 from bayesmixture.estimators._labels import component_names
 from bayesmixture.estimators._state import GaussianFitState
@@ -37,6 +39,74 @@ def model_coords(estimator, fit: GaussianFitState) -> dict:
     if fit.group_names is not None:
         coords["group"] = fit.group_names
     return coords
+
+
+def inference_layout(estimator, fit: GaussianFitState):
+    """What ``pm.sample`` records from the model of ``build_gaussian_model`` besides the draws
+    (each variable's dims, the coords, the observed and constant data), without building it.
+
+    The variables and their dims are those the steps below create; a test holds the
+    InferenceData built with this equal to the one built from the model, option by option.
+    """
+    from bayesmixture.inference._compiled import InferenceLayout, pymc_coords, pymc_data
+
+    kind = check_covariance_type(estimator.covariance_type)
+    component_feature = ("component", "feature")
+    dims = {
+        "mu": component_feature,
+        "sd": kind.sd_dims(),
+        "means": component_feature,
+        estimator._matrix_name: ("component", "feature", "feature2"),
+        "sigmas": component_feature,
+        "X": ("obs", "feature"),
+        **estimator._component_param_dims(),
+    }
+    if kind.correlated and len(fit.names) > 1:
+        dims["cpc"] = kind.cpc_dims()
+    constant = {}
+    if "group_index" in fit.data:
+        dims.update(group_weights=("group", "component"), group_index=("obs",))
+        constant["group_index"] = pymc_data(fit.data["group_index"])
+    else:
+        dims["weights"] = ("component",)
+        if is_dirichlet_process(estimator.weights_prior):
+            dims["concentration"] = ()
+    if fit.has_noise:
+        dims["noise_weight"] = ()
+    if estimator.missing != "marginalize":
+        dims["X_std"] = ("obs", "feature")
+    # the observed value PyMC keeps: the data, with zeros where an entry is missing
+    observed = np.where(np.isnan(fit.value), 0.0, fit.value)
+    return InferenceLayout(
+        coords=pymc_coords(model_coords(estimator, fit)),
+        dims=dims,
+        observed={"X": pymc_data(observed)},
+        constant=constant,
+    )
+
+
+def scoring_spec(estimator, fit: GaussianFitState):
+    """The ``ArraySpec`` of the mixture ``build_gaussian_model`` records (``lookup(model,
+    "X")``): its components (the noise included), data, weights' name, label groups and
+    case weights, from the fit state."""
+    from bayesmixture._spec import ArraySpec
+
+    groups = group_names = case_weights = None
+    label_groups = _label_groups(fit)
+    if label_groups is not None:
+        groups, group_names = group_codes(label_groups, fit.n_obs)
+    if fit.sample_weight is not None:
+        case_weights = check_case_weights(fit.sample_weight, fit.n_obs)
+    named = "group_index" not in fit.data and not fit.has_noise
+    return ArraySpec(
+        name="X",
+        n_components=estimator.n_components + int(fit.has_noise),
+        value=fit.value,
+        weights_name="weights" if named else None,
+        groups=groups,
+        group_names=group_names,
+        case_weights=case_weights,
+    )
 
 
 def build_gaussian_model(estimator, fit: GaussianFitState) -> pm.Model:

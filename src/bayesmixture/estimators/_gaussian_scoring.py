@@ -9,12 +9,11 @@ from bayesmixture._validation import group_codes
 from bayesmixture.estimators._state import GaussianFitState
 
 
-def matrix_product_scorer(estimator, model, posterior, value, data: dict, fit: GaussianFitState):
+def matrix_product_scorer(estimator, spec, posterior, value, data: dict, fit: GaussianFitState):
     """The matrix-product scorer when it applies (no shared labels; gaps only without a noise
     component), else None. It relabels and scores the training rows too (gaps and per-group
     weights included); case weights do not change a row's responsibilities, only its weight
-    in the fit."""
-    from bayesmixture._spec import lookup
+    in the fit. ``spec``: the mixture's record (``ArraySpec`` or ``MixtureSpec``)."""
     from bayesmixture.estimators._gaussian_scorer import GaussianEvaluator
 
     if fit.shared_label or set(data) - {"group_index"}:
@@ -25,7 +24,7 @@ def matrix_product_scorer(estimator, model, posterior, value, data: dict, fit: G
             return None
         noise = -float(np.log(fit.noise_upper - fit.noise_lower).sum())
     evaluator = GaussianEvaluator(
-        lookup(model, estimator._mixture_name),
+        spec,
         fit.center,
         fit.scale,
         student=estimator._df_prior() is not None,

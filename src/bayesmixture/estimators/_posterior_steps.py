@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     import xarray as xr
 
     from bayesmixture.estimators._state import FitState
+    from bayesmixture.inference._compiled import InferenceLayout
 
 COMPONENT_DIM = "component"
 RAW_POSTERIOR_GROUP = "unrelabelled_posterior"
@@ -33,7 +34,7 @@ TUNE_USED = "bayesmixture_tune"
 
 
 def draw_posterior(
-    model: pm.Model,
+    model: pm.Model | None,
     density,
     initvals: list[dict] | None,
     *,
@@ -45,14 +46,17 @@ def draw_posterior(
     progressbar: bool,
     posterior_values,
     low_rank: bool = True,
+    layout: InferenceLayout | None = None,
 ) -> az.InferenceData:
-    """Sample the posterior: on the compiled ``density`` if given, else on PyMC's graph.
+    """Sample the posterior: on the compiled ``density`` if given, else on ``model``'s graph.
 
     ``posterior_values(theta)`` turns the compiled path's unconstrained draws into every
-    posterior variable by name. ``low_rank``: nutpie adapts a low-rank mass matrix (else a
-    diagonal one); should its adaptation fail (nutpie's Rust code then panics), the chains
-    are sampled again with a diagonal mass matrix. The sampling wall time is recorded in the
-    posterior's attributes (``SAMPLING_SECONDS``) on either path.
+    posterior variable by name, and ``layout`` names them as ``pm.sample`` would (dims,
+    coords, observed and constant data); without it the layout is read from ``model``, so the
+    compiled path needs a model only when it has no layout. ``low_rank``: nutpie adapts a
+    low-rank mass matrix (else a diagonal one); should its adaptation fail (nutpie's Rust
+    code then panics), the chains are sampled again with a diagonal mass matrix. The sampling
+    wall time is recorded in the posterior's attributes (``SAMPLING_SECONDS``) on either path.
     """
     from bayesmixture.inference import sample
 
@@ -71,10 +75,14 @@ def draw_posterior(
     else:
         from bayesmixture.inference._compiled import (
             CompiledDensity,
+            load_sampler,
+            model_layout,
             sample_compiled,
             to_inference_data,
         )
 
+        # nutpie's import (ArviZ's with it) overlaps the kernel's compile in its own process
+        load_sampler()
         start = density.to_theta(initvals[0]) if initvals else np.zeros(density.n_dim)
         sample = functools.partial(
             sample_compiled,
@@ -95,7 +103,11 @@ def draw_posterior(
                 raise
             theta, stats, seconds = sample(low_rank_mass_matrix=False)
         idata = to_inference_data(
-            model, posterior_values(theta), stats, sampler="compiled", seconds=seconds
+            model_layout(model) if layout is None else layout,
+            posterior_values(theta),
+            stats,
+            sampler="compiled",
+            seconds=seconds,
         )
     idata.posterior.attrs[SAMPLING_SECONDS] = time.perf_counter() - started
     idata.posterior.attrs[TUNE_USED] = int(tune)
@@ -131,7 +143,7 @@ def relabel_and_assign(
     else:
         perms = find_permutations(evaluator, posterior, method, free=free)
     spec = evaluator.spec
-    weights_name = spec.weights.name if spec.weights.name in posterior else None
+    weights_name = spec.weights_name if spec.weights_name in posterior else None
     n_posterior = posterior.sizes[COMPONENT_DIM]
     relabelled = permute_posterior(idata, perms[:, :n_posterior], weights_name=weights_name)
     membership = summarise(

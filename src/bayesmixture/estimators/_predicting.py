@@ -40,19 +40,24 @@ class PredictionMixin:
             self._evaluator = evaluator
         return evaluator
 
-    def _training_evaluator(self, model: pm.Model, posterior, fit: FitState):
-        """The evaluator that relabels the draws and scores the training rows."""
+    def _training_evaluator(self, model: pm.Model | None, posterior, fit: FitState):
+        """The evaluator that relabels the draws and scores the training rows: the
+        estimator's closed-form scorer, else PyMC's graph of ``model`` (built from ``fit``
+        when None; the evaluator keeps it as ``.model``)."""
+        fast = self._fast_scorer(self._scoring_spec(fit), posterior, fit.value, {}, fit=fit)
+        if fast is not None:
+            return fast
         from bayesmixture._spec import lookup
         from bayesmixture.evaluation import MixtureEvaluator
 
-        fast = self._fast_scorer(model, posterior, fit.value, {}, fit=fit)
-        return (
-            fast if fast is not None else MixtureEvaluator(model, lookup(model, self._mixture_name))
-        )
+        model = self._build_model(fit) if model is None else model
+        return MixtureEvaluator(model, lookup(model, self._mixture_name))
 
     def _scoring_evaluator(self, value: np.ndarray, data: dict):
-        """The evaluator that scores these new rows."""
-        fast = self._fast_scorer(self.model_, self.idata_.posterior, value, data)
+        """The evaluator that scores these new rows (PyMC's graph only where the estimator
+        has no closed-form scorer for them)."""
+        spec = self._scoring_spec(self._fit_data)
+        fast = self._fast_scorer(spec, self.idata_.posterior, value, data)
         return fast if fast is not None else self._get_evaluator()
 
     def _membership_of(self, X, y=None, **predict_params) -> xr.Dataset:

@@ -422,9 +422,11 @@ class MixtureRegression(BayesianMixture):
     def _build_model(self, fit: RegressionFitState) -> pm.Model:
         return build_regression_model(self, fit)
 
-    def _fast_scorer(self, model, posterior, value, data, *, fit=None):
+    def _weights_name(self, fit: RegressionFitState) -> str | None:
+        return None if fit.gate else "weights"  # gated weights are no variable of their own
+
+    def _fast_scorer(self, spec, posterior, value, data, *, fit=None):
         # numpy densities relabel and score the rows: no PyMC graph to compile
-        from bayesmixture._spec import lookup
         from bayesmixture.estimators._regression_scorer import RegressionEvaluator
 
         fit = self._fit_data if fit is None else fit
@@ -432,7 +434,7 @@ class MixtureRegression(BayesianMixture):
         if not isinstance(noise, str):  # a fixed sd, given in y's units
             noise = float(noise) / fit.y_scale
         return RegressionEvaluator(
-            lookup(model, self._mixture_name),
+            spec,
             self.family,
             fit.data,
             intercept=self.fit_intercept,

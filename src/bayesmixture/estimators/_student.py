@@ -159,6 +159,9 @@ class StudentTMixture(GaussianMixture):
         K = self.n_components
         return {"df": pm.Gamma("df", alpha=shape, beta=rate, dims="component", shape=(K,))}
 
+    def _component_param_dims(self) -> dict[str, tuple[str, ...]]:
+        return {"df": ("component",)}
+
     def _component_dist(self, mu, chol, *, df):
         import pymc as pm
 

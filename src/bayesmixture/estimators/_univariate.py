@@ -16,6 +16,7 @@ from bayesmixture.estimators._labels import class_codes, component_names
 from bayesmixture.estimators._state import MixtureFitState
 from bayesmixture.estimators._weights import (
     check_weights_prior,
+    is_dirichlet_process,
     weights_variable,
 )
 from bayesmixture.exceptions import DataWarning
@@ -157,7 +158,8 @@ class Mixture(BayesianMixture):
 
     @property
     def _summary_vars(self):
-        return tuple(rv.name for rv in self.model_.free_RVs)
+        # the model's free variables are its whole posterior (it has no deterministics)
+        return tuple(self.idata_.posterior.data_vars)
 
     def _parameter_words(self) -> dict[str, str]:
         from bayesmixture.estimators._names import MIXTURE_WORDS
@@ -256,9 +258,40 @@ class Mixture(BayesianMixture):
         # the model has no deterministics: the free variables are the whole posterior
         return UnivariateDensity(self, fit)
 
-    def _fast_scorer(self, model, posterior, value, data, *, fit=None):
+    def _inference_layout(self, fit: MixtureFitState):
+        """The dims, coords and data ``pm.sample`` records from :meth:`_build_model`'s model,
+        without building it (a test holds the two equal)."""
+        from bayesmixture.inference._compiled import InferenceLayout, pymc_coords, pymc_data
+
+        K = self.n_components
+        names = np.arange(K) if fit.classes is None else component_names(fit.classes, K)
+        dims = {"weights": ("component",), "y": ("obs",), "y_data": ("obs",)}
+        if is_dirichlet_process(self.weights_prior):
+            dims["concentration"] = ()
+        scale = DataScale.of(fit.value)
+        for k, name in enumerate(self._families):
+            for param in FAMILIES[name].prior_specs(scale):
+                if self._homogeneous:
+                    dims[param] = ("component",)
+                else:
+                    dims[f"c{k}_{param}"] = ()
+        observed, constant = pymc_data(fit.value), {}
+        if all(FAMILIES[name].support == COUNT for name in self._families):
+            # integer components: the observed value is the data cast to int64, a variable of
+            # its own, so the data container counts as constant data
+            observed, constant["y_data"] = observed.astype(np.int64), observed
+        if fit.trials is not None and np.ndim(fit.trials):
+            dims["trials"] = ("obs",)
+            constant["trials"] = pymc_data(fit.trials)
+        return InferenceLayout(
+            coords=pymc_coords({"component": names, "obs": np.arange(fit.n_obs)}),
+            dims=dims,
+            observed={"y": observed},
+            constant=constant,
+        )
+
+    def _fast_scorer(self, spec, posterior, value, data, *, fit=None):
         # scipy's densities relabel and score the rows: no PyMC graph to compile
-        from bayesmixture._spec import lookup
         from bayesmixture.estimators._univariate_scorer import UnivariateEvaluator
 
         fit = self._fit_data if fit is None else fit
@@ -271,7 +304,7 @@ class Mixture(BayesianMixture):
             for k, name in enumerate(self._families)
         ]
         return UnivariateEvaluator(
-            lookup(model, self._mixture_name),
+            spec,
             self._families,
             parameters,
             trials=fit.trials,

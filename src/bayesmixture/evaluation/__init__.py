@@ -7,7 +7,10 @@ the pure-numpy pieces around it, so that none of its users needs another's inter
 Axis order of every array: (draw, obs, component).
 
 ``_evaluator``
-    :class:`MixtureEvaluator`: per-draw log responsibilities and log marginal densities.
+    :class:`MixtureEvaluator`: per-draw log responsibilities and log marginal densities
+    (imported on first use: it loads PyMC).
+``_chunks``
+    :class:`Chunk`, the blocks every evaluator yields, and their sizes.
 ``_scorer``
     :class:`ArrayScorer`: the same blocks from a subclass's closed-form numpy densities
     (the estimators' scorers), with nothing to compile.
@@ -19,14 +22,10 @@ Axis order of every array: (draw, obs, component).
     Per-draw permutations of a component axis.
 """
 
+import importlib
+
 from bayesmixture.evaluation._arrays import permute_axis, permute_last_axis
-from bayesmixture.evaluation._evaluator import (
-    BLOCK_ELEMENTS,
-    ROW_BLOCK,
-    Chunk,
-    MixtureEvaluator,
-    rows_are_independent,
-)
+from bayesmixture.evaluation._chunks import BLOCK_ELEMENTS, ROW_BLOCK, Chunk
 from bayesmixture.evaluation._inputs import (
     COMPONENT_DIM,
     check_new_observed,
@@ -56,3 +55,19 @@ __all__ = [
     "summarise",
     "training_value",
 ]
+
+# PyMC's compiled evaluator loads PyMC and PyTensor: imported on first use, so that the array
+# scorers, the summaries and relabelling work without them (a fit on a compiled kernel).
+_LAZY = {"MixtureEvaluator", "rows_are_independent"}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        value = getattr(importlib.import_module("bayesmixture.evaluation._evaluator"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 
 import numpy as np
 import pymc as pm
@@ -25,22 +24,9 @@ from pytensor.graph.traversal import ancestors
 from bayesmixture import _logp
 from bayesmixture._rewrites import default_backend, evaluator_mode, python_mode
 from bayesmixture._spec import MixtureSpec
+from bayesmixture.evaluation._chunks import BLOCK_ELEMENTS, ROW_BLOCK, Chunk, assemble
 
-# Elements of one (draws x rows x components) block; a few such arrays live at once.
-BLOCK_ELEMENTS = 4_000_000
-ROW_BLOCK = 50_000
-
-
-@dataclass
-class Chunk:
-    """One block: draws [start, stop) of terms [row_start, row_stop) (rows, or groups)."""
-
-    start: int
-    stop: int
-    row_start: int
-    row_stop: int
-    log_resp: np.ndarray  # (draws, rows, component)
-    log_marginal: np.ndarray  # (draws, rows)
+__all__ = ["BLOCK_ELEMENTS", "ROW_BLOCK", "Chunk", "MixtureEvaluator", "rows_are_independent"]
 
 
 class MixtureEvaluator:
@@ -229,15 +215,7 @@ class MixtureEvaluator:
 
     def responsibilities(self, draws, value, **kwargs) -> tuple[np.ndarray, np.ndarray]:
         """All blocks assembled: log_resp (draws, obs, K) and log_marginal (draws, obs)."""
-        blocks = list(self.chunks(draws, value, **kwargs))
-        n_draws = max(b.stop for b in blocks)
-        n_terms = max(b.row_stop for b in blocks)
-        log_resp = np.empty((n_draws, n_terms, self.spec.n_components))
-        log_marginal = np.empty((n_draws, n_terms))
-        for b in blocks:
-            log_resp[b.start : b.stop, b.row_start : b.row_stop] = b.log_resp
-            log_marginal[b.start : b.stop, b.row_start : b.row_stop] = b.log_marginal
-        return log_resp, log_marginal
+        return assemble(self.chunks(draws, value, **kwargs), self.spec.n_components)
 
 
 def _static_shapes(rvs) -> list[tuple[int, ...]]:

@@ -6,13 +6,17 @@ checks that new observations fit the rows a mixture was built on.
 
 from __future__ import annotations
 
-import arviz as az
-import numpy as np
-import pymc as pm
-import xarray as xr
+from typing import TYPE_CHECKING
 
-from bayesmixture._spec import MixtureSpec
+import numpy as np
+
 from bayesmixture._validation import as_numeric_array
+
+if TYPE_CHECKING:  # ArviZ and PyMC load in the functions that need them
+    import pymc as pm
+    import xarray as xr
+
+    from bayesmixture._spec import MixtureSpec
 
 COMPONENT_DIM = "component"
 
@@ -24,6 +28,8 @@ def check_posterior(idata, model: pm.Model | None = None) -> xr.Dataset:
     model that the posterior holds has the model's sizes along its named dims (a posterior
     of 2 components cannot score a model of 3) and its static shape where the model fixes it.
     """
+    import arviz as az
+
     if not isinstance(idata, az.InferenceData):
         raise TypeError(f"idata must be an arviz.InferenceData, got {type(idata).__name__}.")
     if "posterior" not in idata.groups():

@@ -14,12 +14,7 @@ from collections.abc import Iterator, Mapping
 
 import numpy as np
 
-from bayesmixture.evaluation._evaluator import (
-    BLOCK_ELEMENTS,
-    ROW_BLOCK,
-    Chunk,
-    MixtureEvaluator,
-)
+from bayesmixture.evaluation._chunks import BLOCK_ELEMENTS, ROW_BLOCK, Chunk, assemble
 
 
 class ArrayScorer:
@@ -91,4 +86,4 @@ class ArrayScorer:
 
     def responsibilities(self, draws, value, **kwargs) -> tuple[np.ndarray, np.ndarray]:
         """All blocks assembled: log_resp (draws, obs, K) and log_marginal (draws, obs)."""
-        return MixtureEvaluator.responsibilities(self, draws, value, **kwargs)
+        return assemble(self.chunks(draws, value, **kwargs), self.spec.n_components)

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import xarray as xr
 
 from bayesmixture.evaluation._arrays import permute_last_axis
-from bayesmixture.evaluation._evaluator import MixtureEvaluator
 from bayesmixture.evaluation._inputs import COMPONENT_DIM, stacked_draws
+
+if TYPE_CHECKING:  # PyMC loads with the evaluator, not with the summaries
+    from bayesmixture.evaluation._evaluator import MixtureEvaluator
 
 # Below this many (row, draw) pairs the evaluator's chunks take well under a second (penguins:
 # 342 rows x 2,000 draws in ~0.1 s), so an evaluator's fused pass, whose first use in a

@@ -4,6 +4,11 @@ A :class:`CompiledDensity` is a pair of Numba C callbacks with nutpie's signatur
 float64 payload (sizes, constants and data) that they read through their user-data pointer.
 nutpie's Rust sampler calls them from its own threads, so the chains run in parallel without
 the GIL and without a C compiler: Numba caches the machine code on disk.
+
+The draws become the InferenceData ``pm.sample`` would return through an
+:class:`InferenceLayout`: the names' dims, the coords, the observed and constant data. An
+estimator writes its own from its fit state, so that sampling on a kernel needs no PyMC
+model (nor PyMC); :func:`model_layout` reads the same from a PyMC model, the reference.
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import xarray as xr
@@ -36,6 +41,73 @@ class CompiledDensity:
     expand_cfunc: object
     payload: np.ndarray
     n_dim: int
+
+
+@dataclass(frozen=True)
+class InferenceLayout:
+    """What ``pm.sample`` reads from a model besides the draws, to name them.
+
+    Attributes
+    ----------
+    coords : dict of str to ndarray
+        The model's coordinates, as PyMC keeps them (``np.array(tuple(values))``).
+    dims : dict of str to tuple of str
+        The dims of each named variable (posterior, observed and constant data alike).
+    observed : dict of str to ndarray
+        The observed data, by the observed variable's name (``observed_data``).
+    constant : dict of str to ndarray
+        The data containers that are not observed values (``constant_data``).
+    """
+
+    coords: dict[str, np.ndarray]
+    dims: dict[str, tuple[str, ...]]
+    observed: dict[str, np.ndarray] = field(default_factory=dict)
+    constant: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+def pymc_coords(coords: dict) -> dict[str, np.ndarray]:
+    """Coordinates as a PyMC model keeps them and ``pm.sample`` records them."""
+    return {name: np.array(tuple(values)) for name, values in coords.items()}
+
+
+# What PyMC stores data as (``pm.Data``, observed values) with its default floatX, float64:
+# floats as float64 and integers as int32 (``pymc.pytensorf.smarttypeX``).
+_PYMC_DTYPES = {"f": np.float64, "i": np.int32, "u": np.int32}
+
+
+def pymc_data(values) -> np.ndarray:
+    """Data as ``pm.Data`` (or an observed value) stores them, and ``pm.sample`` records them."""
+    array = np.asarray(values)
+    return array.astype(_PYMC_DTYPES.get(array.dtype.kind, array.dtype), copy=False)
+
+
+def model_layout(model) -> InferenceLayout:
+    """The layout ``pm.sample`` takes from ``model`` (the reference of the estimators' own)."""
+    from pymc.backends.arviz import (
+        coords_and_dims_for_inferencedata,
+        find_constants,
+        find_observations,
+    )
+
+    coords, dims = coords_and_dims_for_inferencedata(model)
+    return InferenceLayout(
+        coords=coords,
+        dims={name: tuple(value) for name, value in dims.items()},
+        observed=find_observations(model),
+        constant=find_constants(model),
+    )
+
+
+def load_sampler() -> None:
+    """What sampling and naming the draws load on first use, loaded now: a fit calls this
+    before it waits for its kernel to compile, so that the loading overlaps the compile.
+
+    nutpie imports ArviZ (and matplotlib with it), and a process's first xarray array makes
+    xarray import ``dask.array`` when Dask is installed (its check for lazy arrays).
+    """
+    import nutpie  # noqa: F401
+
+    xr.DataArray(np.zeros(1))
 
 
 def sample_compiled(
@@ -120,7 +192,7 @@ def sample_compiled(
 
 
 def to_inference_data(
-    model,
+    layout: InferenceLayout,
     values: dict[str, np.ndarray],
     sample_stats: xr.Dataset,
     *,
@@ -129,17 +201,13 @@ def to_inference_data(
 ):
     """Draws by variable name, shaped (chain, draw, ...), as ``pm.sample`` would return them.
 
-    Dims and coords come from ``model``; ``observed_data`` and ``constant_data`` hold the
-    model's data exactly as PyMC records them; ``sample_stats`` are the sampler's.
+    Dims and coords come from ``layout`` (an estimator's, or :func:`model_layout` of a PyMC
+    model); ``observed_data`` and ``constant_data`` hold its data as PyMC records them;
+    ``sample_stats`` are the sampler's.
     """
     import arviz as az
-    from pymc.backends.arviz import (
-        coords_and_dims_for_inferencedata,
-        find_constants,
-        find_observations,
-    )
 
-    coords, dims = coords_and_dims_for_inferencedata(model)
+    coords, dims = layout.coords, layout.dims
     first = next(iter(values.values()))
     n_chains, n_draws = first.shape[:2]
     base = {"chain": np.arange(n_chains), "draw": np.arange(n_draws)}
@@ -161,10 +229,8 @@ def to_inference_data(
     posterior.attrs.update({"sampling_time": seconds, "bayesmixture_sampler": sampler})
     stats = sample_stats.assign_coords(base)
     groups = {"posterior": posterior, "sample_stats": stats}
-    observed = find_observations(model)
-    if observed:
-        groups["observed_data"] = dataset(observed, ())
-    constants = find_constants(model)
-    if constants:
-        groups["constant_data"] = dataset(constants, ())
+    if layout.observed:
+        groups["observed_data"] = dataset(layout.observed, ())
+    if layout.constant:
+        groups["constant_data"] = dataset(layout.constant, ())
     return az.InferenceData(**groups)

@@ -5,23 +5,26 @@ draw, obs, component): ``"stephens"`` (Stephens 2000, KL to the permuted average
 ``"ecr"`` (Papastamoulis & Iliopoulos 2010, agreement with a pivot allocation) and
 ``"pivot"`` (match component parameters to a reference draw). All start from the draw with
 the highest likelihood, so chains that found the same clusters in different orders are merged.
+
+Only the components in use are matched: when no draw gives more than m < K components a
+row's worth of responsibility (an overfitted sparse or Dirichlet-process mixture), each draw's
+m fullest components are relabelled by the method and its emptied ones follow, fullest first.
+An emptied component's label carries no information (no row tells it from another emptied
+one), and the methods' cost grows with the number of labels they match: Stephens' method on
+ten labels of which four are in use kept reshuffling the empty ones for its 100 iterations.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import arviz as az
 import numpy as np
 import pandas as pd
-import pymc as pm
-import xarray as xr
 
-from bayesmixture._spec import lookup
 from bayesmixture.evaluation import (
     COMPONENT_DIM,
-    MixtureEvaluator,
     check_posterior,
     permute_axis,
     stacked_draws,
@@ -30,6 +33,13 @@ from bayesmixture.evaluation import (
 from bayesmixture.relabelling._ecr import ecr_permutations
 from bayesmixture.relabelling._pivot import pivot_permutations
 from bayesmixture.relabelling._stephens import stephens_permutations
+
+if TYPE_CHECKING:  # ArviZ and PyMC load in the functions that need them
+    import arviz as az
+    import pymc as pm
+    import xarray as xr
+
+    from bayesmixture.evaluation import MixtureEvaluator
 
 __all__ = ["LabelSwitchingReport", "label_switching", "relabel"]
 
@@ -40,26 +50,29 @@ __all__ = ["LabelSwitchingReport", "label_switching", "relabel"]
 # of the 2,000, already decides its label, and more rows change no permutation while the work
 # grows as rows x draws x K (10^5 rows x 2,000 draws would be 50 times this).
 MAX_RELABEL_OBS = 2000
+# A component is in use in a draw when its responsibilities sum to at least this many rows.
+ROWS_IN_USE = 1.0
 
 
 # ---------------------------------------------------------------------- the methods
 
 
-def _stephens(resp: np.ndarray, reference: int, posterior: xr.Dataset) -> np.ndarray:
+def _stephens(resp: np.ndarray, reference: int, parameters) -> np.ndarray:
     return stephens_permutations(resp, initial=resp[reference])
 
 
-def _ecr(resp: np.ndarray, reference: int, posterior: xr.Dataset) -> np.ndarray:
+def _ecr(resp: np.ndarray, reference: int, parameters) -> np.ndarray:
     return ecr_permutations(resp, pivot=resp[reference].argmax(axis=-1))
 
 
-def _pivot(resp: np.ndarray, reference: int, posterior: xr.Dataset) -> np.ndarray:
-    return pivot_permutations(_component_parameters(posterior, resp.shape[-1]), reference)
+def _pivot(resp: np.ndarray, reference: int, parameters) -> np.ndarray:
+    return pivot_permutations(parameters(), reference)
 
 
 # Relabelling methods by name: (resp (draw, obs, component), index of the reference draw,
-# posterior) -> permutations (draw, component).
-METHODS: dict[str, Callable[[np.ndarray, int, xr.Dataset], np.ndarray]] = {
+# parameters) -> permutations (draw, component); ``parameters()`` gives the components'
+# parameters (draw, component, n_params) of the same components, for the methods that read them.
+METHODS: dict[str, Callable[[np.ndarray, int, Callable[[], np.ndarray]], np.ndarray]] = {
     "stephens": _stephens,
     "ecr": _ecr,
     "pivot": _pivot,
@@ -112,6 +125,9 @@ def relabel(
     >>> perms.dims, bool((abs(chain_means[0] - chain_means[1]) < 0.5).all())
     (('chain', 'draw', 'component'), True)
     """
+    from bayesmixture._spec import lookup
+    from bayesmixture.evaluation import MixtureEvaluator
+
     spec = lookup(model, name)
     method = check_method(method)
     posterior = check_posterior(idata, model)
@@ -133,7 +149,8 @@ def find_permutations(
 
     With ``free`` (indices of components), only those components' labels are permuted among
     themselves, from their responsibilities; the others keep theirs (a noise component, or
-    components named by labelled rows).
+    components named by labelled rows). Of those, only the components in use are matched by
+    the method (see the module's docstring).
     """
     draws = stacked_draws(posterior, evaluator.rv_names)
     value = training_value(evaluator)
@@ -147,20 +164,49 @@ def find_permutations(
     )
     resp = np.exp(log_resp)
     reference = int(np.argmax(log_marginal.sum(axis=1)))
-    if free is None:
-        return METHODS[method](resp, reference, posterior)
-    free = np.asarray(free, dtype=np.intp)
+    free = np.arange(spec.n_components) if free is None else np.asarray(free, dtype=np.intp)
     perms = np.tile(np.arange(spec.n_components), (len(resp), 1))
-    if len(free) > 1:
-        sub = METHODS[method](resp[..., free], reference, posterior.isel({COMPONENT_DIM: free}))
-        perms[:, free] = free[sub]
+    if len(free) < 2:
+        return perms
+    resp = resp[..., free]
+    weights = None if spec.case_weights is None or spec.groups is not None else spec.case_weights
+    order, n_used = _labels_in_use(resp, None if weights is None else weights[rows])
+    used = order[:, :n_used]  # (draw, n_used): each draw's components in use, among ``free``
+
+    def parameters() -> np.ndarray:
+        every = _component_parameters(posterior, posterior.sizes[COMPONENT_DIM])
+        return np.take_along_axis(every, free[used][..., None], axis=1)
+
+    sub = METHODS[method](np.take_along_axis(resp, used[:, None, :], axis=2), reference, parameters)
+    perms[:, free[:n_used]] = free[np.take_along_axis(used, sub, axis=1)]
+    perms[:, free[n_used:]] = free[order[:, n_used:]]
     return perms
+
+
+def _labels_in_use(resp: np.ndarray, case_weights) -> tuple[np.ndarray, int]:
+    """Each draw's labels, in use first, and how many are matched: ``order`` (draw, K) and m.
+
+    ``resp`` (draw, row, K); ``case_weights`` (row,) counts each row that many times, or None.
+
+    m is the largest number of components in use in any draw (at least 2). When every
+    component is in use somewhere, ``order`` is the identity and every label is matched; else
+    each draw's labels are ordered by the rows they hold, fullest first.
+    """
+    n_draws, _, n_components = resp.shape
+    weights = np.ones(resp.shape[1]) if case_weights is None else np.asarray(case_weights)
+    rows_held = np.einsum("sik,i->sk", resp, weights)
+    n_used = max(2, int((rows_held >= ROWS_IN_USE).sum(axis=1).max()))
+    if n_used >= n_components:
+        return np.tile(np.arange(n_components), (n_draws, 1)), n_components
+    return np.argsort(-rows_held, axis=1, kind="stable"), n_used
 
 
 def permute_posterior(
     idata: az.InferenceData, perms: np.ndarray, *, weights_name: str | None
 ) -> az.InferenceData:
     """A new InferenceData whose posterior is permuted draw by draw."""
+    import arviz as az
+
     posterior = idata.posterior
     n_chains, n_draws = posterior.sizes["chain"], posterior.sizes["draw"]
     new_vars = {}
@@ -241,6 +287,9 @@ def label_switching(
     >>> list(report.per_chain.columns)
     ['share_switched', 'modal_permutation']
     """
+    from bayesmixture._spec import lookup
+    from bayesmixture.evaluation import MixtureEvaluator
+
     spec = lookup(model, name)
     method = check_method(method)
     posterior = check_posterior(idata, model)
@@ -298,6 +347,8 @@ def _component_parameters(posterior: xr.Dataset, n_components: int) -> np.ndarra
 
 
 def _as_dataarray(perms: np.ndarray, posterior: xr.Dataset) -> xr.DataArray:
+    import xarray as xr
+
     n_chains, n_draws = posterior.sizes["chain"], posterior.sizes["draw"]
     return xr.DataArray(
         perms.reshape(n_chains, n_draws, -1),

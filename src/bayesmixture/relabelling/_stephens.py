@@ -1,5 +1,5 @@
 """Stephens (2000) relabelling: minimise the Kullback-Leibler divergence of every draw's
-responsibilities to their permuted average, alternating with the Hungarian algorithm."""
+responsibilities from their permuted average, alternating with the Hungarian algorithm."""
 
 from __future__ import annotations
 
@@ -19,14 +19,17 @@ def stephens_permutations(
     New label k of draw s takes old label ``perms[s, k]``. ``initial`` is the starting
     reference Q (n_obs, n_components), by default the average of the unpermuted draws.
     Iterates Q = mean of permuted draws; each draw's permutation minimises
-    sum_ik Q_ik log(Q_ik / P_s[i, perm(k)]) until no permutation changes.
+    sum_ik P_s[i, perm(k)] log(P_s[i, perm(k)] / Q_ik) until no permutation changes. Q, the
+    mean, minimises the same sum over draws given the permutations, so the sum never grows
+    and the iteration ends (the divergence the other way round, of Q from P_s, kept
+    reshuffling nearly empty components: 100 iterations on 10 components of which 4 held rows).
     """
-    log_resp = np.log(np.maximum(resp, _FLOOR))
     reference = resp.mean(axis=0) if initial is None else initial
     perms = None
     for _ in range(max_iter):
-        # cost[s, k, l] = -sum_i Q_ik log P_s[i, l]  (the Q log Q term does not depend on s)
-        cost = -np.einsum("ik,sil->skl", reference, log_resp, optimize=True)
+        # cost[s, k, l] = -sum_i P_s[i, l] log Q_ik  (the P log P term does not depend on perm)
+        log_reference = np.log(np.maximum(reference, _FLOOR))
+        cost = -np.einsum("sil,ik->skl", resp, log_reference, optimize=True)
         new_perms = best_permutations(cost, maximize=False)
         if perms is not None and np.array_equal(new_perms, perms):
             break
