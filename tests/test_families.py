@@ -92,8 +92,7 @@ ADD_FAMILIES = textwrap.dedent(
         refusal = None
     except ValueError as error:
         refusal = str(error)
-    model = laplace._build_model(fit)  # no compile: the scorer needs the mixture's record
-    scorer = laplace._fast_scorer(model, None, fit.value, {}, fit=fit)
+    scorer = laplace._fast_scorer(laplace._scoring_spec(fit), None, fit.value, {}, fit=fit)
     draws = {"weights": rng.dirichlet([1.0, 1.0], 5), "mu": rng.normal(0, 3, (5, 2)),
              "b": rng.gamma(2.0, 1.0, (5, 2))}
     log_resp, log_marginal = scorer.responsibilities(draws, y)

@@ -357,7 +357,7 @@ def test_numpy_scorer_equals_pymc_responsibilities(rng, case):
     values = model.compile_fn(outputs, inputs=model.value_vars, mode=PYTHON_MODE)
     points = [values(point) for point in random_points(model, rng, n=8)]
     draws = {var.name: np.stack([point[i] for point in points]) for i, var in enumerate(outputs)}
-    scorer = reg._fast_scorer(model, None, fit.value, {}, fit=fit)
+    scorer = reg._fast_scorer(reg._scoring_spec(fit), None, fit.value, {}, fit=fit)
     with python_backend():
         reference = MixtureEvaluator(model, lookup(model, "y"), backend="FAST_RUN")
     reg._fit_data = fit

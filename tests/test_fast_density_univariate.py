@@ -173,7 +173,7 @@ def test_scipy_scorer_equals_pymc_responsibilities(rng, case):
     params = {name: value for name, value in params.items() if name != "labels"}
     mix = bm.Mixture(family, len(family) if isinstance(family, list) else 3, **params)
     fit = mix._validate_fit_data(y)
-    scorer = mix._fast_scorer(model, None, fit.value, {}, fit=fit)
+    scorer = mix._fast_scorer(mix._scoring_spec(fit), None, fit.value, {}, fit=fit)
     # six draws: the constrained values of random unconstrained points
     thetas = np.stack([theta_of(model, point) for point in random_points(model, rng, n=6)])
     draws = {name: value[0] for name, value in density.from_theta(thetas[None]).items()}

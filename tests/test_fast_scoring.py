@@ -183,7 +183,7 @@ def test_univariate_fused_totals_equal_the_chunked_pass(rng, case):
     mix._check_params()
     fit = mix._validate_fit_data(UNIVARIATE_DATA[case](rng, n_obs))
     model = mix._build_model(fit)
-    scorer = mix._fast_scorer(model, None, fit.value, {}, fit=fit)
+    scorer = mix._fast_scorer(mix._scoring_spec(fit), None, fit.value, {}, fit=fit)
     density = mix._compiled_density(fit)
     # seven draws: the constrained values of random unconstrained points
     thetas = np.stack([theta_of(model, point) for point in random_points(model, rng, n=7)])

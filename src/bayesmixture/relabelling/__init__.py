@@ -174,7 +174,7 @@ def find_permutations(
     used = order[:, :n_used]  # (draw, n_used): each draw's components in use, among ``free``
 
     def parameters() -> np.ndarray:
-        every = _component_parameters(posterior, posterior.sizes[COMPONENT_DIM])
+        every = _component_parameters(posterior, spec.n_components)
         return np.take_along_axis(every, free[used][..., None], axis=1)
 
     sub = METHODS[method](np.take_along_axis(resp, used[:, None, :], axis=2), reference, parameters)
