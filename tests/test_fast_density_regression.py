@@ -25,6 +25,7 @@ import pytest
 import bayesmixture as bm
 from bayesmixture.estimators._fast.regression import RegressionDensity
 from pymc_reference import PYTHON_MODE, random_points, theta_of
+from test_kernel_cache import compile_apart
 
 N_OBS, N_COEF, N_COMPONENTS = 30, 3, 3
 GATE = [0, 2]  # weights_from: two of the three columns
@@ -220,9 +221,7 @@ def test_variants_compiled_by_different_processes_load_side_by_side(tmp_path):
     # of its process, so two variants compiled apart must not share names: the second one
     # loaded would run the first one's code.
     env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)}  # a cold cache of its own
-    for variant in ["regression:0:0", "regression:1:1"]:
-        command = [sys.executable, "-m", "bayesmixture._kernels.warm", variant]
-        subprocess.run(command, env=env, check=True, capture_output=True)
+    compile_apart(["regression:0:0", "regression:1:1"], env)
     tests = str(Path(__file__).parent)
     done = subprocess.run(
         [sys.executable, "-c", LOAD_TWO_VARIANTS, tests], env=env, capture_output=True, text=True

@@ -53,6 +53,23 @@ LOAD_BOTH = textwrap.dedent(
 )
 
 
+def compile_apart(variants: list[str], env: dict) -> None:
+    """Compile each variant in a process of its own, the processes side by side (as a fit's
+    background compile and ``make test``'s warm-up do)."""
+    runs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "bayesmixture._kernels.warm", variant],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        for variant in variants
+    ]
+    for run in runs:
+        _, stderr = run.communicate()
+        assert run.returncode == 0, stderr.decode()[-3000:]
+
+
 @pytest.mark.parametrize(
     ("kernel", "variants"),
     [
@@ -62,9 +79,7 @@ LOAD_BOTH = textwrap.dedent(
 )
 def test_variants_compiled_apart_load_side_by_side(tmp_path, kernel, variants):
     env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)}  # a cold cache of its own
-    for variant in variants:
-        command = [sys.executable, "-m", "bayesmixture._kernels.warm", variant]
-        subprocess.run(command, env=env, check=True, capture_output=True)
+    compile_apart(variants, env)
     tests = str(Path(__file__).parent)
     done = subprocess.run(
         [sys.executable, "-c", LOAD_BOTH, tests, kernel], env=env, capture_output=True, text=True
