@@ -154,24 +154,21 @@ def _assert_same_spec(ours, reference) -> None:
     assert ours.n_groups == reference.n_groups
 
 
-@pytest.mark.parametrize("option", list(GAUSSIAN_OPTIONS))
-def test_gaussian_inference_data_equals_the_models(rng, option):
-    gm, fit = _gaussian_fit(rng, option)
-    model = gm._build_model(fit)
-    values = _draws(gm, fit, rng)
-    ours = _idata(gm._inference_layout(fit), values)
-    _assert_same_inference_data(ours, _idata(model_layout(model), values))
-    _assert_same_spec(gm._scoring_spec(fit), lookup(model, gm._mixture_name))
+ESTIMATOR_OPTIONS = [("gaussian", option) for option in GAUSSIAN_OPTIONS] + [
+    ("mixture", option) for option in MIXTURE_OPTIONS
+]
 
 
-@pytest.mark.parametrize("option", list(MIXTURE_OPTIONS))
-def test_mixture_inference_data_equals_the_models(rng, option):
-    mix, fit = _mixture_fit(rng, option)
-    model = mix._build_model(fit)
-    values = _draws(mix, fit, rng)
-    ours = _idata(mix._inference_layout(fit), values)
+@pytest.mark.parametrize(
+    ("kind", "option"), ESTIMATOR_OPTIONS, ids=[f"{k}-{o}" for k, o in ESTIMATOR_OPTIONS]
+)
+def test_inference_data_and_scoring_spec_equal_the_models(rng, kind, option):
+    estimator, fit = {"gaussian": _gaussian_fit, "mixture": _mixture_fit}[kind](rng, option)
+    model = estimator._build_model(fit)
+    values = _draws(estimator, fit, rng)
+    ours = _idata(estimator._inference_layout(fit), values)
     _assert_same_inference_data(ours, _idata(model_layout(model), values))
-    _assert_same_spec(mix._scoring_spec(fit), lookup(model, mix._mixture_name))
+    _assert_same_spec(estimator._scoring_spec(fit), lookup(model, estimator._mixture_name))
 
 
 @pytest.mark.parametrize("gated", [False, True], ids=["weights", "gated-weights"])
