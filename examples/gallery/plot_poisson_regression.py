@@ -21,8 +21,8 @@ log_rate = np.where(group == 0, 1.0 + 1.0 * x[:, 0], 2.5 - 1.0 * x[:, 0])
 counts = rng.poisson(np.exp(log_rate))
 
 # %%
-# Fit two Poisson regressions (log link). The count families sample through PyMC's
-# graph, (compiled once by PyTensor), so this example keeps its data small.
+# Fit two Poisson regressions (log link). The count families sample on a compiled
+# density, as the normal one does (its Numba kernel is compiled once per machine).
 glm = bm.MixtureRegression(
     2,
     family="poisson",
