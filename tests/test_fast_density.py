@@ -13,7 +13,7 @@ import pytest
 import bayesmixture as bm
 from bayesmixture._kernels.gaussian._complete import ROW_BLOCK
 from bayesmixture.estimators._fast.gaussian import GaussianDensity
-from pymc_reference import PYTHON_MODE, random_points, theta_of
+from pymc_reference import UNREWRITTEN_MODE, random_points, theta_of
 
 COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
 
@@ -186,8 +186,10 @@ def test_gaussian_density_equals_pymc(rng, n_features, covariance_type, option, 
     if "missing" in option:
         X[_gaps()] = np.nan
     density, model = _density_and_model(X, covariance_type, *OPTIONS[option])
-    reference = model.compile_logp(jacobian=True, mode=PYTHON_MODE)
-    reference_grad = model.compile_dlogp(jacobian=True, mode=PYTHON_MODE) if check_grad else None
+    reference = model.compile_logp(jacobian=True, mode=UNREWRITTEN_MODE)
+    reference_grad = (
+        model.compile_dlogp(jacobian=True, mode=UNREWRITTEN_MODE) if check_grad else None
+    )
     for point in random_points(model, rng):
         value, grad = density.logp_and_grad(theta_of(model, point))
         # same formulas in float64 on both sides: only rounding separates them
@@ -229,8 +231,8 @@ def test_density_over_several_row_blocks_equals_pymc(rng, option, n_features):
     X = _data(rng, n_obs=n_obs, n_features=n_features)
     density, model = _density_and_model(X, "full", *_block_options(n_obs)[option])
     assert not density.general  # the complete-rows variant
-    reference = model.compile_logp(jacobian=True, mode=PYTHON_MODE)
-    reference_grad = model.compile_dlogp(jacobian=True, mode=PYTHON_MODE)
+    reference = model.compile_logp(jacobian=True, mode=UNREWRITTEN_MODE)
+    reference_grad = model.compile_dlogp(jacobian=True, mode=UNREWRITTEN_MODE)
     for point in random_points(model, rng, n=2):
         value, grad = density.logp_and_grad(theta_of(model, point))
         # rounding only, over ~550 rows (block sums in another order than PyMC's)
@@ -282,7 +284,7 @@ def test_theta_round_trip_and_deterministics(rng, covariance_type, option):
     values = density.from_theta(theta[None, None])  # (chain, draw, ...)
     # the constrained values and deterministics PyMC computes from the same point
     outputs = model.unobserved_value_vars
-    computed = model.compile_fn(outputs, inputs=model.value_vars, mode=PYTHON_MODE)(point)
+    computed = model.compile_fn(outputs, inputs=model.value_vars, mode=UNREWRITTEN_MODE)(point)
     pymc_values = {var.name: value for var, value in zip(outputs, computed, strict=True)}
     # every free variable of the model (weights and concentration with stick-breaking weights)
     assert sorted(values) == sorted(rv.name for rv in model.free_RVs)
