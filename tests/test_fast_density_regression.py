@@ -24,7 +24,7 @@ import pytest
 
 import bayesmixture as bm
 from bayesmixture.estimators._fast.regression import RegressionDensity
-from pymc_reference import PYTHON_MODE, random_points, theta_of
+from pymc_reference import UNREWRITTEN_MODE, random_points, theta_of
 from test_kernel_cache import compile_apart
 
 N_OBS, N_COEF, N_COMPONENTS = 30, 3, 3
@@ -143,8 +143,10 @@ def _fitted_parts(params: dict, per_component: bool, rng: np.random.Generator, *
 
 def _check_against_pymc(model, density, rng, *, check_grad: bool) -> None:
     assert isinstance(density, RegressionDensity)
-    reference = model.compile_logp(jacobian=True, mode=PYTHON_MODE)
-    reference_grad = model.compile_dlogp(jacobian=True, mode=PYTHON_MODE) if check_grad else None
+    reference = model.compile_logp(jacobian=True, mode=UNREWRITTEN_MODE)
+    reference_grad = (
+        model.compile_dlogp(jacobian=True, mode=UNREWRITTEN_MODE) if check_grad else None
+    )
     for point in random_points(model, rng):
         value, grad = density.logp_and_grad(theta_of(model, point))
         # same formulas in float64 on both sides: only rounding separates them
@@ -198,7 +200,7 @@ LOAD_TWO_VARIANTS = textwrap.dedent(
     import numpy as np
     sys.path.insert(0, sys.argv[1])
     import test_fast_density_regression as t
-    from pymc_reference import PYTHON_MODE, random_points, theta_of
+    from pymc_reference import UNREWRITTEN_MODE, random_points, theta_of
 
     errors = {}
     # normal with Dirichlet weights first, then Poisson with stick-breaking weights
@@ -206,7 +208,7 @@ LOAD_TWO_VARIANTS = textwrap.dedent(
         rng = np.random.default_rng(0)
         params, per_component = t.GRADIENT_CASES[case]
         _, _, model, density = t._fitted_parts(params, per_component, rng)
-        reference = model.compile_logp(jacobian=True, mode=PYTHON_MODE)
+        reference = model.compile_logp(jacobian=True, mode=UNREWRITTEN_MODE)
         point = random_points(model, rng, n=1)[0]
         value = density.logp_and_grad(theta_of(model, point))[0]
         errors[case] = abs(value / float(reference(point)) - 1.0)
@@ -261,7 +263,7 @@ def test_posterior_values_match_pymc_values_and_deterministics(rng, case):
     values = reg._posterior_values(density, theta[None, None], fit)  # (chain, draw, ...)
     # the constrained values and deterministics PyMC computes from the same point
     outputs = model.unobserved_value_vars
-    computed = model.compile_fn(outputs, inputs=model.value_vars, mode=PYTHON_MODE)(point)
+    computed = model.compile_fn(outputs, inputs=model.value_vars, mode=UNREWRITTEN_MODE)(point)
     pymc_values = {var.name: value for var, value in zip(outputs, computed, strict=True)}
     free = {rv.name for rv in model.free_RVs}
     # every posterior variable: the free variables and every deterministic, nothing else
@@ -294,7 +296,7 @@ def test_estimator_starts_map_to_theta(rng, case):
     # what the starts leave out starts at PyMC's initial point: the gate at 0, the
     # dispersions and the concentration at their prior means
     outputs = model.unobserved_value_vars
-    initial = model.compile_fn(outputs, inputs=model.value_vars, mode=PYTHON_MODE)
+    initial = model.compile_fn(outputs, inputs=model.value_vars, mode=UNREWRITTEN_MODE)
     for var, value in zip(outputs, initial(model.initial_point()), strict=True):
         if var.name in values and var.name not in start:
             np.testing.assert_allclose(values[var.name], value, rtol=1e-12, err_msg=var.name)
@@ -353,7 +355,7 @@ def test_numpy_scorer_equals_pymc_responsibilities(rng, case):
     model = reg._build_model(fit)
     # eight draws: the constrained values of random unconstrained points
     outputs = model.unobserved_value_vars
-    values = model.compile_fn(outputs, inputs=model.value_vars, mode=PYTHON_MODE)
+    values = model.compile_fn(outputs, inputs=model.value_vars, mode=UNREWRITTEN_MODE)
     points = [values(point) for point in random_points(model, rng, n=8)]
     draws = {var.name: np.stack([point[i] for point in points]) for i, var in enumerate(outputs)}
     scorer = reg._fast_scorer(reg._scoring_spec(fit), None, fit.value, {}, fit=fit)
