@@ -46,6 +46,7 @@ from pytensor.graph.replace import graph_replace
 from scipy import stats
 
 import bayesmixture as bm
+from pymc_reference import PYTHON_MODE
 
 # find_spec, not importorskip: importing numpyro would import JAX at collection.
 pytestmark = pytest.mark.skipif(importlib.util.find_spec("numpyro") is None, reason="needs numpyro")
@@ -297,11 +298,12 @@ def assert_uniform(label: str, result: SBCResult, n_bins: int) -> None:
 
 @pytest.mark.parametrize("model", ["normals", "gated"])
 def test_sampled_density_is_the_one_pymc_compiles(model, request):
-    # The JAX log density NUTS samples must be the model's own (C backend, data set with
-    # pm.set_data), at points off the initial one; both are float64 sums of the same terms.
+    # The JAX log density NUTS samples must be the model's own (PyTensor's Python
+    # implementations: no gcc; data set with pm.set_data), at points off the initial one; both
+    # are float64 sums of the same terms.
     calibration, sampler = request.getfixturevalue(model)
     rng = np.random.default_rng(5)
-    reference = calibration.model.compile_logp()
+    reference = calibration.model.compile_logp(mode=PYTHON_MODE)
     start = calibration.model.initial_point()
     try:
         for _ in range(3):
