@@ -12,6 +12,7 @@ import pytest
 from scipy import special, stats
 
 import bayesmixture as bm
+from pymc_reference import PYTHON_MODE
 
 # values against references, no sampling: Python-implemented graphs (conftest.python_linker)
 pytestmark = pytest.mark.usefixtures("python_linker")
@@ -28,7 +29,7 @@ W = np.array([0.35, 0.65])
 
 
 def _observed_logp(model, name, point):
-    return float(model.compile_logp(vars=[model[name]], jacobian=False)(point))
+    return float(model.compile_logp(vars=[model[name]], jacobian=False, mode=PYTHON_MODE)(point))
 
 
 def _marginal_logp(row, k):
