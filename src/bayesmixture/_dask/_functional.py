@@ -73,7 +73,8 @@ def predict_membership_lazy(
     ...     w = pm.Dirichlet("w", np.ones(2), dims="component")
     ...     mu = pm.Normal("mu", [-1.0, 1.0], 5.0, dims="component")
     ...     _ = bm.mixture("y", w, [pm.Normal.dist(mu[k], 1.0) for k in range(2)], y)
-    ...     idata = pm.sample(50, tune=50, chains=1, random_seed=0, progressbar=False)
+    >>> idata = bm.sample(model, draws=50, tune=50, chains=1, random_seed=0,
+    ...                   progressbar=False)
     >>> lazy = predict_membership_lazy(model, idata, "y", da.from_array(y, chunks=10))
     >>> eager = bm.predict_membership(model, idata, "y", y)
     >>> bool(np.allclose(lazy["probability"].compute(scheduler="sync"), eager["probability"]))
@@ -122,7 +123,8 @@ def predictive_logpdf_lazy(
     ...     w = pm.Dirichlet("w", np.ones(2))
     ...     mu = pm.Normal("mu", [-1.0, 1.0], 5.0)
     ...     _ = bm.mixture("y", w, [pm.Normal.dist(mu[k], 1.0) for k in range(2)], y)
-    ...     idata = pm.sample(50, tune=50, chains=1, random_seed=0, progressbar=False)
+    >>> idata = bm.sample(model, draws=50, tune=50, chains=1, random_seed=0,
+    ...                   progressbar=False)
     >>> new = da.from_array(np.array([-3.0, 0.0, 3.0]), chunks=2)
     >>> dens = predictive_logpdf_lazy(model, idata, "y", new).compute(scheduler="sync")
     >>> bool(dens[1] < dens[0] and dens[1] < dens[2])

@@ -79,7 +79,8 @@ def membership(
     ...     w = pm.Dirichlet("w", np.ones(2), dims="component")
     ...     mu = pm.Normal("mu", [-1.0, 1.0], 5.0, dims="component")
     ...     _ = bm.mixture("y", w, [pm.Normal.dist(mu[k], 1.0) for k in range(2)], y)
-    ...     idata = pm.sample(200, tune=200, chains=2, random_seed=0, progressbar=False)
+    >>> idata = bm.sample(model, draws=200, tune=200, chains=2, random_seed=0,
+    ...                   progressbar=False)
     >>> m = bm.membership(model, idata, "y")
     >>> m["probability"].dims, bool(np.allclose(m["probability"].sum("component"), 1))
     (('obs', 'component'), True)
@@ -142,7 +143,8 @@ def predict_membership(
     ...     w = pm.Dirichlet("w", np.ones(2), dims="component")
     ...     mu = pm.Normal("mu", [-1.0, 1.0], 5.0, dims="component")
     ...     _ = bm.mixture("y", w, [pm.Normal.dist(mu[k], 1.0) for k in range(2)], y)
-    ...     idata = pm.sample(200, tune=200, chains=2, random_seed=0, progressbar=False)
+    >>> idata = bm.sample(model, draws=200, tune=200, chains=2, random_seed=0,
+    ...                   progressbar=False)
     >>> new = bm.predict_membership(model, idata, "y", [-3.0, 3.0])
     >>> new["label"].values.tolist() == [int(new["label"][0]), 1 - int(new["label"][0])]
     True
@@ -201,7 +203,8 @@ def predictive_logpdf(
     ...     w = pm.Dirichlet("w", np.ones(2))
     ...     mu = pm.Normal("mu", [-1.0, 1.0], 5.0)
     ...     _ = bm.mixture("y", w, [pm.Normal.dist(mu[k], 1.0) for k in range(2)], y)
-    ...     idata = pm.sample(200, tune=200, chains=2, random_seed=0, progressbar=False)
+    >>> idata = bm.sample(model, draws=200, tune=200, chains=2, random_seed=0,
+    ...                   progressbar=False)
     >>> dens = bm.predictive_logpdf(model, idata, "y", [-3.0, 0.0, 3.0])
     >>> bool(dens[1] < dens[0] and dens[1] < dens[2])
     True

@@ -119,7 +119,8 @@ def relabel(
     ...     w = pm.Dirichlet("w", np.ones(2), dims="component")
     ...     mu = pm.Normal("mu", 0.0, 5.0, dims="component")
     ...     _ = bm.mixture("y", w, [pm.Normal.dist(mu[k], 1.0) for k in range(2)], y)
-    ...     idata = pm.sample(100, tune=100, chains=2, random_seed=1, progressbar=False)
+    >>> idata = bm.sample(model, draws=100, tune=100, chains=2, random_seed=1,
+    ...                   progressbar=False)
     >>> fixed, perms = bm.relabel(model, idata, "y")
     >>> chain_means = fixed.posterior["mu"].mean("draw")  # (chain, component)
     >>> perms.dims, bool((abs(chain_means[0] - chain_means[1]) < 0.5).all())
@@ -282,7 +283,8 @@ def label_switching(
     ...     w = pm.Dirichlet("w", np.ones(2), dims="component")
     ...     mu = pm.Normal("mu", 0.0, 5.0, dims="component")
     ...     _ = bm.mixture("y", w, [pm.Normal.dist(mu[k], 1.0) for k in range(2)], y)
-    ...     idata = pm.sample(100, tune=100, chains=2, random_seed=1, progressbar=False)
+    >>> idata = bm.sample(model, draws=100, tune=100, chains=2, random_seed=1,
+    ...                   progressbar=False)
     >>> report = bm.label_switching(model, idata, "y")
     >>> list(report.per_chain.columns)
     ['share_switched', 'modal_permutation']
