@@ -117,8 +117,9 @@ def chains_disagree_finding(posterior: xr.Dataset, describe: Describe = arviz_na
     title, target = "Chains still disagree after relabelling", f"<= {CHAIN_SEPARATION_MAX:g} sd"
     advice = (
         "Chains that disagree after relabelling found different solutions (several modes), "
-        "which more draws will not fix; fit fewer components, use more informative priors, "
-        "or compare the chains' clusterings."
+        "which more draws will not fix; fit fewer components or fewer parameters (Gaussian "
+        "clusters in many dimensions: covariance_type='tied' or 'diag'), use more informative "
+        "priors, or compare the chains' clusterings."
     )
     n_chains = posterior.sizes["chain"]
     if n_chains < 2:
