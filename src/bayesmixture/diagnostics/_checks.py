@@ -119,7 +119,7 @@ def chains_disagree_finding(posterior: xr.Dataset, describe: Describe = arviz_na
         "Chains that disagree after relabelling found different solutions (several modes), "
         "which more draws will not fix; fit fewer components or fewer parameters (Gaussian "
         "clusters in many dimensions: covariance_type='tied' or 'diag'), use more informative "
-        "priors, or compare the chains' clusterings."
+        "priors (there: a larger lkj_eta), or compare the chains' clusterings."
     )
     n_chains = posterior.sizes["chain"]
     if n_chains < 2:

@@ -92,7 +92,11 @@ default "auto"
         of a Dirichlet process truncated at ``n_components``, with a Gamma(1, 1) prior on
         its ``concentration``; it does not combine with per-group weights.
     mean_prior_sd, scale_prior_sd, lkj_eta : float, default 1.5, 1.0, 2.0
-        Prior scales of the means and standard deviations, and the LKJ shape.
+        Prior scales of the means and standard deviations, and the LKJ shape (above 1 it
+        pulls correlations towards 0). With many columns and few rows per cluster, full
+        covariances can leave chains in different, equally good solutions; a larger
+        ``lkj_eta`` steadies them (13-D wine data, 178 rows: 2.0 failed the checks on 3 of
+        3 seeds, 10.0 passed on 3 of 3), as does ``covariance_type="tied"`` or ``"diag"``.
     missing : {"error", "marginalize"}, default "error"
         Rows with missing (NaN) entries are an error naming them, or, with
         ``"marginalize"``, contribute the exact marginal density of their observed entries
