@@ -47,6 +47,9 @@ def make_general(student: bool, stick_breaking: bool, stamp: int):
         payload = open_payload(payload_)
         if wrong_length(dim, payload, STAMP):
             return -1
+        # The same opening as make_complete's, written out in each: moved into one inlined
+        # function returning its arrays, the complete variant took 46 us a penguin gradient
+        # instead of 13, and 0.5 s longer to compile cold (measured).
         theta = numba.carray(x_, (dim,))
         grad = numba.carray(out_, (dim,))
         for q in range(dim):
