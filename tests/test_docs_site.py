@@ -9,7 +9,6 @@ chromium they skip too, except in CI (.ci/run installs it).
 
 from __future__ import annotations
 
-import ast
 import html
 import json
 import os
@@ -21,10 +20,10 @@ from pathlib import Path
 import pytest
 
 import bayesmixture as bm
+from page_checks import CHROMIUM, HEADLESS, bm_names
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 SITE = DOCS / "_build" / "html"
-CHROMIUM = Path("/usr/bin/chromium")
 BUILT = bool(os.environ.get("BAYESMIXTURE_DOCS_BUILT"))
 # The home page (its gallery cards), the gallery's index and an example with figures.
 PAGES = ["index.html", "gallery/index.html", "gallery/plot_penguins.html"]
@@ -97,20 +96,6 @@ def _python_blocks() -> list[tuple[str, str]]:
     return blocks
 
 
-def _bm_names(source: str) -> set[str]:
-    """Dotted names used after ``bm.``, e.g. ``datasets.load_penguins``."""
-    names = set()
-    for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.Attribute):
-            parts = []
-            while isinstance(node, ast.Attribute):
-                parts.append(node.attr)
-                node = node.value
-            if isinstance(node, ast.Name) and node.id == "bm":
-                names.add(".".join(reversed(parts)))
-    return names
-
-
 @pytest.mark.parametrize(
     ("page", "code"),
     _python_blocks(),
@@ -119,7 +104,7 @@ def _bm_names(source: str) -> set[str]:
 def test_every_library_name_in_the_pages_exists(page, code):
     # Code the build does not run (it includes the gallery's, which it does) is still
     # Python, and every bayesmixture name in it exists.
-    for dotted in _bm_names(code):
+    for dotted in bm_names(code):
         obj = bm
         for part in dotted.split("."):
             assert hasattr(obj, part), f"{page} uses bm.{dotted}, which does not exist"
@@ -138,13 +123,7 @@ def probe_page(page: Path, profile: Path) -> dict:
         result = subprocess.run(
             [
                 str(CHROMIUM),
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
+                *HEADLESS,
                 "--allow-file-access-from-files",
                 "--window-size=1400,20000",  # every image in view, lazy or not
                 f"--user-data-dir={profile}",

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import ast
 import re
 from pathlib import Path
 
 import pytest
 
 import bayesmixture as bm
+from page_checks import bm_names
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
@@ -16,20 +16,6 @@ README = Path(__file__).resolve().parents[1] / "README.md"
 def _python_blocks() -> list[str]:
     text = README.read_text(encoding="utf-8")
     return re.findall(r"```python\n(.*?)```", text, flags=re.DOTALL)
-
-
-def _bm_attributes(source: str) -> set[str]:
-    """Dotted names used after ``bm.``, e.g. ``datasets.load_penguins``."""
-    names = set()
-    for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.Attribute):
-            parts = []
-            while isinstance(node, ast.Attribute):
-                parts.append(node.attr)
-                node = node.value
-            if isinstance(node, ast.Name) and node.id == "bm":
-                names.add(".".join(reversed(parts)))
-    return names
 
 
 def test_readme_has_the_quick_start_and_the_core_example():
@@ -42,7 +28,7 @@ def test_readme_has_the_quick_start_and_the_core_example():
 @pytest.mark.parametrize("index", range(len(_python_blocks())))
 def test_every_library_name_in_the_readme_exists(index):
     source = _python_blocks()[index]
-    for dotted in _bm_attributes(source):
+    for dotted in bm_names(source):
         obj = bm
         for part in dotted.split("."):
             assert hasattr(obj, part), (

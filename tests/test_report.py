@@ -28,8 +28,8 @@ from bayesmixture.report import (
     match_clusters,
     write_report,
 )
+from page_checks import CHROMIUM, HEADLESS
 
-CHROMIUM = Path("/usr/bin/chromium")
 N_CHAINS, N_DRAWS, K = 2, 100, 3
 
 
@@ -234,13 +234,7 @@ def _images_in_chromium(page: str, tmp_path: Path) -> tuple[int, int]:
     result = subprocess.run(
         [
             str(CHROMIUM),
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
+            *HEADLESS,
             f"--user-data-dir={tmp_path / 'profile'}",
             "--virtual-time-budget=10000",
             "--dump-dom",
